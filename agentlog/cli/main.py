@@ -1,0 +1,65 @@
+"""Argument parsing and dispatch for the ``agentlog`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from agentlog._version import __version__
+from agentlog.cli import demo, sessions
+from agentlog.errors import AgentlogError
+
+__all__ = ["build_parser", "main"]
+
+_COMMAND_MODULES = (demo, sessions)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the parser with every subcommand (used by ``main`` and by the help test).
+
+    Example:
+        >>> "demo" in build_parser().format_help()
+        True
+    """
+    parser = argparse.ArgumentParser(
+        prog="agentlog",
+        description="Embedded memory for AI agents: sessions, events, memory and documents.",
+    )
+    parser.add_argument("--version", action="version", version=f"agentlog {__version__}")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="store directory (default: $AGENTLOG_HOME, else the per-user data directory)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in _COMMAND_MODULES:
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status.
+
+    Errors of agentlog print one line to stderr and exit with status 1.
+
+    Example:
+        >>> main(["info", "--help"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        SystemExit: 0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = args.handler(args)
+    except AgentlogError as exc:
+        print(f"agentlog: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        return 130
+    return int(status or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

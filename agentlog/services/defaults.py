@@ -1,0 +1,93 @@
+"""Process-wide services on the default store.
+
+``get_session_service()`` (and the memory and document services of later
+modules) return one service per process, built on one :class:`~agentlog.Store`
+opened at the default location (``AGENTLOG_HOME`` or the per-user data
+directory) on first use and closed when the interpreter exits.
+:func:`close_default_store` closes it earlier (the next ``get_*`` call opens it
+again), e.g. to let another process open the store or to switch
+``AGENTLOG_HOME`` in a notebook.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from agentlog.services.session_service import SessionService
+from agentlog.store import Store
+
+__all__ = ["close_default_store", "default_service", "default_store", "get_session_service"]
+
+T = TypeVar("T")
+
+_lock = threading.RLock()
+_store: Store | None = None
+_services: dict[type, Any] = {}
+
+
+def default_store() -> Store:
+    """Return the process-wide store at the default location, opening it if needed.
+
+    Example:
+        >>> import os, tempfile
+        >>> os.environ["AGENTLOG_HOME"] = tempfile.mkdtemp()
+        >>> default_store().path == default_store().path
+        True
+        >>> close_default_store()
+        >>> del os.environ["AGENTLOG_HOME"]
+    """
+    global _store
+    with _lock:
+        if _store is None or _store.closed:
+            _services.clear()
+            _store = Store()
+        return _store
+
+
+def default_service(kind: type[T], factory: Callable[[Store], T] | None = None) -> T:
+    """Return the process-wide service of class ``kind`` on the default store.
+
+    Args:
+        kind: The service class.
+        factory: How to build it from the store (default ``kind(store)``).
+    """
+    with _lock:
+        store = default_store()
+        service = _services.get(kind)
+        if service is None:
+            service = _services[kind] = (factory or kind)(store)  # type: ignore[call-arg]
+        return service
+
+
+def get_session_service() -> SessionService:
+    """Return the process-wide :class:`SessionService` on the default store.
+
+    Example:
+        >>> import os, tempfile
+        >>> os.environ["AGENTLOG_HOME"] = tempfile.mkdtemp()
+        >>> get_session_service() is get_session_service()
+        True
+        >>> close_default_store()
+        >>> del os.environ["AGENTLOG_HOME"]
+    """
+    return default_service(SessionService)
+
+
+def close_default_store() -> None:
+    """Close the process-wide store (idempotent); the next ``get_*`` call reopens it.
+
+    Example:
+        >>> close_default_store()
+    """
+    global _store
+    with _lock:
+        if _store is not None:
+            _store.close()
+            _store = None
+        _services.clear()
+
+
+atexit.register(close_default_store)

@@ -1,0 +1,319 @@
+"""Validate many events at once for ``SessionService.add_events``.
+
+Two input shapes are accepted:
+
+* a sequence of mappings, each with ``event_type``, ``event_data`` and
+  optionally ``metadata``, ``event_id`` (or ``id``) and ``timestamp``; they are
+  validated one by one exactly like ``add_event`` arguments;
+* an Arrow table (or anything with ``to_arrow()``, such as a Polars
+  DataFrame) with columns ``event_type`` (string), ``event_data`` (JSON object
+  text) and optionally ``metadata`` (JSON object text), ``id`` (UUID, 16-byte
+  binary or UUID text) and ``timestamp`` (timezone-aware timestamp). This is
+  the fast path: every check is vectorised (RE2 regular expressions in DuckDB,
+  which also uses every core), with Python only looking at rows a cheap
+  pre-filter flags as possibly too deep.
+
+JSON text must be strict RFC 8259: DuckDB's own ``json_valid`` also accepts
+``NaN``, ``Infinity`` and trailing commas, so a token-level regular
+expression (:data:`STRICT_JSON_PATTERN`) rejects those, and rows with more
+than :data:`~agentlog.validation.MAX_JSON_DEPTH` opening brackets are parsed
+to check their real depth.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from agentlog.errors import ValidationError
+from agentlog.services.session_ops import PreparedEvent
+from agentlog.store.tables import TIMESTAMP
+from agentlog.validation import (
+    EVENT_TYPE_PATTERN,
+    MAX_JSON_BYTES,
+    MAX_JSON_DEPTH,
+    dump_json,
+    validate_aware_datetime,
+    validate_event_type,
+    validate_json_object,
+    validate_json_value,
+    validate_uuid,
+)
+
+__all__ = ["STRICT_JSON_PATTERN", "prepare_event", "prepare_event_rows", "prepare_event_table", "uuid_storage"]
+
+_STRING = r'"(?:[^"\\\x00-\x1f]|\\.)*"'
+STRICT_JSON_PATTERN = (
+    r"(?:" + _STRING + r"|[^\"a-zA-Z,]|,\s*(?:" + _STRING + r"|[\[{0-9\-]|true|false|null)"
+    r"|true|false|null|[eE])*"
+)
+"""Token-level pattern every strict JSON text fully matches (with ``json_valid``)."""
+
+_DEEP_CANDIDATE = r"(?:[^\[{]*[\[{]){" + str(MAX_JSON_DEPTH + 1) + "}"
+
+_ALLOWED_KEYS = frozenset({"event_type", "event_data", "metadata", "event_id", "id", "timestamp"})
+
+
+def prepare_event(
+    event_type: Any,
+    event_data: Any,
+    metadata: Any,
+    event_id: Any,
+    timestamp: Any,
+    *,
+    where: str = "",
+) -> PreparedEvent:
+    """Validate the arguments of one event (``add_event`` and the mapping path).
+
+    Args:
+        event_type: The event type.
+        event_data: The payload (a dict).
+        metadata: Event metadata (a dict or ``None``).
+        event_id: A UUID (or its text) chosen by the caller, or ``None`` for a new one.
+        timestamp: An aware datetime, or ``None`` to let the writer stamp it.
+        where: Prefix for field names in errors (``events[3].``).
+
+    Returns:
+        The event, ready for the writer.
+
+    Raises:
+        ValidationError: For any bad argument.
+
+    Example:
+        >>> prepare_event("task_created", {"task_id": "1"}, None, None, None).event_type
+        'task_created'
+    """
+    event_type = validate_event_type(event_type, f"{where}event_type")
+    data = validate_json_object(event_data, f"{where}event_data", allow_none=False)
+    meta = validate_json_object(metadata, f"{where}metadata")
+    return PreparedEvent(
+        id=validate_uuid(event_id, f"{where}event_id") if event_id is not None else uuid.uuid4(),
+        event_type=event_type,
+        event_data=data,
+        event_data_json=dump_json(data, f"{where}event_data"),
+        metadata=meta,
+        metadata_json=dump_json(meta, f"{where}metadata"),
+        timestamp=validate_aware_datetime(timestamp, f"{where}timestamp") if timestamp is not None else None,
+    )
+
+
+def prepare_event_rows(events: Sequence[Mapping[str, Any]]) -> list[PreparedEvent]:
+    """Validate a sequence of event mappings; duplicate ids keep their first occurrence.
+
+    Example:
+        >>> len(prepare_event_rows([{"event_type": "x", "event_data": {}}]))
+        1
+    """
+    prepared: list[PreparedEvent] = []
+    seen: set[uuid.UUID] = set()
+    for index, event in enumerate(events):
+        where = f"events[{index}]."
+        if not isinstance(event, Mapping):
+            raise ValidationError(
+                f"events[{index}] must be a mapping with event_type and event_data, got {type(event).__name__}",
+                field=f"events[{index}]",
+            )
+        unknown = set(event) - _ALLOWED_KEYS
+        if unknown:
+            raise ValidationError(
+                f"events[{index}] has unknown keys {sorted(unknown)}; allowed: {sorted(_ALLOWED_KEYS)}",
+                field=f"events[{index}]",
+            )
+        if "event_id" in event and "id" in event and event["event_id"] != event["id"]:
+            raise ValidationError(f"events[{index}] has both id and event_id, and they differ", field=where + "id")
+        if "event_type" not in event or "event_data" not in event:
+            raise ValidationError(f"events[{index}] needs event_type and event_data", field=f"events[{index}]")
+        item = prepare_event(
+            event["event_type"],
+            event["event_data"],
+            event.get("metadata"),
+            event.get("event_id", event.get("id")),
+            event.get("timestamp"),
+            where=where,
+        )
+        if item.id in seen:
+            continue
+        seen.add(item.id)
+        prepared.append(item)
+    return prepared
+
+
+def prepare_event_table(data: Any, cursor: Any) -> pa.Table:
+    """Validate an Arrow-like table of events and return it in the writer's column shape.
+
+    Args:
+        data: A ``pyarrow.Table`` or an object with ``to_arrow()`` (Polars DataFrame).
+        cursor: A DuckDB cursor used to run the vectorised checks (reads nothing from the store).
+
+    Returns:
+        A table with columns ``id`` (uuid), ``event_type``, ``event_data``,
+        ``metadata`` and ``timestamp`` (UTC, nulls allowed), ids unique (first
+        occurrence kept).
+
+    Raises:
+        ValidationError: Naming the column and the first offending row.
+
+    Example:
+        >>> import duckdb
+        >>> t = pa.table({"event_type": ["x"], "event_data": ['{"a":1}']})
+        >>> prepare_event_table(t, duckdb.connect()).column_names
+        ['id', 'event_type', 'event_data', 'metadata', 'timestamp']
+    """
+    table = _as_arrow(data)
+    n = table.num_rows
+    names = set(table.column_names)
+    unknown = names - _ALLOWED_KEYS
+    if unknown or not {"event_type", "event_data"} <= names:
+        raise ValidationError(
+            f"events table needs columns event_type and event_data (optional: metadata, id, timestamp); "
+            f"got {table.column_names}",
+            field="events",
+        )
+    event_type = _string_column(table, "event_type")
+    _check_pattern(event_type, EVENT_TYPE_PATTERN.pattern, "event_type", "an identifier such as task_created")
+    event_data = _string_column(table, "event_data")
+    metadata = _string_column(table, "metadata") if "metadata" in names else pa.array(["{}"] * n, pa.string())
+    for name, column in (("event_data", event_data), ("metadata", metadata)):
+        _check_json_objects(column, name, cursor)
+    ids = _id_column(table, n)
+    timestamps = _timestamp_column(table, n)
+    result = pa.table(
+        {"id": ids, "event_type": event_type, "event_data": event_data, "metadata": metadata, "timestamp": timestamps}
+    )
+    return _first_occurrences(result, cursor)
+
+
+def _as_arrow(data: Any) -> pa.Table:
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    to_arrow = getattr(data, "to_arrow", None)
+    if callable(to_arrow):
+        table = to_arrow()
+        if isinstance(table, pa.Table):
+            return table
+    raise ValidationError(
+        f"events must be a list of dicts, a pyarrow.Table or a polars.DataFrame, got {type(data).__name__}",
+        field="events",
+    )
+
+
+def _string_column(table: pa.Table, name: str) -> pa.ChunkedArray:
+    column = table.column(name)
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        raise ValidationError(f"column {name} must hold strings, got {column.type}", field=name)
+    if column.null_count:
+        first = pc.index(pc.is_null(column), True).as_py()
+        raise ValidationError(f"column {name} has a null at row {first}", field=f"{name}[{first}]")
+    return column.cast(pa.string())
+
+
+def _first_false(mask: pa.ChunkedArray | pa.Array) -> int | None:
+    if pc.all(mask).as_py():
+        return None
+    return int(pc.index(mask, False).as_py())
+
+
+def _check_pattern(column: pa.ChunkedArray, pattern: str, name: str, expected: str) -> None:
+    bad = _first_false(pc.match_substring_regex(column, f"^(?:{pattern})$"))
+    if bad is not None:
+        value = column[bad].as_py()
+        raise ValidationError(f"{name} at row {bad} must be {expected}, got {value!r}", field=f"{name}[{bad}]")
+
+
+def _check_json_objects(column: pa.ChunkedArray, name: str, cursor: Any) -> None:
+    too_big = _first_false(pc.less_equal(pc.binary_length(column), MAX_JSON_BYTES))
+    if too_big is not None:
+        raise ValidationError(
+            f"{name} at row {too_big} is larger than {MAX_JSON_BYTES} bytes", field=f"{name}[{too_big}]"
+        )
+    checked = pa.table({"t": column, "rn": pa.array(range(len(column)), pa.int64())})
+    query = (
+        "SELECT count(*) FILTER (WHERE NOT CASE WHEN json_valid(t) THEN json_type(t) = 'OBJECT' "
+        "AND regexp_full_match(t, $1) ELSE false END), list(rn) FILTER (WHERE regexp_matches(t, $2)) "
+        "FROM agentlog_checked_json"
+    )
+    cursor.register("agentlog_checked_json", checked)
+    try:
+        invalid, deep_rows = cursor.execute(query, [STRICT_JSON_PATTERN, _DEEP_CANDIDATE]).fetchall()[0]
+    finally:
+        cursor.unregister("agentlog_checked_json")
+    if invalid:
+        _raise_first_invalid(column, name)
+    for row in deep_rows or []:
+        validate_json_value(json.loads(column[int(row)].as_py()), f"{name}[{int(row)}]")
+
+
+def _raise_first_invalid(column: pa.ChunkedArray, name: str) -> None:
+    for index, text in enumerate(column.to_pylist()):
+        try:
+            value = json.loads(text, parse_constant=_reject_constant)
+        except ValueError as exc:
+            raise ValidationError(f"{name} at row {index} is not valid JSON: {exc}", field=f"{name}[{index}]") from None
+        if not isinstance(value, dict):
+            raise ValidationError(
+                f"{name} at row {index} must be a JSON object, got {type(value).__name__}", field=f"{name}[{index}]"
+            )
+    raise ValidationError(f"{name} holds invalid JSON (trailing comma?)", field=name)  # pragma: no cover
+
+
+def _reject_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not valid JSON")
+
+
+def _id_column(table: pa.Table, n: int) -> pa.Array | pa.ChunkedArray:
+    if "id" not in table.column_names:
+        return pa.array([uuid.uuid4().bytes for _ in range(n)], pa.uuid())
+    column = table.column("id")
+    if column.null_count:
+        first = pc.index(pc.is_null(column), True).as_py()
+        raise ValidationError(f"column id has a null at row {first}", field=f"id[{first}]")
+    if column.type == pa.uuid():
+        return column
+    if pa.types.is_fixed_size_binary(column.type) and column.type.byte_width == 16:
+        return column.cast(pa.uuid())
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        values = [validate_uuid(v, f"id[{i}]").bytes for i, v in enumerate(column.to_pylist())]
+        return pa.array(values, pa.uuid())
+    raise ValidationError(f"column id must hold UUIDs, got {column.type}", field="id")
+
+
+def _timestamp_column(table: pa.Table, n: int) -> pa.Array | pa.ChunkedArray:
+    if "timestamp" not in table.column_names:
+        return pa.nulls(n, TIMESTAMP)
+    column = table.column("timestamp")
+    if not pa.types.is_timestamp(column.type) or column.type.tz is None:
+        raise ValidationError(
+            f"column timestamp must be a timezone-aware timestamp, got {column.type}", field="timestamp"
+        )
+    return column.cast(TIMESTAMP)
+
+
+def uuid_storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return a UUID column as its 16-byte binary storage (what compute kernels accept).
+
+    Example:
+        >>> col = pa.chunked_array([pa.array([uuid.UUID(int=1).bytes], pa.uuid())])
+        >>> uuid_storage(col).type
+        FixedSizeBinaryType(fixed_size_binary[16])
+    """
+    return pa.chunked_array([chunk.storage for chunk in column.chunks], type=pa.binary(16))
+
+
+def _first_occurrences(table: pa.Table, cursor: Any) -> pa.Table:
+    distinct = pc.count_distinct(uuid_storage(table.column("id"))).as_py()
+    if distinct == table.num_rows:
+        return table
+    indexed = pa.table({"id": table.column("id"), "rn": pa.array(range(table.num_rows), pa.int64())})
+    cursor.register("agentlog_event_ids", indexed)
+    try:
+        keep = cursor.execute("SELECT min(rn) FROM agentlog_event_ids GROUP BY id ORDER BY 1").fetchall()
+    finally:
+        cursor.unregister("agentlog_event_ids")
+    return table.take(pa.array([row[0] for row in keep], pa.int64()))

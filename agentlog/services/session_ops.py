@@ -1,0 +1,447 @@
+"""Write ops for sessions and events (run on the store's writer thread).
+
+Each op is built in the caller's thread from arguments that were already
+validated, and applied by the writer inside a group transaction (see
+:mod:`agentlog.store.writer`). Ops check the current data (does the session
+exist, may it take events, is the lifecycle move allowed) before they change
+anything, so a rejected op leaves its group untouched.
+
+The writer keeps a :class:`SessionCache` of each session's lifecycle and next
+``seq``; as the only writer of the store it can trust it, and the cache is
+dropped whenever a transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from agentlog.errors import AlreadyExistsError, InvalidTransitionError, NotFoundError, SessionClosedError
+from agentlog.records import EventRecord, SessionRecord, format_timestamp
+from agentlog.services import session_sql as sql
+from agentlog.services.lifecycle import ENDED, OPEN_FOR_EVENTS, Lifecycle, check_transition
+from agentlog.store.tables import EVENTS, TIMESTAMP
+from agentlog.store.writer import Transaction
+
+__all__ = [
+    "AppendEventTable",
+    "AppendEvents",
+    "CreateSession",
+    "DeleteSession",
+    "EndSession",
+    "PreparedEvent",
+    "SessionCache",
+    "UpdateLifecycle",
+    "UpdateSessionState",
+    "UpdateSessionSummary",
+]
+
+_CACHE_SIZE = 100_000
+
+
+@dataclass(slots=True)
+class _Facts:
+    lifecycle: Lifecycle
+    next_seq: int
+
+
+class SessionCache:
+    """The writer's view of each session it touched: lifecycle and next ``seq``."""
+
+    def __init__(self) -> None:
+        self._facts: OrderedDict[uuid.UUID, _Facts] = OrderedDict()
+
+    def get(self, tx: Transaction, session_id: uuid.UUID) -> _Facts:
+        """Return the facts of a session, loading them on a miss.
+
+        Raises:
+            NotFoundError: If the session does not exist.
+        """
+        facts = self._facts.get(session_id)
+        if facts is None:
+            rows = tx.query(sql.SESSION_FACTS, [session_id], flush=False)
+            if not rows:
+                raise NotFoundError("session", session_id)
+            facts = _Facts(Lifecycle(rows[0][0]), int(rows[0][1]) + 1)
+            self.put(session_id, facts)
+        else:
+            self._facts.move_to_end(session_id)
+        return facts
+
+    def put(self, session_id: uuid.UUID, facts: _Facts) -> None:
+        """Remember the facts of a session (evicting the least recently used)."""
+        self._facts[session_id] = facts
+        if len(self._facts) > _CACHE_SIZE:
+            self._facts.popitem(last=False)
+
+    def forget(self, session_id: uuid.UUID) -> None:
+        """Drop a session (after it was deleted)."""
+        self._facts.pop(session_id, None)
+
+
+def _session_from_returning(rows: list[tuple[Any, ...]], session_id: uuid.UUID) -> SessionRecord:
+    if not rows:  # pragma: no cover - the cache said it exists
+        raise NotFoundError("session", session_id)
+    return sql.session_row(rows[0])
+
+
+@dataclass(slots=True)
+class CreateSession:
+    """Insert a new session (lifecycle ``created``)."""
+
+    id: uuid.UUID
+    agent: str
+    project_id: uuid.UUID | None
+    user_id: str | None
+    app_name: str | None
+    metadata: dict[str, Any]
+    metadata_json: str
+    state: dict[str, Any]
+    state_json: str
+    started_at: datetime | None
+    caller_id: bool
+
+    def apply(self, tx: Transaction) -> SessionRecord:
+        """Insert the row and return the session record."""
+        cache = tx.cached(SessionCache, SessionCache)
+        if self.caller_id:
+            try:
+                cache.get(tx, self.id)
+            except NotFoundError:
+                pass
+            else:
+                raise AlreadyExistsError("session", self.id, "session ids are unique; omit session_id to get a new one")
+        now = tx.now()
+        started = self.started_at or now
+        tx.append(
+            "sessions",
+            {
+                "id": self.id.bytes,
+                "agent": self.agent,
+                "project_id": self.project_id.bytes if self.project_id else None,
+                "user_id": self.user_id,
+                "app_name": self.app_name,
+                "lifecycle": Lifecycle.CREATED.value,
+                "summary": None,
+                "metadata": self.metadata_json,
+                "state": self.state_json,
+                "started_at": started,
+                "ended_at": None,
+                "updated_at": now,
+                "index_lsn": tx.next_lsn(),
+            },
+        )
+        cache.put(self.id, _Facts(Lifecycle.CREATED, 1))
+        return {
+            "id": self.id,
+            "agent": self.agent,
+            "project_id": self.project_id,
+            "user_id": self.user_id,
+            "app_name": self.app_name,
+            "lifecycle": Lifecycle.CREATED.value,
+            "summary": None,
+            "metadata": self.metadata,
+            "state": self.state,
+            "started_at": format_timestamp(started),  # type: ignore[typeddict-item]
+            "ended_at": None,
+            "updated_at": format_timestamp(now),  # type: ignore[typeddict-item]
+        }
+
+
+@dataclass(slots=True)
+class PreparedEvent:
+    """One validated event waiting for its ``seq``."""
+
+    id: uuid.UUID
+    event_type: str
+    event_data: dict[str, Any]
+    event_data_json: str
+    metadata: dict[str, Any]
+    metadata_json: str
+    timestamp: datetime | None
+
+
+def _open_session(tx: Transaction, session_id: uuid.UUID) -> _Facts:
+    facts = tx.cached(SessionCache, SessionCache).get(tx, session_id)
+    if facts.lifecycle not in OPEN_FOR_EVENTS:
+        raise SessionClosedError(
+            f"session {session_id} is {facts.lifecycle.value} and takes no new events; "
+            "start a new session (create_session) to log more work",
+            current=facts.lifecycle.value,
+            requested="add_event",
+        )
+    return facts
+
+
+def _activate(tx: Transaction, session_id: uuid.UUID, facts: _Facts, now: datetime) -> None:
+    if facts.lifecycle is Lifecycle.CREATED:
+        tx.execute("UPDATE sessions SET lifecycle = 'active', updated_at = ? WHERE id = ?", [now, session_id])
+        facts.lifecycle = Lifecycle.ACTIVE
+
+
+class _GroupEventIds:
+    """Caller-chosen event ids of a group: which are stored, which this group appended.
+
+    The first :class:`AppendEvents` op of a group looks up every caller-chosen
+    id of every such op in the group with one query; ops record the events they
+    append in ``appended``, so a repeat later in the same group is found too.
+    """
+
+    def __init__(self, tx: Transaction) -> None:
+        ids = [event.id for op in tx.ops if isinstance(op, AppendEvents) and op.check_duplicates for event in op.events]
+        # flushes the rows of earlier ops in this group, so they are seen too
+        self.stored = {row[0] for row in tx.query(sql.EXISTING_EVENT_IDS, [ids])} if ids else set()
+        self.appended: dict[uuid.UUID, EventRecord] = {}
+
+    def lookup(self, tx: Transaction, event_id: uuid.UUID) -> EventRecord | None:
+        record = self.appended.get(event_id)
+        if record is None and event_id in self.stored:
+            record = sql.event_row(tx.query(sql.EVENT_BY_ID, [event_id])[0])
+        return record
+
+
+@dataclass(slots=True)
+class AppendEvents:
+    """Append events to one session; ids already stored are not stored again.
+
+    The result is ``(records, inserted)``: one record per input event, in
+    input order (the new record, or the stored one when the id was already
+    there), and how many events this op stored.
+    """
+
+    session_id: uuid.UUID
+    events: list[PreparedEvent]
+    check_duplicates: bool
+
+    def apply(self, tx: Transaction) -> tuple[list[EventRecord], int]:
+        """Assign ``seq`` numbers, buffer the rows and return the records."""
+        facts = _open_session(tx, self.session_id)
+        known: dict[uuid.UUID, EventRecord] = {}
+        group_ids: _GroupEventIds | None = None
+        if self.check_duplicates:
+            group_ids = tx.local.get(_GroupEventIds)
+            if group_ids is None:
+                group_ids = tx.local[_GroupEventIds] = _GroupEventIds(tx)
+            for event in self.events:
+                found = group_ids.lookup(tx, event.id)
+                if found is not None:
+                    known[event.id] = found
+        now = tx.now()
+        new = [e for e in self.events if e.id not in known]
+        if new:
+            _activate(tx, self.session_id, facts, now)
+        records: list[EventRecord] = []
+        for event in self.events:
+            record = known.get(event.id)
+            if record is None:
+                timestamp = event.timestamp or now
+                seq = facts.next_seq
+                facts.next_seq += 1
+                tx.append(
+                    "events",
+                    {
+                        "id": event.id.bytes,
+                        "session_id": self.session_id.bytes,
+                        "seq": seq,
+                        "event_type": event.event_type,
+                        "event_data": event.event_data_json,
+                        "metadata": event.metadata_json,
+                        "timestamp": timestamp,
+                        "index_lsn": tx.next_lsn(),
+                    },
+                )
+                record = {
+                    "id": event.id,
+                    "session_id": self.session_id,
+                    "seq": seq,
+                    "event_type": event.event_type,
+                    "event_data": event.event_data,
+                    "metadata": event.metadata,
+                    "timestamp": format_timestamp(timestamp),
+                }
+                known[event.id] = record
+                if group_ids is not None:
+                    group_ids.appended[event.id] = record
+            records.append(record)
+        return records, len(new)
+
+
+@dataclass(slots=True)
+class AppendEventTable:
+    """Append an Arrow table of validated events to one session (the bulk path).
+
+    ``events`` has the columns of :data:`~agentlog.store.tables.EVENTS` except
+    ``session_id``, ``seq`` and ``index_lsn``; ``timestamp`` may hold nulls
+    (stamped with the commit time). Ids must be unique within the table (the
+    service makes them so); rows whose id is already stored are skipped.
+    The result is ``(inserted, skipped)``.
+    """
+
+    session_id: uuid.UUID
+    events: pa.Table
+
+    def apply(self, tx: Transaction) -> tuple[int, int]:
+        """Number the rows and buffer them as one Arrow table."""
+        facts = _open_session(tx, self.session_id)
+        tx.local.pop(_GroupEventIds, None)  # ids appended here are not tracked there: look again later
+        table = self.events
+        total = table.num_rows
+        name = f"agentlog_ids_{id(self)}"
+        tx.register(name, table.select(["id"]))
+        try:
+            # Flushes the rows of earlier ops in this group, so they are seen too.
+            stored = tx.query(f"SELECT id FROM events WHERE id IN (SELECT id FROM {name})")
+        finally:
+            tx.unregister(name)
+        skip = {row[0] for row in stored}
+        if skip:
+            ids = pa.chunked_array([c.storage for c in table.column("id").chunks], type=pa.binary(16))
+            mask = pc.invert(pc.is_in(ids, value_set=pa.array([u.bytes for u in skip], pa.binary(16))))
+            table = table.filter(mask)
+        count = table.num_rows
+        if count == 0:
+            return 0, total
+        now = tx.now()
+        _activate(tx, self.session_id, facts, now)
+        first_seq = facts.next_seq
+        facts.next_seq += count
+        first_lsn = tx.allocate_lsns(count)
+        timestamps = pc.fill_null(table.column("timestamp").cast(TIMESTAMP), pa.scalar(now, TIMESTAMP))
+        rows = pa.table(
+            {
+                "id": table.column("id"),
+                "session_id": pa.array([self.session_id.bytes] * count, pa.uuid()),
+                "seq": pa.array(range(first_seq, first_seq + count), pa.int64()),
+                "event_type": table.column("event_type"),
+                "event_data": table.column("event_data"),
+                "metadata": table.column("metadata"),
+                "timestamp": timestamps,
+                "index_lsn": pa.array(range(first_lsn, first_lsn + count), pa.int64()),
+            },
+            schema=EVENTS,
+        )
+        tx.append_table("events", rows)
+        return count, total - count
+
+
+@dataclass(slots=True)
+class EndSession:
+    """Terminate a session, set ``ended_at`` and optionally its summary."""
+
+    session_id: uuid.UUID
+    summary: str | None
+
+    def apply(self, tx: Transaction) -> SessionRecord:
+        """Check the move to ``terminated`` and update the row."""
+        facts = tx.cached(SessionCache, SessionCache).get(tx, self.session_id)
+        if facts.lifecycle in ENDED:
+            raise InvalidTransitionError(
+                f"session {self.session_id} has already ended ({facts.lifecycle.value}); "
+                "use update_session_summary to change its summary",
+                current=facts.lifecycle.value,
+                requested="end_session",
+            )
+        check_transition(facts.lifecycle, Lifecycle.TERMINATED)
+        now = tx.now()
+        if self.summary is None:
+            rows = tx.execute(
+                f"UPDATE sessions SET lifecycle = 'terminated', ended_at = $1, updated_at = $1 "
+                f"WHERE id = $2 RETURNING {sql.SESSION_COLUMNS}",
+                [now, self.session_id],
+            )
+        else:
+            rows = tx.execute(
+                f"UPDATE sessions SET lifecycle = 'terminated', ended_at = $1, updated_at = $1, summary = $3, "
+                f"index_lsn = $4 WHERE id = $2 RETURNING {sql.SESSION_COLUMNS}",
+                [now, self.session_id, self.summary, tx.next_lsn()],
+            )
+        facts.lifecycle = Lifecycle.TERMINATED
+        return _session_from_returning(rows, self.session_id)
+
+
+@dataclass(slots=True)
+class UpdateSessionSummary:
+    """Set a session's summary and shallow-merge keys into its metadata."""
+
+    session_id: uuid.UUID
+    summary: str
+    metadata: dict[str, Any] | None
+
+    def apply(self, tx: Transaction) -> SessionRecord:
+        """Merge the metadata in the transaction and update the row."""
+        tx.cached(SessionCache, SessionCache).get(tx, self.session_id)
+        params: list[Any] = [tx.now(), self.session_id, self.summary, tx.next_lsn()]
+        assignments = "updated_at = $1, summary = $3, index_lsn = $4"
+        if self.metadata:
+            current = json.loads(tx.query("SELECT metadata FROM sessions WHERE id = ?", [self.session_id])[0][0])
+            current.update(self.metadata)
+            params.append(json.dumps(current, ensure_ascii=False, separators=(",", ":")))
+            assignments += ", metadata = $5"
+        rows = tx.execute(f"UPDATE sessions SET {assignments} WHERE id = $2 RETURNING {sql.SESSION_COLUMNS}", params)
+        return _session_from_returning(rows, self.session_id)
+
+
+@dataclass(slots=True)
+class UpdateSessionState:
+    """Shallow-merge keys into a session's state, atomically."""
+
+    session_id: uuid.UUID
+    updates: dict[str, Any]
+
+    def apply(self, tx: Transaction) -> SessionRecord:
+        """Read, merge and write the state inside the writer's transaction."""
+        tx.cached(SessionCache, SessionCache).get(tx, self.session_id)
+        current = json.loads(tx.query("SELECT state FROM sessions WHERE id = ?", [self.session_id])[0][0])
+        current.update(self.updates)
+        rows = tx.execute(
+            f"UPDATE sessions SET state = $3, updated_at = $1 WHERE id = $2 RETURNING {sql.SESSION_COLUMNS}",
+            [tx.now(), self.session_id, json.dumps(current, ensure_ascii=False, separators=(",", ":"))],
+        )
+        return _session_from_returning(rows, self.session_id)
+
+
+@dataclass(slots=True)
+class UpdateLifecycle:
+    """Move a session to another lifecycle state (``terminated`` also sets ``ended_at``)."""
+
+    session_id: uuid.UUID
+    lifecycle: Lifecycle
+
+    def apply(self, tx: Transaction) -> SessionRecord:
+        """Check the transition and update the row."""
+        facts = tx.cached(SessionCache, SessionCache).get(tx, self.session_id)
+        check_transition(facts.lifecycle, self.lifecycle)
+        if self.lifecycle is facts.lifecycle:
+            return sql.session_row(tx.query(sql.SESSION_BY_ID, [self.session_id])[0])
+        ended = ", ended_at = $1" if self.lifecycle is Lifecycle.TERMINATED else ""
+        rows = tx.execute(
+            f"UPDATE sessions SET lifecycle = $3, updated_at = $1{ended} WHERE id = $2 RETURNING {sql.SESSION_COLUMNS}",
+            [tx.now(), self.session_id, self.lifecycle.value],
+        )
+        facts.lifecycle = self.lifecycle
+        return _session_from_returning(rows, self.session_id)
+
+
+@dataclass(slots=True)
+class DeleteSession:
+    """Delete a session and its events; the vector index is told by a tombstone."""
+
+    session_id: uuid.UUID
+    removed_events: int = field(default=0)
+
+    def apply(self, tx: Transaction) -> int:
+        """Delete the rows and return how many events went with the session."""
+        cache = tx.cached(SessionCache, SessionCache)
+        cache.get(tx, self.session_id)
+        deleted = tx.execute(sql.DELETE_EVENTS + " RETURNING 1", [self.session_id])
+        tx.execute(sql.DELETE_SESSION, [self.session_id])
+        tx.append("index_tombstones", {"kind": "session", "item_id": self.session_id.bytes, "index_lsn": tx.next_lsn()})
+        cache.forget(self.session_id)
+        return len(deleted)

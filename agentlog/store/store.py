@@ -1,0 +1,318 @@
+"""A store: one directory holding a DuckDB file, a LanceDB directory and a manifest.
+
+::
+
+    <store>/
+        agentlog.json     manifest: format, schema version, embedder
+        agentlog.duckdb   the source of truth (sessions, events, ...)
+        lance/            vector index, rebuildable from DuckDB
+        .lock             held by the process that has the store open
+
+Open one with an explicit path, with ``AGENTLOG_HOME``, or at the per-user
+default (see :mod:`agentlog.store.paths`); or make an ephemeral in-memory store
+for tests and quick notebooks with :meth:`Store.memory`. Close it with
+:meth:`Store.close` or a ``with`` block; any use after that raises
+:class:`~agentlog.errors.StoreClosedError`.
+
+All writes go through the store's :class:`~agentlog.store.writer.Writer`;
+reads run on cursors of their own (one per reading thread), so a long read
+never blocks a write and sees only committed data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import duckdb
+
+from agentlog._version import __version__
+from agentlog.errors import NotAStoreError, StoreClosedError, StoreLockedError, StoreVersionError
+from agentlog.store.lock import StoreLock
+from agentlog.store.manifest import MANIFEST_NAME, StoreManifest, read_manifest, write_manifest
+from agentlog.store.migrations import LATEST_SCHEMA_VERSION, apply_migrations
+from agentlog.store.paths import resolve_store_path
+from agentlog.store.writer import WriteOp, Writer
+
+__all__ = ["DUCKDB_NAME", "LANCE_DIR", "Store"]
+
+T = TypeVar("T")
+
+DUCKDB_NAME = "agentlog.duckdb"
+"""File name of the DuckDB database inside a store."""
+LANCE_DIR = "lance"
+"""Directory of the LanceDB tables inside a store."""
+
+_LSN_TABLES = ("sessions", "events", "index_tombstones")
+"""Tables with an ``index_lsn`` column (the change number starts after their maximum)."""
+
+_READ_THREADS = 4
+
+
+class Store:
+    """An agentlog store.
+
+    Args:
+        path: The store directory. ``None`` means ``AGENTLOG_HOME`` or the
+            per-user default. It is created if missing; an existing non-empty
+            directory must already be a store.
+        memory: Make an ephemeral store that lives in memory (``path`` must be
+            ``None``); see :meth:`memory`.
+        duckdb_config: Extra DuckDB settings (e.g. ``{"threads": 2}``).
+
+    Raises:
+        StoreLockedError: Another process has this store open.
+        StoreVersionError: The store was written by a newer agentlog.
+        NotAStoreError: ``path`` is a non-empty directory that is not a store.
+
+    Example:
+        >>> import tempfile
+        >>> with Store(tempfile.mkdtemp()) as store:
+        ...     store.schema_version >= 1
+        True
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        memory: bool = False,
+        duckdb_config: dict[str, Any] | None = None,
+    ) -> None:
+        self._closed = True
+        self._lock: StoreLock | None = None
+        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        self._close_callbacks: list[Callable[[], None]] = []
+        self._commit_listeners: list[Callable[[int], None]] = []
+        if memory and path is not None:
+            raise ValueError("pass either a path or memory=True, not both")
+        self.in_memory = memory
+        self.path: Path | None = None if memory else resolve_store_path(path)
+        try:
+            database = ":memory:" if self.path is None else str(self._prepare_directory(self.path))
+            self._db = self._connect(database, duckdb_config)
+            self.schema_version = apply_migrations(self._db)
+            if self.path is not None:
+                self._update_manifest()
+            first_lsn = self._max_lsn()
+            self._writer = Writer(self._db.cursor(), first_lsn=first_lsn, on_commit=self._notify_commit)
+        except BaseException:
+            self._release_resources()
+            raise
+        self._reader_lock = threading.Lock()
+        self._reader_cursors: dict[int, Any] = {}
+        self._readers = ThreadPoolExecutor(max_workers=_READ_THREADS, thread_name_prefix="agentlog-read")
+        self._closed = False
+
+    @classmethod
+    def memory(cls, **kwargs: Any) -> Store:
+        """Make an ephemeral in-memory store (gone when closed).
+
+        Example:
+            >>> with Store.memory() as store:
+            ...     store.in_memory
+            True
+        """
+        return cls(memory=True, **kwargs)
+
+    # -- opening ----------------------------------------------------------------
+
+    def _prepare_directory(self, path: Path) -> Path:
+        if path.exists() and not path.is_dir():
+            raise NotAStoreError(f"{path} is a file, not a store directory")
+        path.mkdir(parents=True, exist_ok=True)
+        manifest = read_manifest(path)
+        if manifest is None and not (path / DUCKDB_NAME).exists():
+            stray = [p.name for p in path.iterdir() if p.name != ".lock"]
+            if stray:
+                raise NotAStoreError(
+                    f"{path} is not empty and not an agentlog store (no {MANIFEST_NAME}); "
+                    "choose an empty or new directory"
+                )
+        self._lock = StoreLock(path)
+        if manifest is not None and manifest.schema_version > LATEST_SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"store {path} is at schema version {manifest.schema_version}, but this agentlog "
+                f"({__version__}) only knows up to {LATEST_SCHEMA_VERSION}: it was written by a "
+                "newer agentlog. Upgrade: pip install -U agentlog"
+            )
+        return path / DUCKDB_NAME
+
+    def _connect(self, database: str, config: dict[str, Any] | None) -> Any:
+        try:
+            db = duckdb.connect(database, config=dict(config or {}))
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower() and self.path is not None:
+                raise StoreLockedError(self.path) from exc
+            raise
+        db.execute("SET GLOBAL TimeZone = 'UTC'")
+        return db
+
+    def _update_manifest(self) -> None:
+        assert self.path is not None
+        current = read_manifest(self.path)
+        if current is None:
+            manifest = StoreManifest(schema_version=self.schema_version, agentlog_version=__version__)
+        elif current.schema_version != self.schema_version or current.agentlog_version != __version__:
+            manifest = current.model_copy(
+                update={"schema_version": self.schema_version, "agentlog_version": __version__}
+            )
+        else:
+            return
+        write_manifest(self.path, manifest)
+
+    def _max_lsn(self) -> int:
+        parts = " UNION ALL ".join(f"SELECT max(index_lsn) AS m FROM {t}" for t in _LSN_TABLES)
+        row = self._db.execute(f"SELECT coalesce(max(m), 0) FROM ({parts})").fetchall()[0]
+        return int(row[0])
+
+    # -- lifecycle --------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._closed
+
+    def close(self) -> None:
+        """Commit queued writes, stop background work and release the store (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._writer.close()
+        for callback in reversed(self._close_callbacks):
+            with contextlib.suppress(Exception):
+                callback()
+        self._readers.shutdown(wait=True)
+        with self._reader_lock:
+            for cursor in self._reader_cursors.values():
+                with contextlib.suppress(Exception):
+                    cursor.close()
+            self._reader_cursors.clear()
+        self._release_resources()
+
+    def _release_resources(self) -> None:
+        db = getattr(self, "_db", None)
+        if db is not None:
+            with contextlib.suppress(Exception):
+                db.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = ":memory:" if self.in_memory else str(self.path)
+        state = "closed" if self._closed else "open"
+        return f"<agentlog.Store {where} ({state})>"
+
+    def check_open(self) -> None:
+        """Raise :class:`StoreClosedError` if the store is closed."""
+        if self._closed:
+            raise StoreClosedError(f"{self!r} is closed; open the store again to use it")
+
+    def add_close_callback(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when the store closes (after the writer stopped), last added first."""
+        self._close_callbacks.append(callback)
+
+    # -- writing ----------------------------------------------------------------
+
+    def submit(self, op: WriteOp) -> Future[Any]:
+        """Queue a write op; the future resolves once its group has committed.
+
+        Raises:
+            StoreClosedError: If the store is closed.
+        """
+        self.check_open()
+        return self._writer.submit(op)
+
+    def write(self, op: WriteOp) -> Any:
+        """Run a write op and block until it is committed; returns its result."""
+        return self.submit(op).result()
+
+    async def write_async(self, op: WriteOp) -> Any:
+        """Run a write op without blocking the event loop; returns once committed."""
+        self.check_open()
+        return await self._writer.submit_async(op)
+
+    @property
+    def committed_lsn(self) -> int:
+        """The highest change number committed so far (see the indexer)."""
+        return self._writer.committed_lsn
+
+    def add_commit_listener(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(committed_lsn)`` on the writer thread after each commit that changed data."""
+        self._commit_listeners.append(listener)
+
+    def _notify_commit(self, lsn: int) -> None:
+        for listener in self._commit_listeners:
+            listener(lsn)
+
+    # -- reading ----------------------------------------------------------------
+
+    def _cursor_for_thread(self) -> Any:
+        key = threading.get_ident()
+        cursor = self._reader_cursors.get(key)
+        if cursor is None:
+            with self._reader_lock:
+                self.check_open()
+                cursor = self._db.cursor()
+                self._reader_cursors[key] = cursor
+        return cursor
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[Any]:
+        """Yield a read cursor (a DuckDB connection) for the calling thread.
+
+        Example:
+            >>> with Store.memory() as store, store.cursor() as cur:
+            ...     cur.execute("SELECT count(*) FROM sessions").fetchall()[0]
+            (0,)
+        """
+        self.check_open()
+        yield self._cursor_for_thread()
+
+    def read(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(cursor)`` on the calling thread's read cursor and return its result."""
+        self.check_open()
+        return fn(self._cursor_for_thread())
+
+    async def read_async(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(cursor)`` on a reader thread without blocking the event loop."""
+        self.check_open()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._read_in_pool, fn)
+
+    def _read_in_pool(self, fn: Callable[[Any], T]) -> T:
+        return fn(self._cursor_for_thread())
+
+    def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        """Run a read query and return a DuckDB relation (``.pl()``, ``.to_arrow_table()``, ``.fetchall()``).
+
+        This is the documented way to query a store directly (tables:
+        ``sessions``, ``events`` and those of later features).
+
+        Example:
+            >>> with Store.memory() as store:
+            ...     store.sql("SELECT count(*) AS n FROM events").fetchall()
+            [(0,)]
+        """
+        self.check_open()
+        return self._cursor_for_thread().sql(query, params=params)

@@ -1,0 +1,452 @@
+"""The single writer of a store: one thread, one DuckDB connection, group commit.
+
+Every change to a store is a :class:`WriteOp` submitted to the :class:`Writer`.
+The writer thread takes whatever ops are queued, runs them in order inside one
+transaction, inserts the rows they produced as one Arrow batch per table
+(``INSERT INTO t BY NAME SELECT * FROM batch``), commits once, and only then
+resolves every caller's future (group commit). So:
+
+* an awaited write has been committed when it returns;
+* a lone write costs one small commit, and a thousand concurrent writes cost a
+  handful;
+* writes are totally ordered, and an op sees the effects of the ops before it.
+
+Failure handling keeps one bad op from failing its neighbours. An op that
+raises :class:`~agentlog.errors.AgentlogError` *before changing anything*
+(validation against the current data, lifecycle rules) fails alone: its
+buffered rows are dropped and the group goes on. Any other exception, or an
+error after the op changed something, rolls the whole group back and re-runs
+each op in a transaction of its own, so only the culprit fails.
+
+Ops run on the writer thread only. They read with :meth:`Transaction.query`,
+change rows with :meth:`Transaction.execute`, and add rows with
+:meth:`Transaction.append` (buffered and inserted in bulk). Writer-side caches
+(``Transaction.cache``) are dropped whenever a transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+import pyarrow as pa
+
+from agentlog.errors import AgentlogError, StoreClosedError, StoreError
+from agentlog.store.tables import SCHEMAS
+
+__all__ = ["Transaction", "WriteOp", "Writer"]
+
+logger = logging.getLogger("agentlog.writer")
+
+T = TypeVar("T")
+
+MAX_GROUP_OPS = 4096
+"""Most ops committed together (bounds the latency of one group)."""
+
+
+class WriteOp(Protocol):
+    """A unit of work for the writer.
+
+    ``apply`` runs on the writer thread inside the group's transaction and
+    returns the op's result. It must raise expected errors (``AgentlogError``)
+    before its first :meth:`Transaction.execute`; rows added with
+    :meth:`Transaction.append` are dropped automatically when it raises.
+    """
+
+    def apply(self, tx: Transaction) -> Any:
+        """Do the work and return the result handed to the caller."""
+        ...
+
+
+class _Waiter:
+    """Where an op's outcome goes: a concurrent Future, or an asyncio future on a loop."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, future: Future[Any] | asyncio.Future[Any], loop: asyncio.AbstractEventLoop | None) -> None:
+        self.future = future
+        self.loop = loop
+
+
+class Transaction:
+    """The writer's view of the transaction an op runs in.
+
+    Attributes:
+        cache: Writer-side caches by key (see :meth:`cached`); cleared on rollback.
+    """
+
+    def __init__(self, writer: Writer, ops: Sequence[WriteOp] = ()) -> None:
+        self._writer = writer
+        self._con = writer.connection
+        self.ops = ops
+        """The ops of this group, in order (for ops that batch work across the group)."""
+        self.local: dict[type, Any] = {}
+        """State that lives for this transaction only (e.g. ids appended so far)."""
+        self._columns: dict[str, dict[str, list[Any]]] = {}
+        self._tables: dict[str, list[pa.Table]] = {}
+        self._op_rows = 0
+        self._op_changed = False
+        self.begun = False
+
+    # -- reading and changing ------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] | None = None, *, flush: bool = True) -> list[tuple[Any, ...]]:
+        """Run a read-only query in the transaction and return all rows.
+
+        Rows appended so far are inserted first, so the query sees them,
+        unless ``flush`` is false (for reads that cannot concern them).
+        """
+        if flush:
+            self.flush()
+        return self._con.execute(sql, params or []).fetchall()  # type: ignore[no-any-return]
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a statement that changes data (UPDATE, DELETE, INSERT ... RETURNING) and return its rows."""
+        self.flush()
+        self._begin()
+        self._op_changed = True
+        return self._con.execute(sql, params or []).fetchall()  # type: ignore[no-any-return]
+
+    def append(self, table: str, row: dict[str, Any]) -> None:
+        """Buffer one row for ``table`` (a key per column of :data:`~agentlog.store.tables.SCHEMAS`)."""
+        columns = self._columns.get(table)
+        if columns is None:
+            columns = self._columns[table] = {name: [] for name in SCHEMAS[table].names}
+        for name, values in columns.items():
+            values.append(row[name])
+        self._op_rows += 1
+
+    def append_table(self, table: str, rows: pa.Table) -> None:
+        """Buffer an Arrow table of rows for ``table`` (any column order; cast to the table schema)."""
+        self._tables.setdefault(table, []).append(rows)
+        self._op_rows += rows.num_rows
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """Make an Arrow table readable as ``name`` in queries of this transaction."""
+        self._con.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        """Forget a name made by :meth:`register`."""
+        self._con.unregister(name)
+
+    def next_lsn(self) -> int:
+        """Return the next store change number (monotonic; gaps are allowed)."""
+        return self._writer.allocate_lsn(1)
+
+    def allocate_lsns(self, count: int) -> int:
+        """Reserve ``count`` consecutive change numbers and return the first."""
+        return self._writer.allocate_lsn(count)
+
+    def now(self) -> datetime:
+        """Return the current UTC time, never earlier than a time returned before."""
+        return self._writer.now()
+
+    def cached(self, key: type[T], factory: Callable[[], T]) -> T:
+        """Return the writer-side cache object for ``key``, creating it with ``factory``.
+
+        Caches live across transactions and are dropped on every rollback, so
+        they only ever reflect committed data plus the current transaction.
+        """
+        cache = self._writer.caches.get(key)
+        if cache is None:
+            cache = self._writer.caches[key] = factory()
+        return cache
+
+    def flush(self, *, final: bool = False) -> None:
+        """Insert every buffered row, one Arrow batch per table.
+
+        Args:
+            final: The group is complete; when nothing was changed yet and
+                only one table has rows, its single INSERT may run in
+                autocommit mode (one statement is atomic), saving the
+                BEGIN/COMMIT round trips.
+        """
+        tables = [t for t, c in self._columns.items() if next(iter(c.values()))]
+        tables += [t for t, v in self._tables.items() if v and t not in tables]
+        if not tables:
+            return
+        if self._op_rows:
+            self._op_changed = True  # the current op's rows are in DuckDB now
+            self._op_rows = 0
+        if not (final and len(tables) == 1 and not self.begun):
+            self._begin()
+        for table in tables:
+            agentlog_batch = self._take(table)  # read by DuckDB's replacement scan below
+            if agentlog_batch is None or agentlog_batch.num_rows == 0:
+                continue
+            self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM agentlog_batch")
+
+    def _begin(self) -> None:
+        if not self.begun:
+            self._con.execute("BEGIN TRANSACTION")
+            self.begun = True
+
+    # -- per-op bookkeeping used by the writer -----------------------------------
+
+    def _begin_op(self) -> tuple[dict[str, int], dict[str, int]]:
+        self._op_rows = 0
+        self._op_changed = False
+        rows = {t: len(next(iter(c.values()))) for t, c in self._columns.items()}
+        return rows, {t: len(v) for t, v in self._tables.items()}
+
+    def _undo_op(self, mark: tuple[dict[str, int], dict[str, int]]) -> bool:
+        """Drop the current op's buffered rows; False if it already changed DuckDB."""
+        if self._op_changed:
+            return False
+        rows, tables = mark
+        for table, columns in self._columns.items():
+            keep = rows.get(table, 0)
+            for values in columns.values():
+                del values[keep:]
+        for table, pending in self._tables.items():
+            del pending[tables.get(table, 0) :]
+        self._op_rows = 0
+        return True
+
+    def _take(self, table: str) -> pa.Table | None:
+        schema = SCHEMAS[table]
+        parts: list[pa.Table] = []
+        columns = self._columns.pop(table, None)
+        if columns and columns[schema.names[0]]:
+            arrays = [pa.array(columns[f.name], type=f.type) for f in schema]
+            parts.append(pa.Table.from_arrays(arrays, schema=schema))
+        for extra in self._tables.pop(table, []):
+            parts.append(extra.select(schema.names).cast(schema))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+
+    def _discard(self) -> None:
+        self._columns.clear()
+        self._tables.clear()
+        self._op_rows = 0
+
+
+class Writer:
+    """Own the write connection of a store and commit queued ops in groups.
+
+    Args:
+        connection: A DuckDB connection used by this writer only.
+        first_lsn: The last change number already used in the store.
+        on_commit: Called on the writer thread after each commit with the
+            highest change number committed so far.
+
+    Example:
+        >>> import duckdb
+        >>> from agentlog.store.writer import Writer
+        >>> con = duckdb.connect()
+        >>> _ = con.execute("CREATE TABLE t (x INTEGER)")
+        >>> class Insert:
+        ...     def apply(self, tx):
+        ...         return tx.execute("INSERT INTO t VALUES (1) RETURNING x")[0][0]
+        >>> writer = Writer(con.cursor())
+        >>> writer.submit(Insert()).result()
+        1
+        >>> writer.close()
+    """
+
+    def __init__(
+        self,
+        connection: Any,
+        *,
+        first_lsn: int = 0,
+        on_commit: Callable[[int], None] | None = None,
+        name: str = "agentlog-writer",
+    ) -> None:
+        self.connection = connection
+        self.caches: dict[type, Any] = {}
+        self._lsn = first_lsn
+        self._committed_lsn = first_lsn
+        self._last_now = datetime.min.replace(tzinfo=UTC)
+        self._on_commit = on_commit
+        self._queue: queue.SimpleQueue[tuple[WriteOp, _Waiter] | None] = queue.SimpleQueue()
+        self._closing = False
+        self._submit_lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    # -- public ----------------------------------------------------------------
+
+    @property
+    def committed_lsn(self) -> int:
+        """The highest change number made durable so far."""
+        return self._committed_lsn
+
+    def submit(self, op: WriteOp) -> Future[Any]:
+        """Queue ``op`` and return a future resolved after its group commits.
+
+        Raises:
+            StoreClosedError: If the writer is closed.
+        """
+        future: Future[Any] = Future()
+        self._put(op, _Waiter(future, None))
+        return future
+
+    async def submit_async(self, op: WriteOp) -> Any:
+        """Queue ``op`` and wait, without blocking the event loop, until it commits.
+
+        Returns:
+            The op's result.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._put(op, _Waiter(future, loop))
+        return await future
+
+    def close(self) -> None:
+        """Commit what is queued, stop the thread and wait for it (idempotent)."""
+        with self._submit_lock:
+            if self._closing:
+                return
+            self._closing = True
+            self._queue.put(None)
+        if threading.current_thread() is not self._thread:
+            self._thread.join()
+
+    # -- used by Transaction ---------------------------------------------------
+
+    def allocate_lsn(self, count: int) -> int:
+        """Reserve ``count`` consecutive change numbers and return the first (writer thread only)."""
+        first = self._lsn + 1
+        self._lsn += count
+        return first
+
+    def now(self) -> datetime:
+        """Return the current UTC time, never earlier than a time returned before (writer thread only)."""
+        current = datetime.now(UTC)
+        if current < self._last_now:
+            current = self._last_now
+        self._last_now = current
+        return current
+
+    # -- the thread --------------------------------------------------------------
+
+    def _put(self, op: WriteOp, waiter: _Waiter) -> None:
+        with self._submit_lock:
+            if self._closing:
+                raise StoreClosedError("the store is closed; open it again to write")
+            self._queue.put((op, waiter))
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            item = self._queue.get()
+            if item is None:
+                break
+            group = [item]
+            while len(group) < MAX_GROUP_OPS:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                group.append(item)
+            try:
+                self._commit_group(group)
+            except BaseException as exc:  # pragma: no cover - last-resort guard
+                logger.exception("agentlog writer: unexpected failure")
+                self._resolve([(w, None, exc) for _, w in group])
+
+    def _commit_group(self, group: list[tuple[WriteOp, _Waiter]]) -> None:
+        outcomes = self._try_group(group)
+        if outcomes is None:
+            # Something failed in a way that may have touched the transaction:
+            # run each op alone so only the culprit fails.
+            outcomes = []
+            for op, waiter in group:
+                single = self._try_group([(op, waiter)], isolated=True)
+                assert single is not None
+                outcomes.extend(single)
+        self._resolve(outcomes)
+
+    def _try_group(
+        self, group: list[tuple[WriteOp, _Waiter]], *, isolated: bool = False
+    ) -> list[tuple[_Waiter, Any, BaseException | None]] | None:
+        """Run ops in one transaction; None means "rolled back, retry one by one"."""
+        tx = Transaction(self, [op for op, _ in group])
+        outcomes: list[tuple[_Waiter, Any, BaseException | None]] = []
+        lsn_before = self._lsn
+        try:
+            for op, waiter in group:
+                mark = tx._begin_op()
+                try:
+                    result = op.apply(tx)
+                except AgentlogError as exc:
+                    if not tx._undo_op(mark):
+                        if isolated:
+                            raise
+                        raise _RetryAlone from exc
+                    outcomes.append((waiter, None, exc))
+                    continue
+                outcomes.append((waiter, result, None))
+            tx.flush(final=True)
+            if tx.begun:
+                self.connection.execute("COMMIT")
+        except BaseException as exc:
+            tx._discard()
+            self._rollback(tx.begun)
+            if not isolated:
+                return None
+            error = exc.__cause__ if isinstance(exc, _RetryAlone) and exc.__cause__ else exc
+            if not isinstance(error, AgentlogError):
+                wrapped = StoreError(f"write failed and was rolled back: {type(error).__name__}: {error}")
+                wrapped.__cause__ = error
+                error = wrapped
+            return [(waiter, None, error) for _, waiter in group]
+        if self._lsn != lsn_before:
+            self._committed_lsn = self._lsn
+            if self._on_commit is not None:
+                try:
+                    self._on_commit(self._committed_lsn)
+                except Exception:  # pragma: no cover - listeners must not break writes
+                    logger.exception("agentlog writer: commit listener failed")
+        return outcomes
+
+    def _rollback(self, begun: bool) -> None:
+        self.caches.clear()
+        if begun:
+            with contextlib.suppress(Exception):
+                self.connection.execute("ROLLBACK")
+
+    @staticmethod
+    def _resolve(outcomes: Iterable[tuple[_Waiter, Any, BaseException | None]]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Waiter, Any, BaseException | None]]] = {}
+        for outcome in outcomes:
+            waiter = outcome[0]
+            if waiter.loop is None:
+                future = waiter.future
+                assert isinstance(future, Future)
+                if outcome[2] is not None:
+                    future.set_exception(outcome[2])
+                else:
+                    future.set_result(outcome[1])
+            else:
+                by_loop.setdefault(waiter.loop, []).append(outcome)
+        for loop, items in by_loop.items():
+            # a closed loop raises RuntimeError: nobody is waiting any more
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_resolve_on_loop, items)
+
+
+def _resolve_on_loop(items: list[tuple[_Waiter, Any, BaseException | None]]) -> None:
+    for waiter, result, error in items:
+        future = waiter.future
+        if future.done():  # cancelled by the caller; the write itself stands
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
+class _RetryAlone(Exception):
+    """Internal: an op raised after changing data; retry the group op by op."""

@@ -1,0 +1,71 @@
+"""Shared fixtures: stores of every kind, clean environment, subprocess helpers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import agentlog
+from agentlog import SessionService, Store
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test sees the developer's AGENTLOG_* settings or leaves the default store open."""
+    for name in list(os.environ):
+        if name.startswith("AGENTLOG_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AGENTLOG_HOME", str(tmp_path_factory.mktemp("agentlog-home")))
+    yield
+    agentlog.close_default_store()
+
+
+@pytest.fixture(params=["memory", "file"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A store of each kind: in-memory and a real DuckDB file."""
+    opened = Store.memory() if request.param == "memory" else Store(tmp_path / "store")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def file_store(tmp_path: Path) -> Iterator[Store]:
+    """A store in a real directory."""
+    with Store(tmp_path / "store") as opened:
+        yield opened
+
+
+@pytest.fixture
+def service(store: Store) -> SessionService:
+    """A SessionService on each kind of store."""
+    return SessionService(store)
+
+
+def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the data tables, sorted, to compare a store before and after."""
+    tables = store.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1")
+    result: dict[str, list[tuple[Any, ...]]] = {}
+    for (name,) in tables.fetchall():
+        if name == "schema_migrations":
+            continue
+        result[name] = sorted(store.sql(f"SELECT * FROM {name}").fetchall(), key=repr)
+    return result
+
+
+def run_python(code: str, *args: str, timeout: float = 60, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run a Python snippet in a fresh interpreter with this checkout importable."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout, env=env, **kwargs
+    )

@@ -1,0 +1,61 @@
+"""The public surface is what agentlog.__all__ says, and nothing leaks."""
+
+from __future__ import annotations
+
+import inspect
+
+import agentlog
+
+EXPECTED = {
+    "AddEventsResult",
+    "AgentlogError",
+    "AlreadyExistsError",
+    "EmbeddingMismatchError",
+    "ImportFormatError",
+    "InvalidTransitionError",
+    "Lifecycle",
+    "NotAStoreError",
+    "NotFoundError",
+    "SearchUnavailableError",
+    "SessionClosedError",
+    "SessionService",
+    "Store",
+    "StoreClosedError",
+    "StoreError",
+    "StoreLockedError",
+    "StoreVersionError",
+    "ValidationError",
+    "__version__",
+    "close_default_store",
+    "default_store_path",
+    "get_session_service",
+}
+
+
+def test_all_is_pinned() -> None:
+    assert set(agentlog.__all__) == EXPECTED
+    for name in agentlog.__all__:
+        assert hasattr(agentlog, name)
+
+
+def test_every_public_name_is_documented() -> None:
+    for name in agentlog.__all__:
+        obj = getattr(agentlog, name)
+        if name == "__version__":
+            continue
+        assert inspect.getdoc(obj), f"{name} has no docstring"
+        if inspect.isclass(obj):
+            for member, value in vars(obj).items():
+                if not member.startswith("_") and callable(value):
+                    assert inspect.getdoc(value), f"{name}.{member} has no docstring"
+
+
+def test_errors_share_one_root_and_the_builtins() -> None:
+    for name in agentlog.__all__:
+        obj = getattr(agentlog, name)
+        if inspect.isclass(obj) and issubclass(obj, Exception):
+            assert issubclass(obj, agentlog.AgentlogError)
+    assert issubclass(agentlog.NotFoundError, LookupError) and issubclass(agentlog.NotFoundError, ValueError)
+    assert issubclass(agentlog.ValidationError, ValueError)
+    assert issubclass(agentlog.InvalidTransitionError, ValueError)
+    assert issubclass(agentlog.StoreLockedError, RuntimeError)
