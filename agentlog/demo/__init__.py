@@ -1,0 +1,32 @@
+"""Deterministic, realistic demo activity for notebooks, reports and benchmarks.
+
+Example:
+    >>> from agentlog.demo import generate_demo_data
+    >>> data = generate_demo_data(sessions=30)
+    >>> data.sessions.num_rows
+    30
+"""
+
+from agentlog.demo.generator import (
+    DEFAULT_END,
+    EVENTS_SCHEMA,
+    SESSIONS_SCHEMA,
+    DemoData,
+    DemoParams,
+    generate_demo_data,
+)
+from agentlog.demo.profiles import AGENTS, AgentProfile
+from agentlog.demo.vocabulary import PROJECTS, Project
+
+__all__ = [
+    "AGENTS",
+    "DEFAULT_END",
+    "EVENTS_SCHEMA",
+    "PROJECTS",
+    "SESSIONS_SCHEMA",
+    "AgentProfile",
+    "DemoData",
+    "DemoParams",
+    "Project",
+    "generate_demo_data",
+]
