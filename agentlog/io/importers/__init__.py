@@ -1,0 +1,58 @@
+"""Parsers that turn real agent logs into normalised sessions and events.
+
+Formats (one module each, each with ``parse(path)`` and ``sniff(head)``):
+
+* ``claude-code``: Claude Code transcripts (:mod:`.claude_code`)
+* ``codex``: OpenAI Codex CLI rollouts (:mod:`.codex`)
+* ``otel``: OpenTelemetry GenAI traces, any-agent exports and OTLP/JSON (:mod:`.otel`)
+* ``jsonl``: agentlog's own JSON-lines format for any other agent (:mod:`.jsonl`)
+
+Parsing is pure: no database is touched. Ids are stable, so importing a file
+again yields the same session and event ids.
+
+Example:
+    >>> from agentlog.io.importers import parse_path
+    >>> result = parse_path("~/.claude/projects")  # doctest: +SKIP
+    >>> result.sessions[0].agent, result.failures  # doctest: +SKIP
+    ('claude-code', [])
+"""
+
+from agentlog.io.importers.api import (
+    PARSERS,
+    iter_parse_path,
+    merge_sessions,
+    parse_file,
+    parse_path,
+)
+from agentlog.io.importers.detect import (
+    FORMATS,
+    HEAD_BYTES,
+    LOG_SUFFIXES,
+    detect_format,
+    iter_source_files,
+)
+from agentlog.io.importers.model import (
+    EVENT_TYPE_PATTERN,
+    FileResult,
+    ImportedEvent,
+    ImportedSession,
+    ParseResult,
+)
+
+__all__ = [
+    "EVENT_TYPE_PATTERN",
+    "FORMATS",
+    "HEAD_BYTES",
+    "LOG_SUFFIXES",
+    "PARSERS",
+    "FileResult",
+    "ImportedEvent",
+    "ImportedSession",
+    "ParseResult",
+    "detect_format",
+    "iter_parse_path",
+    "iter_source_files",
+    "merge_sessions",
+    "parse_file",
+    "parse_path",
+]

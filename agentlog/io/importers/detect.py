@@ -1,0 +1,169 @@
+"""Recognising log formats from content, and finding log files in folders.
+
+:func:`detect_format` reads only the first :data:`HEAD_BYTES` of a file and
+asks each format's ``sniff`` in a fixed order (``otel``, ``codex``,
+``claude-code``, ``jsonl``); the file name plays no part. When the first line
+is longer than that, the formats recognise it from the scalar members at its
+start (``{"timestamp":"...","type":"session_meta",...``).
+
+:func:`iter_source_files` lists the files an import of a path covers: the
+path itself when it is a file, else the log files under the folder, found
+recursively in a deterministic (sorted) order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from agentlog.errors import ImportFormatError, ValidationError
+from agentlog.io.importers import claude_code, codex, jsonl, otel
+
+__all__ = [
+    "FORMATS",
+    "HEAD_BYTES",
+    "LOG_SUFFIXES",
+    "check_format",
+    "detect_format",
+    "iter_source_files",
+    "sniff_format",
+]
+
+HEAD_BYTES = 16 * 1024
+"""How much of a file :func:`detect_format` reads."""
+
+FORMATS: tuple[str, ...] = (otel.FORMAT, codex.FORMAT, claude_code.FORMAT, jsonl.FORMAT)
+"""The format names, in the order detection tries them."""
+
+LOG_SUFFIXES: dict[str, frozenset[str]] = {
+    claude_code.FORMAT: frozenset({".jsonl"}),
+    codex.FORMAT: frozenset({".jsonl"}),
+    jsonl.FORMAT: frozenset({".jsonl"}),
+    otel.FORMAT: frozenset({".json", ".jsonl"}),
+    "auto": frozenset({".json", ".jsonl"}),
+}
+"""Which file suffixes a folder walk picks up, per format (``"auto"``: any)."""
+
+_SNIFFERS: dict[str, Callable[[bytes], bool]] = {
+    otel.FORMAT: otel.sniff,
+    codex.FORMAT: codex.sniff,
+    claude_code.FORMAT: claude_code.sniff,
+    jsonl.FORMAT: jsonl.sniff,
+}
+
+
+def detect_format(path: str | Path) -> str:
+    """The format of a log file, judged from its first few KB.
+
+    Args:
+        path: A file.
+
+    Returns:
+        One of :data:`FORMATS`: ``"claude-code"``, ``"codex"``, ``"otel"`` or
+        ``"jsonl"``.
+
+    Raises:
+        ImportFormatError: The file cannot be read or is of no known format.
+
+    Example:
+        >>> detect_format("~/.codex/sessions/2026/05/11/rollout-x.jsonl")  # doctest: +SKIP
+        'codex'
+    """
+    path = Path(path).expanduser()
+    name = sniff_format(path)
+    if name is None:
+        raise ImportFormatError(
+            "not a recognised agent log (expected a Claude Code transcript, a Codex rollout, "
+            "an OpenTelemetry trace export or agentlog JSON lines); pass format=... if you "
+            "know better",
+            path=path,
+        )
+    return name
+
+
+def sniff_format(path: str | Path) -> str | None:
+    """Like :func:`detect_format`, but ``None`` for a readable file of no known format.
+
+    Raises:
+        ImportFormatError: The file cannot be read.
+
+    Example:
+        >>> sniff_format("notes.txt")  # doctest: +SKIP
+    """
+    path = Path(path).expanduser()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    except OSError as exc:
+        raise ImportFormatError(f"cannot read file: {exc.strerror or exc}", path=path) from None
+    for name, sniff in _SNIFFERS.items():
+        if sniff(head):
+            return name
+    return None
+
+
+def check_format(format: str) -> str:
+    """Validate a format argument (a name from :data:`FORMATS`, or ``"auto"``).
+
+    Raises:
+        ValidationError: Unknown name.
+
+    Example:
+        >>> check_format("codex")
+        'codex'
+    """
+    if format != "auto" and format not in FORMATS:
+        raise ValidationError(
+            f"unknown format {format!r}; use one of: auto, {', '.join(FORMATS)}",
+            field="format",
+            value=repr(format),
+        )
+    return format
+
+
+def iter_source_files(path: str | Path, format: str = "auto") -> Iterator[Path]:
+    """The files an import of ``path`` covers.
+
+    A file is returned as is, whatever its name. A folder is walked
+    recursively in sorted order; hidden files and folders (``.name``), files
+    whose suffix is not a log suffix of ``format`` (see
+    :data:`LOG_SUFFIXES`), symlinked folders, and symlinks that lead outside
+    the folder are skipped. Content is not read here.
+
+    Args:
+        path: A file or a folder, e.g. ``~/.claude/projects``.
+        format: A name from :data:`FORMATS`, or ``"auto"``.
+
+    Yields:
+        Resolved file paths.
+
+    Raises:
+        ImportFormatError: ``path`` does not exist.
+        ValidationError: Unknown ``format``.
+
+    Example:
+        >>> files = list(iter_source_files("~/.claude/projects", "claude-code"))  # doctest: +SKIP
+        >>> files[0].suffix  # doctest: +SKIP
+        '.jsonl'
+    """
+    suffixes = LOG_SUFFIXES[check_format(format)]
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise ImportFormatError("no such file or folder", path=root)
+    root = root.resolve()
+    if not root.is_dir():
+        yield root
+        return
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith(".") or Path(name).suffix.lower() not in suffixes:
+                continue
+            candidate = Path(folder, name)
+            if candidate.is_symlink():
+                target = candidate.resolve()
+                if not target.is_relative_to(root) or not target.is_file():
+                    continue
+            if candidate.is_file():
+                yield candidate
