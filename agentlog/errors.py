@@ -17,7 +17,10 @@ builtin that matches its meaning, so code written against the documented API
     │   ├── StoreVersionError                       written by a newer agentlog
     │   └── NotAStoreError                          the directory is not an agentlog store
     ├── EmbeddingMismatchError     (RuntimeError)   store indexed with another embedder
-    └── SearchUnavailableError     (RuntimeError)   no embedder configured for this store
+    ├── SearchUnavailableError     (RuntimeError)   no embedder, or the index cannot be updated
+    └── EmbedderError              (RuntimeError)   an embedder could not produce vectors
+        ├── EmbedderConfigError                     missing API key or optional dependency
+        └── ModelFileError                          model/tokenizer file missing or altered
 
 Errors carry the offending value as attributes where there is one, and their
 message says what to do.
@@ -31,9 +34,12 @@ from typing import Any
 __all__ = [
     "AgentlogError",
     "AlreadyExistsError",
+    "EmbedderConfigError",
+    "EmbedderError",
     "EmbeddingMismatchError",
     "ImportFormatError",
     "InvalidTransitionError",
+    "ModelFileError",
     "NotAStoreError",
     "NotFoundError",
     "SearchUnavailableError",
@@ -181,7 +187,7 @@ class EmbeddingMismatchError(AgentlogError, RuntimeError):
             f"{configured[0]!r} ({configured[1]}-d) is configured. Either open it with the "
             f"same embedder (AGENTLOG_EMBEDDER={stored[0]}), or rebuild every vector with the "
             f"new one: `agentlog --store {path} reindex --embedder {configured[0]}` "
-            "(or agentlog.reindex(store, embedder))."
+            f"(or Store(path, embedder=None).reindex({configured[0]!r}))."
         )
         self.stored = stored
         self.configured = configured
@@ -189,3 +195,51 @@ class EmbeddingMismatchError(AgentlogError, RuntimeError):
 
 class SearchUnavailableError(AgentlogError, RuntimeError):
     """Semantic search was asked of a store that has no embedder."""
+
+
+class EmbedderError(AgentlogError, RuntimeError):
+    """An embedder could not produce vectors (for example the API kept failing).
+
+    Example:
+        >>> isinstance(EmbedderError("boom"), RuntimeError)
+        True
+    """
+
+
+class EmbedderConfigError(EmbedderError):
+    """An embedder is not usable as configured: a missing key or optional package.
+
+    The message says exactly what to set or install.
+
+    Example:
+        >>> str(EmbedderConfigError("set OPENAI_API_KEY"))
+        'set OPENAI_API_KEY'
+    """
+
+
+class ModelFileError(EmbedderError):
+    """A model or tokenizer file is missing or does not match its pinned checksum.
+
+    Attributes:
+        path: The file that failed the check.
+        expected: The pinned sha256.
+        actual: The sha256 found, or ``None`` if the file is missing.
+
+    Example:
+        >>> err = ModelFileError("/x/model.onnx", expected="ab", actual=None, fix="pip install m")
+        >>> err.actual is None
+        True
+    """
+
+    def __init__(self, path: str | Path, *, expected: str, actual: str | None, fix: str) -> None:
+        if actual is None:
+            problem = f"embedding model file {path} is missing"
+        else:
+            problem = (
+                f"embedding model file {path} does not match its pinned checksum "
+                f"(sha256 {actual}, expected {expected}); it is damaged or was replaced"
+            )
+        super().__init__(f"{problem}. Reinstall it: {fix}")
+        self.path = str(path)
+        self.expected = expected
+        self.actual = actual

