@@ -20,11 +20,16 @@ SHARED = REPO.parent / "shared"
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """No test sees the developer's AGENTLOG_* settings or leaves the default store open."""
+    """No test sees the developer's AGENTLOG_* settings or leaves the default store open.
+
+    Stores use the deterministic fake embedder unless a test asks for another
+    (the real offline model has tests of its own, marked ``model``).
+    """
     for name in list(os.environ):
         if name.startswith("AGENTLOG_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("AGENTLOG_HOME", str(tmp_path_factory.mktemp("agentlog-home")))
+    monkeypatch.setenv("AGENTLOG_EMBEDDER", "fake")
     yield
     agentlog.close_default_store()
 
@@ -52,12 +57,16 @@ def service(store: Store) -> SessionService:
     return SessionService(store)
 
 
+BOOKKEEPING = {"schema_migrations", "index_state", "index_tombstones"}
+"""Tables the background indexer changes on its own; not part of a store's data."""
+
+
 def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the data tables, sorted, to compare a store before and after."""
     tables = store.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1")
     result: dict[str, list[tuple[Any, ...]]] = {}
     for (name,) in tables.fetchall():
-        if name == "schema_migrations":
+        if name in BOOKKEEPING:
             continue
         result[name] = sorted(store.sql(f"SELECT * FROM {name}").fetchall(), key=repr)
     return result

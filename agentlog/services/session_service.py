@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
-from agentlog.errors import NotFoundError, SearchUnavailableError, ValidationError
+from agentlog.errors import NotFoundError, ValidationError
 from agentlog.records import EventRecord, SessionRecord
 from agentlog.services import session_queries as queries
 from agentlog.services.event_batches import prepare_event, prepare_event_rows, prepare_event_table
@@ -423,13 +423,102 @@ class SessionService:
 
     # -- search -------------------------------------------------------------------------
 
-    async def search_sessions(self, query: str, limit: int = 10, threshold: float = 0.7) -> list[SessionRecord]:
-        """Search sessions by meaning (needs an embedder; see :mod:`agentlog.search`).
+    async def search_sessions(
+        self,
+        query: str,
+        limit: int = 10,
+        threshold: float | None = 0.7,
+        *,
+        agent: str | None = None,
+        project_id: uuid.UUID | str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        mode: str = "vector",
+    ) -> list[SessionRecord]:
+        """Search sessions by meaning (their summary and key events), best first.
+
+        Waits until everything committed before is indexed, so a session ended
+        just before is found. Filters apply before the limit.
+
+        Args:
+            query: Search query text.
+            limit: Maximum results to return.
+            threshold: Minimum ``similarity`` (0-1, default 0.7; inclusive; ``None`` for none).
+            agent: Only this agent's sessions.
+            project_id: Only this project's sessions.
+            since: Only sessions started at or after this aware datetime.
+            until: Only sessions started before this aware datetime.
+            mode: ``"vector"`` (default), ``"keyword"`` or ``"hybrid"`` (see :mod:`agentlog.index.search`).
+
+        Returns:
+            Matching sessions with ``similarity`` (calibrated, 0-1) and ``cosine`` (raw).
 
         Raises:
-            SearchUnavailableError: Until semantic search is configured for the store.
+            SearchUnavailableError: If the store has no embedder.
+
+        Example:
+            ``results = await service.search_sessions("database migration errors", limit=5, threshold=0.7)``
         """
-        raise SearchUnavailableError("semantic search is not available until embeddings are configured for this store")
+        from agentlog.index.search import search_sessions
+
+        return await search_sessions(
+            self.store,
+            query,
+            limit=limit,
+            threshold=threshold,
+            agent=agent,
+            project_id=project_id,
+            since=since,
+            until=until,
+            mode=mode,  # type: ignore[arg-type]
+        )
+
+    async def search_events(
+        self,
+        query: str,
+        *,
+        session_id: uuid.UUID | str | None = None,
+        agent: str | None = None,
+        event_type: str | Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 10,
+        threshold: float | None = None,
+        mode: str = "vector",
+    ) -> list[EventRecord]:
+        """Search events by meaning (their type and payload), best first.
+
+        Args:
+            query: Search query text (for exact identifiers, use ``mode="hybrid"`` or ``"keyword"``).
+            session_id: Only events of this session.
+            agent: Only events of this agent's sessions.
+            event_type: Only events of this type, or of these types.
+            since: Only events at or after this aware datetime.
+            until: Only events before this aware datetime.
+            limit: Maximum results to return.
+            threshold: Minimum ``similarity`` (default: none).
+            mode: ``"vector"``, ``"keyword"`` or ``"hybrid"``.
+
+        Returns:
+            Matching events with ``agent``, ``similarity`` and ``cosine``.
+
+        Example:
+            ``hits = await service.search_events("TypeError in parse_input", mode="hybrid", limit=5)``
+        """
+        from agentlog.index.search import search_events
+
+        return await search_events(
+            self.store,
+            query,
+            session_id=session_id,
+            agent=agent,
+            event_type=event_type,
+            since=since,
+            until=until,
+            limit=limit,
+            threshold=threshold,
+            mode=mode,  # type: ignore[arg-type]
+        )
 
     async def require_session(self, session_id: uuid.UUID | str) -> SessionRecord:
         """Like :meth:`get_session`, but raise :class:`NotFoundError` instead of returning ``None``.

@@ -80,6 +80,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        2,
+        "vector index bookkeeping",
+        (
+            """
+            CREATE TABLE index_state (
+                name        VARCHAR PRIMARY KEY,
+                watermark   BIGINT NOT NULL,
+                updated_at  TIMESTAMPTZ NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_SCHEMA_VERSION = MIGRATIONS[-1].version

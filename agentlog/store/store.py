@@ -30,29 +30,49 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
 from agentlog._version import __version__
-from agentlog.errors import NotAStoreError, StoreClosedError, StoreLockedError, StoreVersionError
+from agentlog.errors import (
+    EmbeddingMismatchError,
+    NotAStoreError,
+    SearchUnavailableError,
+    StoreClosedError,
+    StoreLockedError,
+    StoreVersionError,
+)
 from agentlog.store.lock import StoreLock
-from agentlog.store.manifest import MANIFEST_NAME, StoreManifest, read_manifest, write_manifest
+from agentlog.store.manifest import MANIFEST_NAME, EmbedderInfo, StoreManifest, read_manifest, write_manifest
 from agentlog.store.migrations import LATEST_SCHEMA_VERSION, apply_migrations
 from agentlog.store.paths import resolve_store_path
 from agentlog.store.writer import WriteOp, Writer
 
-__all__ = ["DUCKDB_NAME", "LANCE_DIR", "Store"]
+if TYPE_CHECKING:
+    from agentlog.embeddings import Embedder
+    from agentlog.index.indexer import Indexer
+
+__all__ = ["DEFAULT_EMBEDDER", "DUCKDB_NAME", "LANCE_DIR", "Store"]
 
 T = TypeVar("T")
+
+
+class _DefaultEmbedder:
+    def __repr__(self) -> str:
+        return "DEFAULT_EMBEDDER"
+
+
+DEFAULT_EMBEDDER: Any = _DefaultEmbedder()
+"""Sentinel for "the embedder named by ``AGENTLOG_EMBEDDER``, else the offline default"."""
 
 DUCKDB_NAME = "agentlog.duckdb"
 """File name of the DuckDB database inside a store."""
 LANCE_DIR = "lance"
 """Directory of the LanceDB tables inside a store."""
 
-_LSN_TABLES = ("sessions", "events", "index_tombstones")
-"""Tables with an ``index_lsn`` column (the change number starts after their maximum)."""
+_LSN_COLUMNS = ("index_lsn", "watermark")
+"""Columns holding change numbers: the next one is above all of them, so the index never skips a row."""
 
 _READ_THREADS = 4
 
@@ -66,16 +86,24 @@ class Store:
             directory must already be a store.
         memory: Make an ephemeral store that lives in memory (``path`` must be
             ``None``); see :meth:`memory`.
+        embedder: What embeds sessions and events for semantic search: a name
+            (``"minilm"``, ``"openai"``, ``"fake"``), an
+            :class:`~agentlog.embeddings.Embedder`, ``None`` for no vector index
+            (searches then raise :class:`SearchUnavailableError`), or by default
+            ``AGENTLOG_EMBEDDER``, else the offline model. A store remembers its
+            embedder; opening it with another raises
+            :class:`~agentlog.errors.EmbeddingMismatchError` (see :meth:`reindex`).
         duckdb_config: Extra DuckDB settings (e.g. ``{"threads": 2}``).
 
     Raises:
         StoreLockedError: Another process has this store open.
         StoreVersionError: The store was written by a newer agentlog.
         NotAStoreError: ``path`` is a non-empty directory that is not a store.
+        EmbeddingMismatchError: The store's vectors come from another embedder.
 
     Example:
         >>> import tempfile
-        >>> with Store(tempfile.mkdtemp()) as store:
+        >>> with Store(tempfile.mkdtemp(), embedder="fake") as store:
         ...     store.schema_version >= 1
         True
     """
@@ -85,9 +113,14 @@ class Store:
         path: str | os.PathLike[str] | None = None,
         *,
         memory: bool = False,
+        embedder: str | Embedder | None = DEFAULT_EMBEDDER,
         duckdb_config: dict[str, Any] | None = None,
     ) -> None:
         self._closed = True
+        self.embedder: Embedder | None = None
+        """The embedder of this store's vectors (``None``: no vector index)."""
+        self.index: Indexer | None = None
+        """The background indexer, when there is an embedder."""
         self._lock: StoreLock | None = None
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._close_callbacks: list[Callable[[], None]] = []
@@ -104,20 +137,22 @@ class Store:
                 self._update_manifest()
             first_lsn = self._max_lsn()
             self._writer = Writer(self._db.cursor(), first_lsn=first_lsn, on_commit=self._notify_commit)
+            self._reader_lock = threading.Lock()
+            self._reader_cursors: dict[int, Any] = {}
+            self._readers = ThreadPoolExecutor(max_workers=_READ_THREADS, thread_name_prefix="agentlog-read")
+            self._closed = False
+            self._start_index(embedder, check=True)
         except BaseException:
+            self.close()
             self._release_resources()
             raise
-        self._reader_lock = threading.Lock()
-        self._reader_cursors: dict[int, Any] = {}
-        self._readers = ThreadPoolExecutor(max_workers=_READ_THREADS, thread_name_prefix="agentlog-read")
-        self._closed = False
 
     @classmethod
     def memory(cls, **kwargs: Any) -> Store:
         """Make an ephemeral in-memory store (gone when closed).
 
         Example:
-            >>> with Store.memory() as store:
+            >>> with Store.memory(embedder=None) as store:
             ...     store.in_memory
             True
         """
@@ -169,8 +204,104 @@ class Store:
             return
         write_manifest(self.path, manifest)
 
+    def _start_index(
+        self,
+        embedder: str | Embedder | None,
+        *,
+        check: bool,
+        rebuild: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        from agentlog.embeddings import resolve_embedder
+        from agentlog.index.indexer import Indexer
+        from agentlog.index.vectors import VectorTables
+
+        chosen = None if embedder is None else resolve_embedder(None if embedder is DEFAULT_EMBEDDER else embedder)
+        if chosen is None:
+            return
+        if self.path is not None:
+            manifest = read_manifest(self.path)
+            assert manifest is not None
+            stored = manifest.embedder
+            if check and stored is not None and (stored.name, stored.dimension) != (chosen.name, chosen.dimension):
+                raise EmbeddingMismatchError(
+                    self.path, (stored.name, stored.dimension), (chosen.name, chosen.dimension)
+                )
+            if stored is None or not check:
+                info = EmbedderInfo(name=chosen.name, dimension=chosen.dimension)
+                write_manifest(self.path, manifest.model_copy(update={"embedder": info}))
+            directory = self.path / LANCE_DIR
+        else:
+            if self._tempdir is None:
+                self._tempdir = tempfile.TemporaryDirectory(prefix="agentlog-lance-")
+            directory = Path(self._tempdir.name)
+        indexer = Indexer(self, chosen, VectorTables(directory, chosen.dimension))
+        indexer.on_progress = on_progress
+        self.embedder = chosen
+        self.index = indexer
+        self.add_commit_listener(indexer.notify)
+        indexer.start(rebuild=rebuild)
+
+    def _stop_index(self) -> None:
+        if self.index is not None:
+            self.index.close()
+            self._commit_listeners.remove(self.index.notify)
+            self.index = None
+            self.embedder = None
+
+    def reindex(
+        self,
+        embedder: str | Embedder | None = DEFAULT_EMBEDDER,
+        *,
+        progress: bool | Callable[[int, int], None] = True,
+    ) -> int:
+        """Rebuild every vector from DuckDB, optionally with another embedder.
+
+        Drops the LanceDB tables, records the new embedder in the manifest,
+        and embeds every session summary and event again, showing a progress
+        bar (``progress=False`` for none, or a callable ``(done, total)``).
+
+        Args:
+            embedder: The embedder to use from now on (default: the configured
+                one, ``AGENTLOG_EMBEDDER`` or the offline model).
+            progress: Show progress.
+
+        Returns:
+            The number of rows indexed.
+
+        Example:
+            >>> with Store.memory(embedder="fake") as store:
+            ...     store.reindex("fake", progress=False)
+            0
+        """
+        from agentlog.index.reindex import rebuild
+
+        self.check_open()
+        self._stop_index()
+        return rebuild(
+            self, lambda report: self._start_index(embedder, check=False, rebuild=True, on_progress=report), progress
+        )
+
+    def wait_for_index(self, timeout: float | None = None) -> None:
+        """Block until everything committed so far is in the vector index.
+
+        Raises:
+            SearchUnavailableError: If the store has no embedder, or indexing fails.
+        """
+        self.check_open()
+        if self.index is None:
+            raise SearchUnavailableError(
+                "this store has no embedder (opened with embedder=None or AGENTLOG_EMBEDDER=none)"
+            )
+        self.index.wait(self.committed_lsn, timeout)
+
     def _max_lsn(self) -> int:
-        parts = " UNION ALL ".join(f"SELECT max(index_lsn) AS m FROM {t}" for t in _LSN_TABLES)
+        found = self._db.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND column_name IN (SELECT unnest($1::VARCHAR[])) ORDER BY ALL",
+            [list(_LSN_COLUMNS)],
+        ).fetchall()
+        parts = " UNION ALL ".join(f'SELECT max("{column}") AS m FROM "{table}"' for table, column in found)
         row = self._db.execute(f"SELECT coalesce(max(m), 0) FROM ({parts})").fetchall()[0]
         return int(row[0])
 
@@ -182,14 +313,19 @@ class Store:
         return self._closed
 
     def close(self) -> None:
-        """Commit queued writes, stop background work and release the store (idempotent)."""
+        """Stop background work, commit queued writes and release the store (idempotent).
+
+        Rows not yet indexed stay queued (by change number) and are indexed
+        the next time the store is opened.
+        """
         if self._closed:
             return
-        self._closed = True
-        self._writer.close()
         for callback in reversed(self._close_callbacks):
             with contextlib.suppress(Exception):
                 callback()
+        self._stop_index()
+        self._closed = True
+        self._writer.close()
         self._readers.shutdown(wait=True)
         with self._reader_lock:
             for cursor in self._reader_cursors.values():
@@ -229,7 +365,7 @@ class Store:
             raise StoreClosedError(f"{self!r} is closed; open the store again to use it")
 
     def add_close_callback(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` when the store closes (after the writer stopped), last added first."""
+        """Run ``callback`` when the store closes (before the writer stops), last added first."""
         self._close_callbacks.append(callback)
 
     # -- writing ----------------------------------------------------------------

@@ -21,7 +21,12 @@ def test_new_store_layout_and_manifest(tmp_path: Path) -> None:
     manifest = read_manifest(tmp_path / "s")
     assert manifest is not None
     assert manifest.format == "agentlog-store" and manifest.schema_version == LATEST_SCHEMA_VERSION
-    assert manifest.embedder is None
+    assert manifest.embedder is not None
+    assert (manifest.embedder.name, manifest.embedder.dimension) == ("fake-hash-64", 64)
+    with Store(tmp_path / "plain", embedder=None):
+        pass
+    plain = read_manifest(tmp_path / "plain")
+    assert plain is not None and plain.embedder is None
 
 
 def test_default_location_uses_agentlog_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,68 @@
+"""Rebuild a store's vector index from DuckDB, with a progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from agentlog.index.sources import SOURCES
+
+if TYPE_CHECKING:
+    from agentlog.store import Store
+
+__all__ = ["pending_rows", "rebuild"]
+
+
+def pending_rows(cur: Any, after: int = 0) -> int:
+    """How many indexed rows changed after change number ``after``.
+
+    Example:
+        >>> from agentlog.store import Store
+        >>> with Store.memory(embedder=None) as store:
+        ...     store.read(pending_rows)
+        0
+    """
+    total = 0
+    for source in SOURCES:
+        total += cur.execute(f"SELECT count(*) FROM {source.lsn_table} WHERE index_lsn > ?", [after]).fetchall()[0][0]
+    return int(total)
+
+
+def rebuild(
+    store: Store,
+    start_index: Callable[[Callable[[int], None]], None],
+    progress: bool | Callable[[int, int], None],
+) -> int:
+    """Start a fresh index with ``start_index`` and wait until it has caught up.
+
+    Args:
+        store: The store (its old indexer already stopped).
+        start_index: Starts the new indexer with a progress hook (rows per step).
+        progress: ``True`` for a tqdm bar, ``False`` for none, or a callable ``(done, total)``.
+
+    Returns:
+        The number of rows indexed.
+    """
+    total = store.read(pending_rows)
+    done = 0
+    bar: Any = None
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc="reindex", unit="row")
+
+    def report(rows: int) -> None:
+        nonlocal done
+        done += rows
+        if bar is not None:
+            bar.update(rows)
+        elif callable(progress):
+            progress(done, total)
+
+    try:
+        start_index(report)
+        store.wait_for_index()
+    finally:
+        if bar is not None:
+            bar.close()
+    return done

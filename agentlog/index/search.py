@@ -1,0 +1,348 @@
+"""Semantic, keyword and hybrid search over the vector index.
+
+Every search first waits until everything committed before it is indexed
+(read-your-writes), embeds the query, and asks LanceDB for the nearest rows
+with the filters applied *before* the limit (prefiltering), so a search never
+returns fewer hits than exist. Hits are then read from DuckDB (the source of
+truth) and returned as records with:
+
+* ``cosine``: the raw cosine similarity of query and row;
+* ``similarity``: the embedder's calibrated score in [0, 1] (0.7 = clearly the
+  same topic, 0.5 = loosely related; see :mod:`agentlog.embeddings`).
+  ``threshold`` keeps hits with ``similarity >= threshold``.
+
+Modes:
+
+* ``"vector"``: nearest by meaning.
+* ``"keyword"``: BM25 full-text matches on the indexed text (exact names,
+  error types, file paths), best first; ``threshold`` is not applied.
+* ``"hybrid"``: both lists fused by reciprocal rank (``score`` =
+  Σ 1 / (60 + rank)); a hit is kept when it matched the keywords or its
+  similarity reaches the threshold.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from agentlog.errors import SearchUnavailableError, ValidationError
+from agentlog.index.lance_filter import Filter
+from agentlog.index.vectors import VectorTables
+from agentlog.records import EventRecord, SessionRecord
+from agentlog.services import session_sql as sql
+from agentlog.store import Store
+from agentlog.validation import (
+    validate_aware_datetime,
+    validate_event_type,
+    validate_limit,
+    validate_name,
+    validate_uuid,
+)
+
+__all__ = ["MODES", "Hit", "SearchMode", "rank", "search_events", "search_sessions", "validate_query"]
+
+SearchMode = Literal["vector", "keyword", "hybrid"]
+MODES: tuple[str, ...] = ("vector", "keyword", "hybrid")
+"""The search modes."""
+
+RRF_K = 60
+"""The constant of reciprocal-rank fusion."""
+MAX_QUERY_CHARS = 10_000
+"""Longest query text."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked row of the index."""
+
+    id: str
+    cosine: float
+    similarity: float
+    score: float
+    keyword: bool
+
+
+def validate_query(query: Any, mode: Any, threshold: Any) -> tuple[str, SearchMode, float | None]:
+    """Check the common search arguments.
+
+    Example:
+        >>> validate_query("database migration", "vector", 0.7)
+        ('database migration', 'vector', 0.7)
+    """
+    if not isinstance(query, str) or not query.strip():
+        raise ValidationError("query must be a non-empty string", field="query", value=repr(query)[:80])
+    if len(query) > MAX_QUERY_CHARS:
+        raise ValidationError(f"query is longer than {MAX_QUERY_CHARS} characters", field="query")
+    if mode not in MODES:
+        raise ValidationError(f"mode must be one of {', '.join(MODES)}; got {mode!r}", field="mode", value=repr(mode))
+    if threshold is not None:
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+            raise ValidationError(
+                f"threshold must be a number from 0 to 1 (or None), got {threshold!r}", field="threshold"
+            )
+        threshold = float(threshold)
+    return query, mode, threshold
+
+
+def _micros(value: datetime | None, field: str) -> int | None:
+    if value is None:
+        return None
+    aware = validate_aware_datetime(value, field)
+    return int(aware.timestamp() * 1_000_000)
+
+
+def _tables(store: Store) -> VectorTables:
+    store.check_open()
+    if store.index is None:
+        raise SearchUnavailableError(
+            "semantic search needs an embedder, but this store was opened without one "
+            "(embedder=None or AGENTLOG_EMBEDDER=none); open it with an embedder, e.g. Store(path) for the "
+            "offline default"
+        )
+    return store.index.tables
+
+
+def rank(
+    tables: VectorTables,
+    table: str,
+    query_vector: np.ndarray,
+    query: str,
+    *,
+    where: str | None,
+    limit: int,
+    threshold: float | None,
+    mode: SearchMode,
+    calibrate: Any,
+) -> list[Hit]:
+    """Rank the rows of one LanceDB table for a query (the shared core of every search).
+
+    Example:
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> tables = VectorTables(Path(tempfile.mkdtemp()), dimension=4)
+        >>> rank(tables, "events", np.ones(4, np.float32) / 2, "x", where=None, limit=3,
+        ...      threshold=None, mode="vector", calibrate=lambda c: c)
+        []
+    """
+    pool = limit if mode == "vector" else max(limit * 4, 40)
+    hits: dict[str, dict[str, Any]] = {}
+    if mode in ("vector", "hybrid"):
+        found = tables.vector_search(table, query_vector, where=where, limit=pool)
+        for position, (row_id, distance) in enumerate(
+            zip(found.column("id").to_pylist(), found.column("_distance").to_pylist(), strict=True)
+        ):
+            hits[row_id] = {"cosine": 1.0 - float(distance), "vector_rank": position, "keyword_rank": None}
+    if mode in ("keyword", "hybrid"):
+        found = tables.keyword_search(table, query, where=where, limit=pool)
+        vectors = _matrix(found.column("vector"), tables.dimension)
+        cosines = vectors @ np.asarray(query_vector, np.float32) if len(vectors) else np.zeros(0)
+        for position, row_id in enumerate(found.column("id").to_pylist()):
+            entry = hits.setdefault(row_id, {"cosine": float(cosines[position]), "vector_rank": None})
+            entry["keyword_rank"] = position
+    ranked: list[Hit] = []
+    for row_id, entry in hits.items():
+        score = sum(1.0 / (RRF_K + 1 + r) for r in (entry["vector_rank"], entry["keyword_rank"]) if r is not None)
+        similarity = float(calibrate(entry["cosine"]))
+        keyword = entry["keyword_rank"] is not None
+        if mode == "vector" and threshold is not None and similarity < threshold:
+            continue
+        if mode == "hybrid" and threshold is not None and similarity < threshold and not keyword:
+            continue
+        ranked.append(Hit(row_id, entry["cosine"], similarity, score, keyword))
+    if mode == "vector":
+        ranked.sort(key=lambda h: -h.cosine)
+    elif mode == "keyword":
+        ranked.sort(key=lambda h: hits[h.id]["keyword_rank"])
+    else:
+        ranked.sort(key=lambda h: (-h.score, -h.cosine))
+    return ranked[:limit]
+
+
+def _matrix(column: pa.ChunkedArray, dimension: int) -> np.ndarray:
+    if len(column) == 0:
+        return np.zeros((0, dimension), np.float32)
+    flat = np.asarray(column.combine_chunks().flatten(), dtype=np.float32)
+    return flat.reshape(-1, dimension)
+
+
+async def _prepare(store: Store) -> tuple[VectorTables, Any]:
+    tables = _tables(store)
+    assert store.index is not None
+    await store.index.wait_async(store.committed_lsn)
+    return tables, store.index.embedder
+
+
+def _annotate(record: dict[str, Any], hit: Hit, mode: SearchMode) -> None:
+    record["similarity"] = hit.similarity
+    record["cosine"] = hit.cosine
+    if mode != "vector":
+        record["score"] = hit.score
+        record["keyword_match"] = hit.keyword
+
+
+async def search_sessions(
+    store: Store,
+    query: str,
+    *,
+    limit: int = 10,
+    threshold: float | None = 0.7,
+    agent: str | None = None,
+    project_id: uuid.UUID | str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    mode: SearchMode = "vector",
+) -> list[SessionRecord]:
+    """Find sessions (by their summary and key events) relevant to ``query``, best first.
+
+    Args:
+        store: The store.
+        query: What to look for, in words.
+        limit: Most hits to return.
+        threshold: Keep hits with ``similarity >= threshold`` (``None``: no threshold).
+        agent: Only this agent's sessions.
+        project_id: Only this project's sessions.
+        since: Only sessions started at or after this aware datetime.
+        until: Only sessions started before this aware datetime.
+        mode: ``"vector"``, ``"keyword"`` or ``"hybrid"``.
+
+    Returns:
+        Session records (without events) plus ``similarity`` and ``cosine``.
+
+    Example:
+        ``hits = await search_sessions(store, "database migration", limit=5)``
+    """
+    query, mode, threshold = validate_query(query, mode, threshold)
+    count = validate_limit(limit)
+    where = (
+        Filter()
+        .equals("agent", validate_name(agent, "agent") if agent is not None else None)
+        .equals("project_id", validate_uuid(project_id, "project_id") if project_id is not None else None)
+        .at_least("started_us", _micros(since, "since"))
+        .below("started_us", _micros(until, "until"))
+        .sql()
+    )
+    tables, embedder = await _prepare(store)
+
+    def run(cur: Any) -> list[SessionRecord]:
+        vector = embedder.embed([query])[0]
+        hits = rank(
+            tables,
+            "sessions",
+            vector,
+            query,
+            where=where,
+            limit=count,
+            threshold=threshold,
+            mode=mode,
+            calibrate=embedder.calibration,
+        )
+        rows = _fetch(cur, f"SELECT {sql.SESSION_COLUMNS} FROM sessions", hits)
+        results = []
+        for hit in hits:
+            row = rows.get(hit.id)
+            if row is not None:
+                record = sql.session_row(row)
+                _annotate(record, hit, mode)  # type: ignore[arg-type]
+                results.append(record)
+        return results
+
+    return await store.read_async(run)
+
+
+async def search_events(
+    store: Store,
+    query: str,
+    *,
+    session_id: uuid.UUID | str | None = None,
+    agent: str | None = None,
+    event_type: str | Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 10,
+    threshold: float | None = None,
+    mode: SearchMode = "vector",
+) -> list[EventRecord]:
+    """Find events (by type and payload) relevant to ``query``, best first.
+
+    Args:
+        store: The store.
+        query: What to look for, in words (or an exact identifier, with ``mode="keyword"``/``"hybrid"``).
+        session_id: Only events of this session.
+        agent: Only events of this agent's sessions.
+        event_type: Only events of this type (or of these types).
+        since: Only events at or after this aware datetime (events without a timestamp are left out).
+        until: Only events before this aware datetime.
+        limit: Most hits to return.
+        threshold: Keep hits with ``similarity >= threshold`` (default: no threshold).
+        mode: ``"vector"``, ``"keyword"`` or ``"hybrid"``.
+
+    Returns:
+        Event records plus ``agent``, ``similarity`` and ``cosine``.
+
+    Example:
+        ``hits = await search_events(store, "TypeError in parse_input", mode="hybrid")``
+    """
+    query, mode, threshold = validate_query(query, mode, threshold)
+    count = validate_limit(limit)
+    types: list[str] | None = None
+    if event_type is not None:
+        raw = [event_type] if isinstance(event_type, str) else list(event_type)
+        types = [validate_event_type(t) for t in raw]
+    where = (
+        Filter()
+        .equals("session_id", validate_uuid(session_id, "session_id") if session_id is not None else None)
+        .equals("agent", validate_name(agent, "agent") if agent is not None else None)
+        .one_of("event_type", types)
+        .at_least("timestamp_us", _micros(since, "since"))
+        .below("timestamp_us", _micros(until, "until"))
+        .sql()
+    )
+    tables, embedder = await _prepare(store)
+
+    def run(cur: Any) -> list[EventRecord]:
+        vector = embedder.embed([query])[0]
+        hits = rank(
+            tables,
+            "events",
+            vector,
+            query,
+            where=where,
+            limit=count,
+            threshold=threshold,
+            mode=mode,
+            calibrate=embedder.calibration,
+        )
+        rows = _fetch(
+            cur,
+            "SELECT e.id, e.session_id, e.seq, e.event_type, e.event_data, e.metadata, e.timestamp, s.agent "
+            "FROM events e JOIN sessions s ON s.id = e.session_id",
+            hits,
+            id_column="e.id",
+        )
+        results = []
+        for hit in hits:
+            row = rows.get(hit.id)
+            if row is not None:
+                record: dict[str, Any] = dict(sql.event_row(row[:7]))
+                record["agent"] = row[7]
+                _annotate(record, hit, mode)
+                results.append(record)
+        return results  # type: ignore[return-value]
+
+    return await store.read_async(run)
+
+
+def _fetch(cur: Any, select: str, hits: list[Hit], *, id_column: str = "id") -> dict[str, tuple[Any, ...]]:
+    if not hits:
+        return {}
+    rows = cur.execute(
+        f"{select} WHERE {id_column} IN (SELECT unnest($1::UUID[]))", [[uuid.UUID(h.id) for h in hits]]
+    ).fetchall()
+    return {str(row[0]): row for row in rows}

@@ -1,0 +1,153 @@
+"""What the vector index holds: one :class:`IndexSource` per LanceDB table.
+
+A source says which DuckDB rows feed a LanceDB table, the text each row is
+embedded from, and the filter columns stored next to each vector. Every
+indexed DuckDB row carries an ``index_lsn`` (the store change number of its
+last indexed change); the indexer asks each source for the rows whose
+``index_lsn`` lies in a range above its watermark.
+
+Deleted rows reach the index through ``index_tombstones``: a
+:class:`TombstoneRule` says which LanceDB rows a tombstone of a kind removes
+(a deleted session removes its own vector and those of its events).
+
+The lists :data:`SOURCES` and :data:`TOMBSTONE_RULES` are the complete,
+explicit registry: a new kind of indexed data adds its entries here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from agentlog.index.texts import event_text, session_text
+
+__all__ = ["SOURCES", "TOMBSTONE_RULES", "IndexSource", "TombstoneRule", "source_named"]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSource:
+    """One LanceDB table of vectors and the DuckDB rows behind it.
+
+    Attributes:
+        name: The LanceDB table name (also used in search calls).
+        lsn_table: The DuckDB table whose ``index_lsn`` marks changes.
+        fields: Filter columns stored with each vector (besides ``id``,
+            ``text``, ``index_lsn`` and ``vector``).
+        changes_sql: Query with ``$1`` (exclusive) and ``$2`` (inclusive)
+            change-number bounds, returning ``id, index_lsn``, one column per
+            field, then the inputs of ``make_text``, ordered by ``index_lsn``.
+        text_inputs: How many trailing columns of ``changes_sql`` feed ``make_text``.
+        make_text: Builds the text from those columns; ``None`` means "no vector".
+        replaces: Whether a row can be indexed again under the same id (its
+            old vector must be removed first).
+    """
+
+    name: str
+    lsn_table: str
+    fields: tuple[pa.Field, ...]
+    changes_sql: str
+    text_inputs: int
+    make_text: Callable[..., str | None]
+    replaces: bool
+
+    def changes(self, cur: Any, after: int, upto: int) -> pa.Table:
+        """Return the rows changed in ``(after, upto]`` as ``id, index_lsn, text, <fields>``.
+
+        ``text`` is null for rows that must have no vector.
+        """
+        rows = cur.execute(self.changes_sql, [after, upto]).fetchall()
+        texts = [self.make_text(*row[-self.text_inputs :]) for row in rows]
+        columns: dict[str, Any] = {
+            "id": pa.array([str(row[0]) for row in rows], pa.string()),
+            "index_lsn": pa.array([row[1] for row in rows], pa.int64()),
+            "text": pa.array(texts, pa.string()),
+        }
+        for position, field in enumerate(self.fields, start=2):
+            values = [row[position] for row in rows]
+            if pa.types.is_string(field.type):
+                values = [None if v is None else str(v) for v in values]
+            columns[field.name] = pa.array(values, field.type)
+        return pa.table(columns)
+
+    def boundary(self, cur: Any, after: int, count: int) -> int | None:
+        """The change number of the ``count``-th change after ``after``, or None if there are fewer."""
+        rows = cur.execute(
+            f"SELECT index_lsn FROM {self.lsn_table} WHERE index_lsn > $1 ORDER BY index_lsn LIMIT 1 OFFSET $2",
+            [after, count - 1],
+        ).fetchall()
+        return int(rows[0][0]) if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class TombstoneRule:
+    """A tombstone of ``kind`` removes the rows of LanceDB table ``source`` whose ``column`` is its id."""
+
+    kind: str
+    source: str
+    column: str
+
+
+SESSIONS = IndexSource(
+    name="sessions",
+    lsn_table="sessions",
+    fields=(
+        pa.field("agent", pa.string()),
+        pa.field("project_id", pa.string()),
+        pa.field("started_us", pa.int64()),
+    ),
+    changes_sql="""
+        SELECT id, index_lsn, agent, project_id, epoch_us(started_at), summary, metadata
+        FROM sessions WHERE index_lsn > $1 AND index_lsn <= $2 ORDER BY index_lsn
+    """,
+    text_inputs=2,
+    make_text=session_text,
+    replaces=True,
+)
+"""Sessions with a summary, embedded from summary + key_events/decisions/outcomes."""
+
+EVENTS = IndexSource(
+    name="events",
+    lsn_table="events",
+    fields=(
+        pa.field("session_id", pa.string()),
+        pa.field("agent", pa.string()),
+        pa.field("project_id", pa.string()),
+        pa.field("event_type", pa.string()),
+        pa.field("timestamp_us", pa.int64()),
+    ),
+    changes_sql="""
+        SELECT e.id, e.index_lsn, e.session_id, s.agent, s.project_id, e.event_type, epoch_us(e.timestamp),
+               e.event_type, e.event_data
+        FROM events e JOIN sessions s ON s.id = e.session_id
+        WHERE e.index_lsn > $1 AND e.index_lsn <= $2 ORDER BY e.index_lsn
+    """,
+    text_inputs=2,
+    make_text=event_text,
+    replaces=False,
+)
+"""Every event, embedded from its type and flattened payload."""
+
+SOURCES: Sequence[IndexSource] = (SESSIONS, EVENTS)
+"""Every LanceDB table of the index, in processing order."""
+
+TOMBSTONE_RULES: Sequence[TombstoneRule] = (
+    TombstoneRule("session", "sessions", "id"),
+    TombstoneRule("session", "events", "session_id"),
+)
+"""What each kind of tombstone removes from the index."""
+
+
+def source_named(name: str) -> IndexSource:
+    """Return the source of LanceDB table ``name``.
+
+    Example:
+        >>> source_named("events").replaces
+        False
+    """
+    for source in SOURCES:
+        if source.name == name:
+            return source
+    raise KeyError(name)

@@ -1,0 +1,219 @@
+"""Semantic, keyword and hybrid search over the background vector index (fake embedder)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from agentlog import EmbeddingMismatchError, SearchUnavailableError, SessionService, Store, ValidationError
+from agentlog.embeddings import FakeEmbedder
+from agentlog.index.vectors import MAX_FRAGMENTS
+from agentlog.store.manifest import read_manifest
+
+
+async def summarised(service: SessionService, agent: str, summary: str, **kwargs: object) -> uuid.UUID:
+    session = await service.create_session(agent, **kwargs)  # type: ignore[arg-type]
+    await service.end_session(session["id"], summary=summary)
+    return session["id"]
+
+
+async def test_relevant_session_first_with_similarity_and_threshold(service: SessionService) -> None:
+    migration = await summarised(service, "claude", "Completed database migration with 10 new tables")
+    typeerror = await summarised(service, "claude", "Fixed TypeError by adding validation to parse_input()")
+    await service.create_session("claude")  # no summary: not searchable
+    hits = await service.search_sessions("database migration", limit=5, threshold=None)
+    assert [h["id"] for h in hits] == [migration, typeerror]
+    assert 0 <= hits[1]["similarity"] < hits[0]["similarity"] <= 1
+    assert hits[0]["cosine"] > hits[1]["cosine"]
+    assert hits[0]["summary"].startswith("Completed") and "events" not in hits[0]
+    above = await service.search_sessions("database migration", limit=5, threshold=0.7)
+    assert [h["id"] for h in above] == [migration]
+    exact = hits[0]["similarity"]
+    assert [h["id"] for h in await service.search_sessions("database migration", threshold=exact)] == [migration]
+
+
+async def test_filters_apply_before_the_limit_and_values_are_escaped(service: SessionService) -> None:
+    for n in range(30):
+        await summarised(service, "claude", f"database migration number {n}")
+    odd_agents = ["o'hara", "a_c", "%", "x -- y", "abc"]
+    wanted = {name: await summarised(service, name, "database migration for a tricky agent") for name in odd_agents}
+    for name, session_id in wanted.items():
+        hits = await service.search_sessions("database migration", limit=3, threshold=None, agent=name)
+        assert [h["id"] for h in hits] == [session_id], name
+    injection = await service.search_sessions("database migration", threshold=None, agent="x' OR '1'='1")
+    assert injection == []
+    many = await service.search_sessions("database migration", limit=25, threshold=None, agent="claude")
+    assert len(many) == 25 and {h["agent"] for h in many} == {"claude"}
+
+
+async def test_session_filters_by_project_and_time(service: SessionService) -> None:
+    project = uuid.uuid4()
+    now = datetime.now(UTC)
+    old = await summarised(service, "gpt", "database migration long ago", started_at=now - timedelta(days=30))
+    new = await summarised(service, "gpt", "database migration this week", project_id=project)
+    assert [
+        h["id"] for h in await service.search_sessions("database migration", threshold=None, project_id=project)
+    ] == [new]
+    recent = await service.search_sessions("database migration", threshold=None, since=now - timedelta(days=7))
+    assert [h["id"] for h in recent] == [new]
+    older = await service.search_sessions("database migration", threshold=None, until=now - timedelta(days=7))
+    assert [h["id"] for h in older] == [old]
+
+
+async def test_search_events_filters(service: SessionService) -> None:
+    first = await service.create_session("claude")
+    second = await service.create_session("gemini")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(5):
+        await service.add_event(
+            first["id"], "error_encountered", {"error": f"timeout in sync job {n}"}, timestamp=t0 + timedelta(days=n)
+        )
+        await service.add_event(
+            second["id"], "decision_made", {"decision": f"retry the sync job {n}"}, timestamp=t0 + timedelta(days=n)
+        )
+    only_session = await service.search_events("sync job", session_id=second["id"], limit=10)
+    assert len(only_session) == 5 and {h["session_id"] for h in only_session} == {second["id"]}
+    typed = await service.search_events("sync job", event_type=["error_encountered"], limit=10)
+    assert len(typed) == 5 and {h["event_type"] for h in typed} == {"error_encountered"}
+    assert {h["agent"] for h in typed} == {"claude"}
+    by_agent = await service.search_events("sync job", agent="gemini", limit=10)
+    assert {h["agent"] for h in by_agent} == {"gemini"} and len(by_agent) == 5
+    window = await service.search_events("sync job", since=t0 + timedelta(days=1), until=t0 + timedelta(days=3))
+    assert sorted(h["event_data"]["error" if "error" in h["event_data"] else "decision"][-1] for h in window) == [
+        "1",
+        "1",
+        "2",
+        "2",
+    ]
+    assert all(0 <= h["similarity"] <= 1 for h in window)
+
+
+async def test_read_your_writes_after_1000_concurrent_events(service: SessionService) -> None:
+    sessions = [(await service.create_session("claude"))["id"] for _ in range(4)]
+    needle = 617
+
+    async def log(n: int) -> None:
+        data = {"note": "zebra quasar lighthouse"} if n == needle else {"note": f"routine step {n}"}
+        await service.add_event(sessions[n % 4], "context_shared", data)
+
+    await asyncio.gather(*(log(n) for n in range(1000)))
+    hits = await service.search_events("zebra quasar lighthouse", limit=3)
+    assert hits and hits[0]["event_data"] == {"note": "zebra quasar lighthouse"}
+    assert service.store.index is not None and service.store.index.watermark >= service.store.committed_lsn
+
+
+async def test_hybrid_and_keyword_find_exact_identifiers(service: SessionService) -> None:
+    session = await service.create_session("claude")
+    for n in range(40):
+        await service.add_event(session["id"], "task_updated", {"file": f"src/module_{n}.py", "note": "refactor"})
+    await service.add_event(
+        session["id"], "error_encountered", {"error": "QueuePoolExhausted", "file": "src/agentlog/store/writer.py"}
+    )
+    for mode in ("keyword", "hybrid"):
+        hits = await service.search_events("QueuePoolExhausted", mode=mode, limit=5)
+        assert hits[0]["event_data"]["error"] == "QueuePoolExhausted", mode
+        assert hits[0]["keyword_match"] is True
+        path = await service.search_events("src/agentlog/store/writer.py", mode=mode, limit=5)
+        assert path[0]["event_data"].get("file") == "src/agentlog/store/writer.py", mode
+    hybrid = await service.search_events("QueuePoolExhausted", mode="hybrid", limit=10, threshold=0.99)
+    assert [h["event_data"].get("error") for h in hybrid] == ["QueuePoolExhausted"]
+
+
+async def test_resummarising_replaces_and_deleting_removes_vectors(service: SessionService) -> None:
+    store = service.store
+    session = await summarised(service, "claude", "Completed database migration with 10 new tables")
+    await service.update_session_summary(session, "Tuned the dark mode theme colours")
+    store.wait_for_index()
+    assert store.index is not None
+    ids, _ = store.index.tables.vectors("sessions")
+    assert ids.count(str(session)) == 1
+    assert await service.search_sessions("database migration", threshold=0.7) == []
+    assert [h["id"] for h in await service.search_sessions("dark mode theme", threshold=0.7)] == [session]
+    other = await service.create_session("gemini")
+    for n in range(3):
+        await service.add_event(other["id"], "task_created", {"title": f"dark mode task {n}"})
+    await service.end_session(other["id"], summary="dark mode theme work")
+    await service.delete_session(other["id"])
+    assert [h["id"] for h in await service.search_sessions("dark mode theme", threshold=None)] == [session]
+    assert await service.search_events("dark mode task", limit=10) == []
+    event_ids, _ = store.index.tables.vectors("events")
+    assert event_ids == []
+
+
+async def test_threshold_and_query_validation(service: SessionService) -> None:
+    for bad in (
+        {"query": ""},
+        {"query": "  "},
+        {"query": 3},
+        {"query": "x", "threshold": 1.5},
+        {"query": "x", "threshold": True},
+        {"query": "x", "mode": "fuzzy"},
+        {"query": "x", "limit": 0},
+        {"query": "x", "since": datetime(2026, 1, 1)},
+        {"query": "x", "agent": ""},
+    ):
+        with pytest.raises(ValidationError):
+            await service.search_sessions(**bad)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        await service.search_events("x", event_type="not a type!")
+
+
+async def test_store_without_embedder_says_search_is_unavailable() -> None:
+    with Store.memory(embedder=None) as store:
+        service = SessionService(store)
+        await summarised(service, "claude", "database migration")
+        with pytest.raises(SearchUnavailableError, match="embedder"):
+            await service.search_sessions("database migration")
+        with pytest.raises(SearchUnavailableError):
+            store.wait_for_index()
+
+
+async def test_mismatch_then_reindex(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    with Store(path, embedder="fake") as store:
+        service = SessionService(store)
+        await summarised(service, "claude", "database migration")
+        await service.add_event((await service.create_session("claude"))["id"], "task_created", {"t": "x"})
+    other = FakeEmbedder(dimension=32)
+    with pytest.raises(EmbeddingMismatchError) as caught:
+        Store(path, embedder=other)
+    message = str(caught.value)
+    assert "fake-hash-64" in message and "fake-hash-32" in message and "reindex" in message
+    with Store(path, embedder=None) as store:
+        seen: list[tuple[int, int]] = []
+        assert store.reindex(other, progress=lambda done, total: seen.append((done, total))) == 3  # 2 sessions, 1 event
+        assert seen[-1] == (3, 3)
+    manifest = read_manifest(path)
+    assert manifest is not None and manifest.embedder is not None and manifest.embedder.dimension == 32
+    with Store(path, embedder=other) as store:
+        hits = await SessionService(store).search_sessions("database migration", threshold=None)
+        assert len(hits) == 1
+
+
+async def test_missing_lance_directory_is_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    with Store(path) as store:
+        session = await summarised(SessionService(store), "claude", "database migration")
+        store.wait_for_index()
+    shutil.rmtree(path / "lance")
+    with Store(path) as store:
+        hits = await SessionService(store).search_sessions("database migration", threshold=None)
+        assert [h["id"] for h in hits] == [session]
+
+
+async def test_many_small_appends_are_compacted(file_store: Store) -> None:
+    service = SessionService(file_store)
+    session = await service.create_session("claude")
+    for n in range(MAX_FRAGMENTS * 3):
+        await service.add_event(session["id"], "task_created", {"n": n})
+        file_store.wait_for_index()
+    assert file_store.index is not None
+    file_store.index.maintain()
+    stats = file_store.index.tables.table("events").stats()
+    assert stats["fragment_stats"]["num_fragments"] <= MAX_FRAGMENTS
+    assert file_store.index.tables.count("events") == MAX_FRAGMENTS * 3
