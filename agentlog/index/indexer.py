@@ -230,6 +230,12 @@ class Indexer:
         )
         texts = [t for _, rows in changes for t in rows.column("text").to_pylist() if t is not None]
         vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.tables.dimension), np.float32)
+        # Deletions first: a tombstone removes everything of its parent (all chunks of a
+        # re-chunked document, say); rows written again after it come next in the same step.
+        for rule in TOMBSTONE_RULES:
+            ids = [str(item) for kind, item in tombstones if kind == rule.kind]
+            if ids and rule.source in {s.name for s in self.sources}:
+                self.tables.delete_where(rule.source, rule.column, ids)
         offset = 0
         for source, rows in changes:
             if rows.num_rows == 0:
@@ -240,10 +246,6 @@ class Indexer:
             self.tables.add(source.name, keep, vectors[offset : offset + keep.num_rows])
             offset += keep.num_rows
             self._appends_since_maintenance += 1
-        for rule in TOMBSTONE_RULES:
-            ids = [str(item) for kind, item in tombstones if kind == rule.kind]
-            if ids and rule.source in {s.name for s in self.sources}:
-                self.tables.delete_where(rule.source, rule.column, ids)
         self.store.write(SetWatermark(upto))
         with self._cond:
             self.watermark = upto
