@@ -33,8 +33,8 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agentlog import SessionService, Store  # noqa: E402
-from agentlog.store.migrations import apply_migrations  # noqa: E402
+from agentlog import SessionService, Store
+from agentlog.store.migrations import apply_migrations
 
 PAYLOAD = {"task_id": "123", "title": "Implement SessionService", "assignee": "claude", "priority": "high"}
 

@@ -120,10 +120,23 @@ class Indexer:
     def start(self, *, rebuild: bool = False) -> None:
         """Recover from an interrupted run (or drop everything, with ``rebuild``) and start the thread."""
         self.watermark = self.store.read(read_watermark)
-        missing = {s.name for s in self.sources} - self.tables.existing()
-        if rebuild or (self.watermark and missing):
+        existing = self.tables.existing()
+        # A missing table matters only if rows it should hold were indexed already
+        # (the lance/ directory was deleted, or a DuckDB file was copied alone); a new
+        # kind of data has no such rows and just gets its empty table.
+        lost = [
+            s.name
+            for s in self.sources
+            if s.name not in existing
+            and self.store.read(
+                lambda cur, s=s: cur.execute(
+                    f"SELECT count(*) FROM {s.lsn_table} WHERE index_lsn <= ?", [self.watermark]
+                ).fetchall()[0][0]
+            )
+        ]
+        if rebuild or (self.watermark and lost):
             if not rebuild:
-                logger.warning("agentlog: vector tables %s are missing; rebuilding the index", sorted(missing))
+                logger.warning("agentlog: vector tables %s are missing; rebuilding the index", sorted(lost))
             self.tables.drop_all()
             self.store.write(SetWatermark(0))
             self.watermark = 0

@@ -1,0 +1,228 @@
+"""Search benchmark: embedding throughput, indexing lag, search latency and recall.
+
+Prints, for this machine and in one run:
+
+(a) throughput of the default offline model (texts/s by batch size; see benchmarks/embedding.py);
+(b) indexing lag: time from the start of a burst of 10,000 ``add_event`` calls (50 concurrent
+    writers) until all of them are searchable, with the default model;
+(c) ``search_events`` top-10 latency p50/p99 at 100k (and, with ``--full``, 1M) event vectors, with
+    and without a filter (an event type holding ~5% of the rows), and recall@10 against exact
+    search on 200 queries. The vectors are synthetic but clustered like real embeddings (a mixture
+    of 1,000 Gaussian clusters on the unit sphere); the queries are fresh draws from the clusters.
+    The whole search path is timed: query "embedding" (a lookup), LanceDB, and the DuckDB fetch.
+
+Figures are printed, never asserted. Usage: ``python benchmarks/search.py [--full] [--skip-a] [--skip-b]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agentlog import SessionService, Store
+from agentlog.embeddings import Calibration
+from agentlog.index.indexer import SetWatermark
+from agentlog.index.vectors import VectorTables
+from agentlog.services.import_ops import EVENT_ROWS, SESSION_ROWS, ImportRows, check_rows
+
+DIM = 384
+TYPES = ["task_created", "task_updated", "task_completed", "decision_made", "context_shared", "pattern_identified"]
+RARE = "error_encountered"
+
+
+def part_a() -> None:
+    from embedding import measure_embedding_throughput  # type: ignore[import-not-found]
+
+    from agentlog.embeddings import MiniLMEmbedder
+
+    rows = measure_embedding_throughput(MiniLMEmbedder())
+    print("(a) default model throughput")
+    for row in rows:
+        print("   ", "  ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+
+
+async def part_b(burst: int = 10_000, writers: int = 50) -> None:
+    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "store", embedder="minilm") as store:
+        service = SessionService(store)
+        sessions = [(await service.create_session("claude"))["id"] for _ in range(10)]
+        assert store.embedder is not None
+        store.embedder.embed(["warm up the model"])  # loading is not lag
+        per_writer = burst // writers
+
+        async def writer(w: int) -> None:
+            for n in range(per_writer):
+                await service.add_event(
+                    sessions[(w + n) % len(sessions)],
+                    "task_updated",
+                    {
+                        "task_id": f"{w}-{n}",
+                        "title": f"Refactor module {n % 97} of service {w}",
+                        "status": "in_progress",
+                    },
+                )
+
+        start = time.perf_counter()
+        await asyncio.gather(*(writer(w) for w in range(writers)))
+        written = time.perf_counter()
+        await asyncio.to_thread(store.wait_for_index)
+        done = time.perf_counter()
+    print(f"(b) indexing lag for {burst:,} add_event calls ({writers} writers):")
+    print(
+        f"    writes took {written - start:.1f} s; all searchable {done - start:.1f} s after the burst began "
+        f"({done - written:.1f} s after the last write); {burst / (done - start):.0f} events/s end to end"
+    )
+
+
+class QueryTable:
+    """An embedder that returns prepared query vectors (for synthetic-vector benchmarks)."""
+
+    name = "synthetic-clustered-384"
+    dimension = DIM
+    calibration = Calibration.identity()
+
+    def __init__(self, queries: dict[str, np.ndarray]) -> None:
+        self.queries = queries
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self.queries[t] for t in texts]).astype(np.float32)
+
+
+def clustered(rng: np.random.Generator, n: int, centers: np.ndarray, spread: float = 0.35) -> np.ndarray:
+    picks = rng.integers(0, len(centers), n)
+    vectors = centers[picks] + rng.normal(scale=spread / np.sqrt(DIM), size=(n, DIM)).astype(np.float32)
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def build_store(
+    path: Path, n: int, rng: np.random.Generator, centers: np.ndarray
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    sessions_n = max(1, n // 50)
+    session_ids = [uuid.UUID(bytes=rng.bytes(16), version=4) for _ in range(sessions_n)]
+    now = np.datetime64("2026-06-01T00:00:00", "us")
+    sessions = pa.table(
+        {
+            "id": pa.array([s.bytes for s in session_ids], pa.uuid()),
+            "agent": pa.array(np.array(["claude", "gemini", "gpt", "user"])[rng.integers(0, 4, sessions_n)]),
+            "project_id": pa.nulls(sessions_n, pa.uuid()),
+            "user_id": pa.nulls(sessions_n, pa.string()),
+            "app_name": pa.nulls(sessions_n, pa.string()),
+            "lifecycle": ["terminated"] * sessions_n,
+            "summary": pa.nulls(sessions_n, pa.string()),
+            "metadata": ["{}"] * sessions_n,
+            "state": ["{}"] * sessions_n,
+            "started_at": pa.array(np.full(sessions_n, now), pa.timestamp("us", tz="UTC")),
+            "ended_at": pa.array(np.full(sessions_n, now), pa.timestamp("us", tz="UTC")),
+            "updated_at": pa.array(np.full(sessions_n, now), pa.timestamp("us", tz="UTC")),
+        }
+    )
+    event_ids = [uuid.UUID(bytes=rng.bytes(16), version=4) for _ in range(n)]
+    types = np.where(rng.random(n) < 0.05, RARE, np.array(TYPES)[rng.integers(0, len(TYPES), n)])
+    owner = np.arange(n) % sessions_n
+    events = pa.table(
+        {
+            "id": pa.array([e.bytes for e in event_ids], pa.uuid()),
+            "session_id": pa.array([session_ids[i].bytes for i in owner], pa.uuid()),
+            "seq": pa.array(np.arange(n) // sessions_n + 1, pa.int64()),
+            "event_type": pa.array(types),
+            "event_data": ['{"synthetic":true}'] * n,
+            "metadata": ["{}"] * n,
+            "timestamp": pa.array(np.full(n, now), pa.timestamp("us", tz="UTC")),
+        }
+    )
+    vectors = clustered(rng, n, centers)
+    with Store(path, embedder=None) as store:
+        store.write(
+            ImportRows(check_rows(sessions, SESSION_ROWS, "sessions"), check_rows(events, EVENT_ROWS, "events"))
+        )
+        tables = VectorTables(path / "lance", DIM)
+        agents = dict(zip((str(s) for s in session_ids), sessions.column("agent").to_pylist(), strict=True))
+        ids = [str(e) for e in event_ids]
+        for start in range(0, n, 100_000):
+            stop = min(n, start + 100_000)
+            rows = pa.table(
+                {
+                    "id": ids[start:stop],
+                    "index_lsn": pa.array(range(start + sessions_n + 1, stop + sessions_n + 1), pa.int64()),
+                    "text": pa.nulls(stop - start, pa.string()),
+                    "session_id": [str(session_ids[i]) for i in owner[start:stop]],
+                    "agent": [agents[str(session_ids[i])] for i in owner[start:stop]],
+                    "project_id": pa.nulls(stop - start, pa.string()),
+                    "event_type": pa.array(types[start:stop]),
+                    "timestamp_us": pa.array(np.zeros(stop - start, np.int64)),
+                }
+            )
+            tables.add("events", rows, vectors[start:stop])
+        tables.table("sessions")
+        store.write(SetWatermark(store.committed_lsn))  # every change is indexed (by this script)
+    return ids, vectors, types
+
+
+async def part_c(n: int, queries: int = 200) -> None:
+    rng = np.random.default_rng(42)
+    centers = rng.normal(size=(1000, DIM)).astype(np.float32)
+    centers /= np.linalg.norm(centers, axis=1, keepdims=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "store"
+        t = time.perf_counter()
+        ids, vectors, types = build_store(path, n, rng, centers)
+        built = time.perf_counter() - t
+        query_vectors = clustered(rng, queries, centers)
+        embedder = QueryTable({f"q{i}": v for i, v in enumerate(query_vectors)})
+        with Store(path, embedder=embedder) as store:
+            assert store.index is not None
+            t = time.perf_counter()
+            store.index.maintain()
+            index_time = time.perf_counter() - t
+            ann = store.index.tables.has_ann_index("events")
+            service = SessionService(store)
+            for label, event_type in (("no filter", None), (f"event_type = {RARE} (~5%)", RARE)):
+                mask = np.ones(n, bool) if event_type is None else types == event_type
+                candidates = np.flatnonzero(mask)
+                latencies, recalls = [], []
+                for i in range(queries):
+                    start = time.perf_counter()
+                    hits = await service.search_events(f"q{i}", event_type=event_type, limit=10)
+                    latencies.append(time.perf_counter() - start)
+                    scores = vectors[candidates] @ query_vectors[i]
+                    exact = {ids[candidates[j]] for j in np.argpartition(-scores, 10)[:10]}
+                    recalls.append(len(exact & {str(h["id"]) for h in hits}) / 10)
+                ordered = sorted(latencies)
+                p50 = statistics.median(ordered) * 1000
+                p99 = ordered[int(len(ordered) * 0.99) - 1] * 1000
+                print(
+                    f"    {n:>9,} vectors  {label:32s} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
+                    f"recall@10 {statistics.mean(recalls):.3f}"
+                )
+    print(f"    ({n:,}: data built in {built:.0f} s; maintenance {index_time:.0f} s; ANN index: {ann})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full", action="store_true", help="also measure (c) at 1M vectors (several minutes)")
+    parser.add_argument("--skip-a", action="store_true")
+    parser.add_argument("--skip-b", action="store_true")
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    if not args.skip_a:
+        part_a()
+    if not args.skip_b:
+        asyncio.run(part_b())
+    print("(c) search_events top-10 latency and recall@10 (synthetic clustered vectors, 384-d)")
+    for n in (100_000, 1_000_000) if args.full else (100_000,):
+        asyncio.run(part_c(n))
+
+
+if __name__ == "__main__":
+    main()
