@@ -1,79 +1,143 @@
-"""``agentlog demo``: the main job of the README's first command."""
+"""``agentlog demo`` (the README's first command) and ``agentlog demo-data``."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
-from uuid import UUID
 
+from agentlog import analytics
 from agentlog.cli.output import format_table
-from agentlog.services.session_service import SessionService
+from agentlog.demo import DEFAULT_END, DemoData, generate_demo_data, load_demo_data, shift_demo_data
+from agentlog.report import write_report
 from agentlog.store import Store
 
-__all__ = ["register", "run_demo"]
+__all__ = ["DEFAULT_REPORT", "register", "run_demo", "run_demo_data"]
 
-_PROJECT = UUID("b231255f-6ed9-4440-80de-958bcf7b4f9f")
+DEFAULT_REPORT = "agentlog-report.html"
+"""Where ``agentlog demo`` writes the report unless ``--out`` says otherwise (in the current directory)."""
+
+_DAYS = 30
 
 
 def register(commands: Any) -> None:
-    """Add ``demo`` to the ``agentlog`` parser."""
+    """Add ``demo`` and ``demo-data`` to the ``agentlog`` parser."""
     demo = commands.add_parser(
         "demo",
-        help="log a few sessions through the documented API and print them",
-        description="Create a store (a temporary one unless --store is given), log sessions and "
-        "events through SessionService, and print what was stored.",
+        help="load demo activity into a store, summarise it and write the HTML report",
+        description="Build a store (a temporary one unless --store is given), load realistic demo activity of "
+        "four agents over 90 days ending today, print a per-agent summary of the last 30 days, and write "
+        "the HTML activity report. A --store that already holds sessions is reported on as it is.",
+    )
+    demo.add_argument(
+        "--out", metavar="FILE", default=DEFAULT_REPORT, help=f"the report to write (default: ./{DEFAULT_REPORT})"
     )
     demo.set_defaults(handler=run_demo)
+
+    data = commands.add_parser(
+        "demo-data",
+        help="load the deterministic demo dataset into the store",
+        description="Generate the deterministic demo dataset (agentlog.demo) and load it into the store; loading "
+        f"the same dataset twice adds nothing. By default the data keeps its fixed dates (90 days ending "
+        f"{DEFAULT_END:%Y-%m-%d}), so every run and every notebook sees the same numbers; --recent moves it "
+        "by whole days so that it ends today (for 'last N days' reports).",
+    )
+    data.add_argument("--scale", type=float, default=1.0, help="multiply the number of sessions (10 = ~1M events)")
+    data.add_argument("--sessions", type=int, default=2000, help="sessions before scaling (default 2000)")
+    data.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    data.add_argument("--recent", action="store_true", help="shift the data so that it ends today (UTC)")
+    data.set_defaults(handler=run_demo_data)
+
+
+def _open(path: str | Path | None) -> Store:
+    # Analytics and bulk loads do not need the vector index: no embedder is loaded here. Rows loaded
+    # now are indexed the next time the store is opened with one (they carry their change numbers).
+    return Store(path, embedder=None)
+
+
+def run_demo_data(args: argparse.Namespace) -> int:
+    """Generate the demo dataset and load it into ``--store`` (or the default store)."""
+    data = generate_demo_data(sessions=args.sessions, seed=args.seed, scale=args.scale)
+    if args.recent:
+        data = shift_demo_data(data)
+    with _open(args.store) as store:
+        result = load_demo_data(store, data)
+        where = store.path
+    start, end = data.params.start, data.params.end
+    print(
+        f"loaded {result.sessions_inserted:,} sessions and {result.events_inserted:,} events into {where}"
+        + (
+            f" ({result.sessions_skipped:,} sessions and {result.events_skipped:,} events were already there)"
+            if result.sessions_skipped or result.events_skipped
+            else ""
+        )
+    )
+    print(f"the data covers {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
+    if not args.recent:
+        print(f"for a report on it: agentlog report --until {end:%Y-%m-%d} (or load it with --recent)")
+    return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
     """Run the demo on ``--store`` or on a temporary store."""
+    out = Path(args.out)
     if args.store:
-        with Store(args.store) as store:
-            asyncio.run(_demo(store))
-        print(f"\nstore: {store.path}")
+        with _open(args.store) as store:
+            _demo(store, out)
+        print(f"store: {store.path}")
         return 0
-    with tempfile.TemporaryDirectory(prefix="agentlog-demo-") as directory, Store(directory) as store:
-        asyncio.run(_demo(store))
-        print(f"\nstore: {store.path} (temporary; pass --store PATH to keep it)")
+    with tempfile.TemporaryDirectory(prefix="agentlog-demo-") as directory, _open(directory) as store:
+        _demo(store, out)
+        print(f"store: {store.path} (temporary, deleted now; pass --store PATH to keep it)")
     return 0
 
 
-async def _demo(store: Store) -> None:
-    service = SessionService(store)
-    fix = await service.create_session(agent="claude", metadata={"task": "bug fix"})
-    await service.add_event(fix["id"], "error_encountered", {"error": "TypeError in line 42"})
-    await service.add_event(fix["id"], "decision_made", {"decision": "add type validation"})
-    await service.end_session(fix["id"], summary="Fixed TypeError by adding validation to parse_input() function")
-
-    migration = await service.create_session(agent="gemini", project_id=_PROJECT, metadata={"phase": "Phase 2"})
-    await service.add_events(
-        migration["id"],
-        [
-            {"event_type": "task_created", "event_data": {"task_id": "7", "title": "Write schema migration"}},
-            {"event_type": "decision_made", "event_data": {"decision": "use DuckDB", "rationale": "embedded"}},
-            {"event_type": "task_completed", "event_data": {"task_id": "7", "outcome": "success"}},
-        ],
-    )
-    await service.end_session(
-        migration["id"], summary="Completed database migration with 10 new tables and semantic search"
-    )
-    ongoing = await service.create_session(agent="gpt", metadata={"feature": "dashboard"})
-    await service.add_event(ongoing["id"], "task_created", {"task_id": "9", "title": "Draft the dashboard"})
-
-    sessions = await service.list_sessions(limit=10)
+def _demo(store: Store, out: Path) -> None:
+    stored = store.sql("SELECT count(*) FROM sessions").fetchall()[0][0]
+    if stored:
+        print(f"the store already holds {stored:,} sessions: reporting on them (no demo data loaded)\n")
+    else:
+        data = _recent_demo_data()
+        result = load_demo_data(store, data)
+        print(
+            f"loaded {result.sessions_inserted:,} sessions and {result.events_inserted:,} events of demo activity "
+            f"({', '.join(sorted(set(data.sessions['agent'].to_pylist())))}), 90 days up to now\n"
+        )
+    now = datetime.now(UTC)
+    table = analytics.agent_comparison(store, days=_DAYS, until=now)
+    print(f"Last {_DAYS} days, per agent:")
     print(
         format_table(
-            ["agent", "started_at", "lifecycle", "summary"],
-            [[s["agent"], s["started_at"][:19], s["lifecycle"], s["summary"]] for s in sessions],
+            ["agent", "sessions", "events", "error rate", "active hours", "most active day"],
+            [
+                [
+                    row["agent"],
+                    f"{row['sessions']:,}",
+                    f"{row['events']:,}",
+                    "-" if row["error_rate"] is None else f"{row['error_rate']:.1%}",
+                    f"{row['active_minutes'] / 60:,.1f}",
+                    "-"
+                    if row["most_active_day"] is None
+                    else f"{row['most_active_day']} ({row['most_active_day_sessions']} sessions)",
+                ]
+                for row in table.iter_rows(named=True)
+            ],
         )
     )
-    last = await service.get_last_session("claude")
-    assert last is not None
-    print(f"\nlast claude session: {len(last['events'])} events")
-    for event in last["events"]:
-        print(f"  {event['seq']}. {event['event_type']}: {event['event_data']}")
-    active = await service.get_active_sessions()
-    print(f"active sessions: {len(active)}")
+    if "claude" in table["agent"].to_list():
+        print("\nThe guide's Workflow 5, in one call (analytics.activity_report(store, 'claude', days=7)):")
+        print(analytics.activity_report(store, "claude", days=7, until=now))
+    written = write_report(store, out, days=_DAYS, until=now)
+    print(f"\nreport: {written} ({written.stat().st_size / 1e6:.1f} MB, self-contained: open it in a browser)")
+    print("notebooks: jupyter lab notebooks/")
+
+
+def _recent_demo_data() -> DemoData:
+    """The default demo dataset, generated to end now (later: the committed sample in data/, shifted).
+
+    Generating it for the current end (rather than shifting the fixed dataset) keeps quiet weekends on
+    the weekend; the store is a temporary one, so ids need not match other runs.
+    """
+    return generate_demo_data(end=datetime.now(UTC))

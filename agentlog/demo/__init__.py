@@ -1,5 +1,8 @@
 """Deterministic, realistic demo activity for notebooks, reports and benchmarks.
 
+:func:`generate_demo_data` makes the tables, :func:`load_demo_data` puts them in
+a store, :func:`shift_demo_data` moves them in time to end today.
+
 Example:
     >>> from agentlog.demo import generate_demo_data
     >>> data = generate_demo_data(sessions=30)
@@ -15,6 +18,7 @@ from agentlog.demo.generator import (
     DemoParams,
     generate_demo_data,
 )
+from agentlog.demo.loader import load_demo_data, shift_demo_data
 from agentlog.demo.profiles import AGENTS, AgentProfile
 from agentlog.demo.vocabulary import PROJECTS, Project
 
@@ -29,4 +33,6 @@ __all__ = [
     "DemoParams",
     "Project",
     "generate_demo_data",
+    "load_demo_data",
+    "shift_demo_data",
 ]

@@ -124,16 +124,7 @@ class Indexer:
         # A missing table matters only if rows it should hold were indexed already
         # (the lance/ directory was deleted, or a DuckDB file was copied alone); a new
         # kind of data has no such rows and just gets its empty table.
-        lost = [
-            s.name
-            for s in self.sources
-            if s.name not in existing
-            and self.store.read(
-                lambda cur, s=s: cur.execute(
-                    f"SELECT count(*) FROM {s.lsn_table} WHERE index_lsn <= ?", [self.watermark]
-                ).fetchall()[0][0]
-            )
-        ]
+        lost = [s.name for s in self.sources if s.name not in existing and self._indexed_rows(s)]
         if rebuild or (self.watermark and lost):
             if not rebuild:
                 logger.warning("agentlog: vector tables %s are missing; rebuilding the index", sorted(lost))
@@ -147,6 +138,11 @@ class Indexer:
         self._target = max(self.store.committed_lsn, self.watermark)
         self._thread = threading.Thread(target=self._run, name="agentlog-indexer", daemon=True)
         self._thread.start()
+
+    def _indexed_rows(self, source: IndexSource) -> int:
+        """How many rows of ``source`` are at or below the watermark (should be in LanceDB)."""
+        query = f"SELECT count(*) FROM {source.lsn_table} WHERE index_lsn <= ?"
+        return int(self.store.read(lambda cur: cur.execute(query, [self.watermark]).fetchall()[0][0]))
 
     def close(self) -> None:
         """Stop after the current step; the rest is indexed on the next open."""

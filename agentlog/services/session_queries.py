@@ -7,7 +7,7 @@ runs them on a reader thread. They see committed data only.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from agentlog.errors import NotFoundError
@@ -49,6 +49,10 @@ def _cursor_position(cur: Any, after: uuid.UUID) -> tuple[datetime, uuid.UUID]:
     return rows[0][0], rows[0][1]
 
 
+_WINDOWS_DAYS = (1, 7, 30, 365)
+"""Look-back windows tried, newest first, before an unbounded scan (see :func:`list_sessions`)."""
+
+
 def list_sessions(
     cur: Any,
     *,
@@ -62,34 +66,65 @@ def list_sessions(
 ) -> list[SessionRecord]:
     """Return sessions newest first, filtered; ``after`` continues after that session (keyset).
 
+    Sorting every session to return the newest few costs a full sort; instead
+    the query first looks back a day from the newest candidate, then a week, a
+    month, a year, and only then without a bound, stopping at the first window
+    that fills the page. That is exact: every session outside a window is older
+    than every session inside it.
+
     Example:
         >>> from agentlog.store import Store
-        >>> with Store.memory() as store:
+        >>> with Store.memory(embedder=None) as store:
         ...     store.read(lambda cur: list_sessions(cur, agent="claude", project_id=None,
         ...         since=None, until=None, limit=20, offset=0, after=None))
         []
     """
-    params: list[Any] = []
-    if agent is not None:
-        params.append(agent)
-    if project_id is not None:
-        params.append(project_id)
-    if since is not None:
-        params.append(since)
-    if until is not None:
-        params.append(until)
-    if after is not None:
-        started, ident = _cursor_position(cur, after)
-        params.extend([started, started, ident])
+    position = _cursor_position(cur, after) if after is not None else None
+    newest = _newest_start(cur, until, position)
+    if newest is None:
+        return []
+    windows = [newest - timedelta(days=days) for days in _WINDOWS_DAYS]
+    lower_bounds: list[datetime | None] = [b for b in windows if since is None or b > since]
+    lower_bounds.append(since)
+    for lower in lower_bounds:
+        rows = _list_page(cur, agent, project_id, lower, until, position, limit, offset)
+        if len(rows) == limit or lower is since:
+            return [sql.session_row(r) for r in rows]
+    raise AssertionError("unreachable: the last window is unbounded")  # pragma: no cover
+
+
+def _newest_start(cur: Any, until: datetime | None, position: tuple[datetime, uuid.UUID] | None) -> datetime | None:
+    newest = cur.execute("SELECT max(started_at) FROM sessions").fetchall()[0][0]
+    if newest is None:
+        return None
+    for bound in (until, position[0] if position else None):
+        if bound is not None and bound < newest:
+            newest = bound
+    return newest  # type: ignore[no-any-return]
+
+
+def _list_page(
+    cur: Any,
+    agent: str | None,
+    project_id: uuid.UUID | None,
+    since: datetime | None,
+    until: datetime | None,
+    position: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    offset: int,
+) -> list[tuple[Any, ...]]:
+    params: list[Any] = [v for v in (agent, project_id, since, until) if v is not None]
+    if position is not None:
+        params.extend([position[0], position[0], position[1]])
     query = sql.list_sessions_sql(
         agent=agent is not None,
         project_id=project_id is not None,
         since=since is not None,
         until=until is not None,
-        after=after is not None,
+        after=position is not None,
     )
     params.extend([limit, offset])
-    return [sql.session_row(r) for r in cur.execute(query, params).fetchall()]
+    return cur.execute(query, params).fetchall()  # type: ignore[no-any-return]
 
 
 def last_session(cur: Any, agent: str) -> SessionRecord | None:
@@ -97,14 +132,14 @@ def last_session(cur: Any, agent: str) -> SessionRecord | None:
 
     Example:
         >>> from agentlog.store import Store
-        >>> with Store.memory() as store:
+        >>> with Store.memory(embedder=None) as store:
         ...     store.read(lambda cur: last_session(cur, "claude")) is None
         True
     """
-    rows = cur.execute(sql.LAST_SESSION, [agent]).fetchall()
-    if not rows:
+    found = list_sessions(cur, agent=agent, project_id=None, since=None, until=None, limit=1, offset=0, after=None)
+    if not found:
         return None
-    record = sql.session_row(rows[0])
+    record = found[0]
     record["events"] = [sql.event_row(r) for r in cur.execute(sql.EVENTS_OF_SESSION, [record["id"]]).fetchall()]
     return record
 

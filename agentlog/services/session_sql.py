@@ -22,7 +22,6 @@ __all__ = [
     "EVENT_COLUMNS",
     "EVENT_COUNTS",
     "EXISTING_EVENT_IDS",
-    "LAST_SESSION",
     "SESSION_BY_ID",
     "SESSION_COLUMNS",
     "SESSION_FACTS",
@@ -51,8 +50,6 @@ FROM sessions WHERE id = $1
 
 EXISTING_EVENT_IDS = "SELECT id FROM events WHERE id IN (SELECT unnest($1::UUID[]))"
 """Which of a list of event ids are already stored."""
-
-LAST_SESSION = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE agent = ? ORDER BY started_at DESC, id DESC LIMIT 1"
 
 COUNT_SESSIONS = "SELECT count(*) FROM sessions WHERE agent = ? AND started_at >= ?"
 

@@ -1,0 +1,133 @@
+"""Putting demo data into a store, and moving it in time so that it looks recent.
+
+:func:`load_demo_data` inserts a :class:`~agentlog.demo.DemoData` in one atomic,
+idempotent write (:class:`~agentlog.services.import_ops.ImportRows`: ids already
+stored are skipped), as fast as the store can take Arrow batches (about a
+million events per second or two). :func:`shift_demo_data` moves every
+timestamp by a whole number of days so that the data ends less than a day
+before now (at the last UTC midnight, for the default dataset which ends at
+midnight): the hours of the day keep their pattern, the ids and the content
+stay the same, and "last 30 days" reports find data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from agentlog.demo.generator import DemoData
+from agentlog.errors import ValidationError
+from agentlog.services.import_ops import EVENT_ROWS, SESSION_ROWS, ImportResult, ImportRows, check_rows
+from agentlog.store import Store
+from agentlog.validation import validate_aware_datetime
+
+__all__ = ["load_demo_data", "shift_demo_data"]
+
+_SESSION_TIMES = ("started_at", "ended_at", "updated_at")
+_EVENT_TIMES = ("timestamp",)
+_DAY = timedelta(days=1)
+
+
+def load_demo_data(store: Store, data: DemoData) -> ImportResult:
+    """Insert demo sessions and events into ``store`` (one commit; ids already there are skipped).
+
+    Args:
+        store: An open store.
+        data: What :func:`~agentlog.demo.generate_demo_data` (or
+            :func:`shift_demo_data`) returned.
+
+    Returns:
+        How many sessions and events were inserted and skipped.
+
+    Raises:
+        ValidationError: If ``store`` or ``data`` is of the wrong kind, or the
+            tables do not have the store's columns; the store is then unchanged.
+
+    Example:
+        >>> from agentlog import Store
+        >>> from agentlog.demo import generate_demo_data
+        >>> data = generate_demo_data(sessions=10)
+        >>> with Store.memory(embedder=None) as store:
+        ...     first = load_demo_data(store, data)
+        ...     again = load_demo_data(store, data)
+        >>> first.sessions_inserted, again.sessions_inserted, again.sessions_skipped
+        (10, 0, 10)
+    """
+    if not isinstance(store, Store):
+        raise ValidationError(
+            f"store must be an agentlog Store, got {type(store).__name__}", field="store", value=repr(store)[:80]
+        )
+    if not isinstance(data, DemoData):
+        raise ValidationError(
+            f"data must be a DemoData (from generate_demo_data), got {type(data).__name__}",
+            field="data",
+            value=repr(data)[:80],
+        )
+    sessions = check_rows(data.sessions, SESSION_ROWS, "sessions")
+    events = check_rows(data.events, EVENT_ROWS, "events")
+    result = store.write(ImportRows(sessions, events))
+    assert isinstance(result, ImportResult)
+    return result
+
+
+def shift_demo_data(data: DemoData, end: Any = None) -> DemoData:
+    """Move a dataset in time by whole days so that it ends in the day before ``end`` (at or before it).
+
+    The default dataset ends at midnight UTC, so it then ends at the last UTC
+    midnight at or before ``end``.
+
+    Every timestamp (``started_at``, ``ended_at``, ``updated_at``, event
+    ``timestamp``) moves by the same number of days, so hours of the day keep
+    their pattern (weekdays rotate unless the shift is a multiple of seven
+    days); ids, order and content are unchanged, so loading a shifted copy into
+    a store that has the original adds nothing. ``params.end`` moves with the data.
+
+    Args:
+        data: The dataset.
+        end: Where it should end, an aware datetime; now by default.
+
+    Returns:
+        The shifted dataset (the same object if the shift is zero days).
+
+    Raises:
+        ValidationError: If ``data`` is not a DemoData or ``end`` is naive.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> from agentlog.demo import generate_demo_data
+        >>> data = generate_demo_data(sessions=10)
+        >>> moved = shift_demo_data(data, datetime(2026, 11, 22, 15, 30, tzinfo=UTC))
+        >>> moved.params.end.isoformat()
+        '2026-11-22T00:00:00+00:00'
+        >>> (moved.sessions["started_at"][0].as_py() - data.sessions["started_at"][0].as_py()).days
+        261
+    """
+    if not isinstance(data, DemoData):
+        raise ValidationError(
+            f"data must be a DemoData (from generate_demo_data), got {type(data).__name__}",
+            field="data",
+            value=repr(data)[:80],
+        )
+    target = validate_aware_datetime(end, "end") if end is not None else datetime.now(UTC)
+    delta = _DAY * ((target - data.params.end) // _DAY)
+    if not delta:
+        return data
+    return DemoData(
+        sessions=_shift_columns(data.sessions, _SESSION_TIMES, delta),
+        events=_shift_columns(data.events, _EVENT_TIMES, delta),
+        params=dataclasses.replace(data.params, end=data.params.end + delta),
+    )
+
+
+def _shift_columns(table: pa.Table, names: tuple[str, ...], delta: timedelta) -> pa.Table:
+    step = pa.scalar(delta, pa.duration("us"))
+    for name in names:
+        index = table.schema.get_field_index(name)
+        column = table.column(index)
+        shifted = pc.add(column, step).cast(column.type)
+        table = table.set_column(index, table.schema.field(index), shifted)
+    return table

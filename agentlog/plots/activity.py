@@ -1,0 +1,257 @@
+"""Figures of activity over time: the activity timeline, the hour-of-week heatmap, the event-type mix, error rates."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+
+from agentlog.errors import ValidationError
+from agentlog.plots._style import ERROR_COLOR, agent_colors, base_figure, empty_note, require
+
+__all__ = ["activity_figure", "error_rate_figure", "event_types_figure", "hour_of_week_figure"]
+
+_TYPE_COLORS = (
+    "#636efa",
+    "#00cc96",
+    "#ab63fa",
+    "#ffa15a",
+    "#19d3f3",
+    "#ff97ff",
+    "#b6e880",
+    "#fecb52",
+    "#8c564b",
+    "#7f7f7f",
+)
+"""Colours of event types in the mix; red is kept for ``error_encountered``."""
+
+_ACTIVITY_METRICS = {
+    "events": "Events",
+    "sessions": "Sessions started",
+    "errors": "Errors",
+    "active_minutes": "Active minutes",
+}
+
+
+def _period_word(frame: pl.DataFrame) -> str:
+    """``"week"`` if consecutive periods are 7 days apart, else ``"day"``."""
+    periods = frame.get_column("period").unique().sort()
+    if periods.len() > 1 and periods.diff().drop_nulls().min() == timedelta(days=7):
+        return "week"
+    return "day"
+
+
+def activity_figure(frame: pl.DataFrame, metric: str = "events") -> go.Figure:
+    """A line per agent of one activity measure per day (or week).
+
+    Args:
+        frame: What :func:`agentlog.analytics.activity` returns.
+        metric: ``"events"``, ``"sessions"``, ``"errors"`` or ``"active_minutes"``.
+
+    Returns:
+        A figure with one ``scatter`` trace per agent (x: period, y: the measure);
+        the hover shows all four measures of the point.
+
+    Raises:
+        ValidationError: If ``frame`` is not such a frame or ``metric`` is unknown.
+
+    Example:
+        >>> from datetime import date, datetime, timezone
+        >>> frame = pl.DataFrame({"agent": ["claude"] * 2, "period": [date(2026, 3, 2), date(2026, 3, 3)],
+        ...     "period_start": [datetime(2026, 3, 2, tzinfo=timezone.utc), datetime(2026, 3, 3, tzinfo=timezone.utc)],
+        ...     "sessions": [2, 0], "events": [7, 0], "errors": [3, 0], "active_minutes": [160.0, 0.0]})
+        >>> figure = activity_figure(frame)
+        >>> figure.data[0].name, list(figure.data[0].y), figure.layout.title.text
+        ('claude', [7, 0], 'Events per day')
+    """
+    if metric not in _ACTIVITY_METRICS:
+        raise ValidationError(
+            f"metric must be one of {sorted(_ACTIVITY_METRICS)}, got {metric!r}", field="metric", value=repr(metric)
+        )
+    data = require(frame, ["agent", "period", "sessions", "events", "errors", "active_minutes"], "activity")
+    word = _period_word(data) if data.height else "day"
+    label = _ACTIVITY_METRICS[metric]
+    figure = base_figure(f"{label} per {word}", word.capitalize() + (" (Monday)" if word == "week" else ""), label)
+    if data.height == 0:
+        return empty_note(figure, "No activity in this window")
+    colors = agent_colors(data.get_column("agent"))
+    for (agent,), part in data.sort("agent", "period").group_by("agent", maintain_order=True):
+        figure.add_trace(
+            go.Scatter(
+                x=part.get_column("period").to_list(),
+                y=part.get_column(metric).to_list(),
+                name=str(agent),
+                mode="lines+markers",
+                line={"color": colors[str(agent)], "width": 2},
+                marker={"size": 5},
+                customdata=part.select("sessions", "events", "errors", "active_minutes").rows(),
+                hovertemplate=(
+                    f"<b>{agent}</b> %{{x|%a %Y-%m-%d}}<br>sessions %{{customdata[0]}} · events %{{customdata[1]}}"
+                    " · errors %{customdata[2]}<br>active %{customdata[3]:.0f} min<extra></extra>"
+                ),
+            )
+        )
+    figure.update_yaxes(rangemode="tozero")
+    return figure
+
+
+def hour_of_week_figure(frame: pl.DataFrame, metric: str = "events") -> go.Figure:
+    """A weekday × hour heatmap (Monday at the top).
+
+    Args:
+        frame: What :func:`agentlog.analytics.hour_of_week` returns (168 rows).
+        metric: ``"events"`` or ``"sessions"`` (session starts).
+
+    Returns:
+        A figure with one ``heatmap`` trace: ``z`` is 7 rows (Mon..Sun) of 24 hours.
+
+    Raises:
+        ValidationError: If ``frame`` is not such a frame or ``metric`` is unknown.
+
+    Example:
+        >>> cells = pl.DataFrame({"weekday": [w for w in range(7) for _ in range(24)],
+        ...     "day_name": [d for d in ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] for _ in range(24)],
+        ...     "hour": list(range(24)) * 7, "events": list(range(168)), "sessions": [0] * 168})
+        >>> figure = hour_of_week_figure(cells)
+        >>> figure.data[0].z[1][0], list(figure.data[0].y[:2])
+        (24, ['Mon', 'Tue'])
+    """
+    if metric not in ("events", "sessions"):
+        raise ValidationError(f"metric must be 'events' or 'sessions', got {metric!r}", field="metric")
+    data = require(frame, ["weekday", "day_name", "hour", metric], "hour_of_week")
+    if data.height != 168:
+        raise ValidationError(
+            f"an hour-of-week frame has 168 rows, this one {data.height}; pass what hour_of_week() returns",
+            field="frame",
+        )
+    data = data.sort("weekday", "hour")
+    z = [data.get_column(metric).slice(24 * day, 24).to_list() for day in range(7)]
+    names = data.get_column("day_name").gather_every(24).to_list()
+    label = "Events" if metric == "events" else "Sessions started"
+    figure = base_figure(f"{label} by hour of the week", "Hour of the day", "", height=360)
+    figure.add_trace(
+        go.Heatmap(
+            z=z,
+            x=list(range(24)),
+            y=names,
+            colorscale="Blues",
+            colorbar={"title": {"text": label.lower()}},
+            hovertemplate=f"%{{y}} %{{x}}:00-%{{x}}:59<br>{label.lower()}: %{{z}}<extra></extra>",
+        )
+    )
+    figure.update_yaxes(autorange="reversed")
+    figure.update_xaxes(dtick=2)
+    return figure
+
+
+def event_types_figure(frame: pl.DataFrame) -> go.Figure:
+    """How each agent's events split by type: one stacked horizontal bar per agent.
+
+    Args:
+        frame: What :func:`agentlog.analytics.events_by_type` returns.
+
+    Returns:
+        A figure with one ``bar`` trace per event type (x: events, y: agent),
+        most frequent type first; the hover shows the type's share of the agent's events.
+
+    Example:
+        >>> mix = pl.DataFrame({"agent": ["claude", "claude", "gemini"], "event_type": ["a", "b", "a"],
+        ...     "events": [3, 1, 2], "errors": [0, 0, 0], "share": [0.75, 0.25, 1.0]})
+        >>> [(t.name, list(t.x)) for t in event_types_figure(mix).data]
+        [('a', [3, 2]), ('b', [1, 0])]
+    """
+    data = require(frame, ["agent", "event_type", "events", "share"], "events_by_type")
+    figure = base_figure("Event types per agent", "Events", "Agent", height=360)
+    if data.height == 0:
+        return empty_note(figure, "No events in this window")
+    agents = sorted(data.get_column("agent").unique().to_list())
+    order = (
+        data.group_by("event_type").agg(pl.col("events").sum()).sort(["events", "event_type"], descending=[True, False])
+    )
+    grid = pl.DataFrame({"agent": agents}).join(
+        pl.DataFrame({"event_type": order.get_column("event_type")}), how="cross"
+    )
+    full = grid.join(data.select("agent", "event_type", "events", "share"), on=["agent", "event_type"], how="left")
+    full = full.with_columns(pl.col("events").fill_null(0), pl.col("share").fill_null(0.0))
+    plain = 0
+    for (event_type,), part in full.group_by("event_type", maintain_order=True):
+        part = part.sort("agent")
+        if event_type == "error_encountered":
+            color = ERROR_COLOR
+        else:
+            color = _TYPE_COLORS[plain % len(_TYPE_COLORS)]
+            plain += 1
+        figure.add_trace(
+            go.Bar(
+                x=part.get_column("events").to_list(),
+                y=part.get_column("agent").to_list(),
+                name=str(event_type),
+                orientation="h",
+                customdata=part.get_column("share").to_list(),
+                marker_color=color,
+                hovertemplate=f"<b>{event_type}</b><br>%{{y}}: %{{x}} events (%{{customdata:.1%}})<extra></extra>",
+            )
+        )
+    figure.update_layout(barmode="stack", legend_traceorder="normal")
+    figure.update_yaxes(categoryorder="array", categoryarray=list(reversed(agents)))
+    return figure
+
+
+def error_rate_figure(frame: pl.DataFrame) -> go.Figure:
+    """The error rate per day (or week): a line per agent and a dashed one for all agents together.
+
+    Args:
+        frame: What :func:`agentlog.analytics.error_rate_over_time` returns.
+
+    Returns:
+        A figure with one ``scatter`` trace per agent plus ``"all agents"``
+        (total errors / total events per period); periods without events are gaps.
+
+    Example:
+        >>> from datetime import date
+        >>> rates = pl.DataFrame({"agent": ["claude", "gemini"], "period": [date(2026, 3, 2)] * 2,
+        ...     "events": [8, 2], "errors": [1, 1], "error_rate": [0.125, 0.5]})
+        >>> [(t.name, list(t.y)) for t in error_rate_figure(rates).data]
+        [('claude', [0.125]), ('gemini', [0.5]), ('all agents', [0.2])]
+    """
+    data = require(frame, ["agent", "period", "events", "errors", "error_rate"], "error_rate_over_time")
+    word = _period_word(data) if data.height else "day"
+    figure = base_figure(f"Error rate per {word}", word.capitalize(), "Errors / events")
+    if data.height == 0:
+        return empty_note(figure, "No events in this window")
+    colors = agent_colors(data.get_column("agent"))
+    total = (
+        data.group_by("period")
+        .agg(pl.col("events").sum(), pl.col("errors").sum())
+        .with_columns(
+            pl.when(pl.col("events") > 0).then(pl.col("errors") / pl.col("events")).otherwise(None).alias("error_rate"),
+            pl.lit("all agents").alias("agent"),
+        )
+        .sort("period")
+    )
+    series: list[tuple[str, pl.DataFrame, dict[str, Any]]] = [
+        (str(agent), part, {"color": colors[str(agent)], "width": 1.5})
+        for (agent,), part in data.sort("agent", "period").group_by("agent", maintain_order=True)
+    ]
+    series.append(("all agents", total, {"color": "#222222", "width": 2.5, "dash": "dash"}))
+    for name, part, line in series:
+        figure.add_trace(
+            go.Scatter(
+                x=part.get_column("period").to_list(),
+                y=part.get_column("error_rate").to_list(),
+                name=name,
+                mode="lines+markers",
+                line=line,
+                marker={"size": 4},
+                connectgaps=False,
+                customdata=part.select("errors", "events").rows(),
+                hovertemplate=(
+                    f"<b>{name}</b> %{{x|%a %Y-%m-%d}}<br>%{{y:.1%}} (%{{customdata[0]}} errors"
+                    " / %{customdata[1]} events)<extra></extra>"
+                ),
+            )
+        )
+    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return figure
