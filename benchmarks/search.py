@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agentlog import SessionService, Store
 from agentlog.embeddings import Calibration
-from agentlog.index.indexer import SetWatermark
+from agentlog.index.indexer import SetWatermarks
+from agentlog.index.sources import SOURCES
 from agentlog.index.vectors import VectorTables
 from agentlog.services.import_ops import EVENT_ROWS, SESSION_ROWS, ImportRows, check_rows
 
@@ -165,7 +166,8 @@ def build_store(
             )
             tables.add("events", rows, vectors[start:stop])
         tables.table("sessions")
-        store.write(SetWatermark(store.committed_lsn))  # every change is indexed (by this script)
+        done = store.committed_lsn  # every change is indexed (by this script)
+        store.write(SetWatermarks({source.name: done for source in SOURCES}, done))
     return ids, vectors, types
 
 

@@ -1,16 +1,19 @@
 """The indexer: embeds committed rows in batches, off the write path.
 
 After every commit the writer tells the indexer the store's highest change
-number (``index_lsn``). The indexer thread keeps a *watermark*: every change
-up to it is reflected in LanceDB. Each step it takes the changes above the
-watermark (at most :data:`BATCH` rows per source), embeds their texts in one
-call, replaces or appends their vectors, applies deletions (tombstones), and
-then records the new watermark in DuckDB (``index_state``) through the writer.
+number (``index_lsn``). The indexer thread keeps a *watermark* per source
+(LanceDB table): every change up to it is reflected in that table. Each round
+it visits every source that is behind, takes its changes above its watermark
+(at most :data:`BATCH` rows), applies the deletions (tombstones) meant for its
+table, embeds the texts in one call, replaces or appends the vectors, and
+records the new watermarks in DuckDB (``index_state``) through the writer.
 
 * ``add_event`` never waits for a model: indexing happens after the commit.
 * Searches call :meth:`Indexer.wait` / :meth:`Indexer.wait_async` with the
-  store's committed change number first, so a write followed by a search
-  finds what was written (read-your-writes).
+  store's committed change number and the sources they read first, so a write
+  followed by a search finds what was written (read-your-writes). Because the
+  sources advance round by round, a session search does not wait for a large
+  backlog of events to be embedded.
 * Crash safety: LanceDB rows carry the change number they were indexed from.
   On start, rows above the recorded watermark are deleted and their changes
   processed again, so a crash between a LanceDB write and the watermark
@@ -28,11 +31,12 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow as pa
 
 from agentlog.errors import SearchUnavailableError, StoreClosedError
 from agentlog.index.sources import SOURCES, TOMBSTONE_RULES, IndexSource
@@ -43,34 +47,51 @@ if TYPE_CHECKING:
     from agentlog.embeddings import Embedder
     from agentlog.store import Store
 
-__all__ = ["BATCH", "Indexer", "SetWatermark", "read_watermark"]
+__all__ = ["BATCH", "Indexer", "SetWatermarks", "read_watermark", "read_watermarks"]
 
 logger = logging.getLogger("agentlog.index")
 
 BATCH = 256
 """Most rows of one source embedded per step."""
-_STATE_NAME = "vectors"
 _MAINTAIN_AFTER_ROWS = 4096
 
 
 @dataclass(slots=True)
-class SetWatermark:
-    """Record the index watermark and forget the tombstones it covers."""
+class SetWatermarks:
+    """Record index watermarks and forget the tombstones every source has applied."""
 
-    watermark: int
+    watermarks: dict[str, int]
+    """New watermark of each source that advanced."""
+    tombstone_floor: int
+    """The lowest watermark of all sources: tombstones at or below it are done."""
 
     def apply(self, tx: Transaction) -> None:
-        """Upsert the watermark row; delete applied tombstones."""
-        tx.execute(
-            "INSERT INTO index_state (name, watermark, updated_at) VALUES ($1, $2, $3) "
-            "ON CONFLICT (name) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at",
-            [_STATE_NAME, self.watermark, tx.now()],
-        )
-        tx.execute("DELETE FROM index_tombstones WHERE index_lsn <= ?", [self.watermark])
+        """Upsert the watermark rows; delete applied tombstones."""
+        now = tx.now()
+        for name, watermark in self.watermarks.items():
+            tx.execute(
+                "INSERT INTO index_state (name, watermark, updated_at) VALUES ($1, $2, $3) "
+                "ON CONFLICT (name) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at",
+                [name, watermark, now],
+            )
+        tx.execute("DELETE FROM index_tombstones WHERE index_lsn <= ?", [self.tombstone_floor])
 
 
-def read_watermark(cur: Any) -> int:
-    """The recorded watermark (0 when nothing was ever indexed).
+def read_watermarks(cur: Any, sources: tuple[IndexSource, ...] | None = None) -> dict[str, int]:
+    """The recorded watermark of each source (0 for a source never indexed).
+
+    Example:
+        >>> from agentlog.store import Store
+        >>> with Store.memory(embedder=None) as store:
+        ...     store.read(read_watermarks)["events"]
+        0
+    """
+    stored = dict(cur.execute("SELECT name, watermark FROM index_state").fetchall())
+    return {s.name: int(stored.get(s.name, 0)) for s in (sources or SOURCES)}
+
+
+def read_watermark(cur: Any, source: str | None = None) -> int:
+    """The recorded watermark of one source, or the lowest of all (everything up to it is indexed).
 
     Example:
         >>> from agentlog.store import Store
@@ -78,8 +99,8 @@ def read_watermark(cur: Any) -> int:
         ...     store.read(read_watermark)
         0
     """
-    rows = cur.execute("SELECT watermark FROM index_state WHERE name = ?", [_STATE_NAME]).fetchall()
-    return int(rows[0][0]) if rows else 0
+    marks = read_watermarks(cur)
+    return marks[source] if source is not None else min(marks.values())
 
 
 class Indexer:
@@ -103,46 +124,54 @@ class Indexer:
         self.embedder = embedder
         self.tables = tables
         self.sources = tuple(sources or SOURCES)
-        self.watermark = 0
+        self.watermarks: dict[str, int] = {s.name: 0 for s in self.sources}
+        """Per source: every change up to this number is in its LanceDB table."""
         self.error: BaseException | None = None
         self.on_progress: Callable[[int], None] | None = None
         """Called on the indexer thread with the number of rows of each step."""
         self._target = 0
         self._closing = False
         self._cond = threading.Condition()
-        self._waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._waiters: list[tuple[int, frozenset[str], asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._thread: threading.Thread | None = None
         self._rows_since_maintenance = 0
         self._appends_since_maintenance = 0
+
+    @property
+    def watermark(self) -> int:
+        """The lowest watermark: every change up to it is indexed in every table."""
+        return min(self.watermarks.values())
 
     # -- life ------------------------------------------------------------------
 
     def start(self, *, rebuild: bool = False) -> None:
         """Recover from an interrupted run (or drop everything, with ``rebuild``) and start the thread."""
-        self.watermark = self.store.read(read_watermark)
+        self.watermarks = self.store.read(lambda cur: read_watermarks(cur, self.sources))
         existing = self.tables.existing()
         # A missing table matters only if rows it should hold were indexed already
         # (the lance/ directory was deleted, or a DuckDB file was copied alone); a new
         # kind of data has no such rows and just gets its empty table.
         lost = [s.name for s in self.sources if s.name not in existing and self._indexed_rows(s)]
-        if rebuild or (self.watermark and lost):
+        if rebuild or lost:
             if not rebuild:
                 logger.warning("agentlog: vector tables %s are missing; rebuilding the index", sorted(lost))
             self.tables.drop_all()
-            self.store.write(SetWatermark(0))
-            self.watermark = 0
+            self.watermarks = {s.name: 0 for s in self.sources}
+            self.store.write(SetWatermarks(dict(self.watermarks), 0))
         else:
-            self.tables.delete_after(self.watermark)
+            for source in self.sources:
+                self.tables.delete_after(self.watermarks[source.name], source.name)
         for source in self.sources:
             self.tables.table(source.name)
-        self._target = max(self.store.committed_lsn, self.watermark)
+        self._target = max(self.store.committed_lsn, max(self.watermarks.values(), default=0))
         self._thread = threading.Thread(target=self._run, name="agentlog-indexer", daemon=True)
         self._thread.start()
 
     def _indexed_rows(self, source: IndexSource) -> int:
-        """How many rows of ``source`` are at or below the watermark (should be in LanceDB)."""
+        """How many rows of ``source`` are at or below its watermark (should be in LanceDB)."""
         query = f"SELECT count(*) FROM {source.lsn_table} WHERE index_lsn <= ?"
-        return int(self.store.read(lambda cur: cur.execute(query, [self.watermark]).fetchall()[0][0]))
+        mark = self.watermarks[source.name]
+        return int(self.store.read(lambda cur: cur.execute(query, [mark]).fetchall()[0][0]))
 
     def close(self) -> None:
         """Stop after the current step; the rest is indexed on the next open."""
@@ -167,32 +196,40 @@ class Indexer:
 
     # -- waiting (read-your-writes) -----------------------------------------------------
 
-    def wait(self, lsn: int, timeout: float | None = None) -> None:
-        """Block until every change up to ``lsn`` is indexed.
+    def _names(self, sources: Sequence[str] | None) -> frozenset[str]:
+        return frozenset(self.watermarks) if sources is None else frozenset(sources)
+
+    def _caught_up(self, lsn: int, names: frozenset[str]) -> bool:
+        return all(self.watermarks[name] >= lsn for name in names)
+
+    def wait(self, lsn: int, timeout: float | None = None, *, sources: Sequence[str] | None = None) -> None:
+        """Block until every change up to ``lsn`` is indexed (in ``sources``, default all).
 
         Raises:
             SearchUnavailableError: If indexing keeps failing (the cause is attached),
                 or on timeout.
             StoreClosedError: If the store closes first.
         """
+        names = self._names(sources)
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while self.watermark < lsn:
+            while not self._caught_up(lsn, names):
                 self._raise_if_broken()
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     raise SearchUnavailableError(f"the index did not catch up with change {lsn} in {timeout} s")
                 self._cond.wait(remaining if remaining is not None else 1.0)
 
-    async def wait_async(self, lsn: int) -> None:
+    async def wait_async(self, lsn: int, *, sources: Sequence[str] | None = None) -> None:
         """Like :meth:`wait`, without blocking the event loop."""
+        names = self._names(sources)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         with self._cond:
-            if self.watermark >= lsn:
+            if self._caught_up(lsn, names):
                 return
             self._raise_if_broken()
-            self._waiters.append((lsn, loop, future))
+            self._waiters.append((lsn, names, loop, future))
         await future
 
     def _raise_if_broken(self) -> None:
@@ -213,7 +250,7 @@ class Indexer:
                     return
                 target = self._target
             try:
-                self._step(target)
+                self._round(target)
                 pause = 0.5
             except Exception as exc:
                 if self.closing:  # the store is closing under the step: not an indexing failure
@@ -227,41 +264,24 @@ class Indexer:
                     self._cond.wait(pause)
                 pause = min(pause * 2, 30.0)
 
-    def _step(self, target: int) -> None:
-        after = self.watermark
-        upto = self.store.read(lambda cur: self._range_end(cur, after, target))
-        changes = self.store.read(lambda cur: [(s, s.changes(cur, after, upto)) for s in self.sources])
-        tombstones = self.store.read(
-            lambda cur: cur.execute(
-                "SELECT kind, item_id FROM index_tombstones WHERE index_lsn > $1 AND index_lsn <= $2",
-                [after, upto],
-            ).fetchall()
-        )
-        texts = [t for _, rows in changes for t in rows.column("text").to_pylist() if t is not None]
-        vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.tables.dimension), np.float32)
-        # Deletions first: a tombstone removes everything of its parent (all chunks of a
-        # re-chunked document, say); rows written again after it come next in the same step.
-        for rule in TOMBSTONE_RULES:
-            ids = [str(item) for kind, item in tombstones if kind == rule.kind]
-            if ids and rule.source in {s.name for s in self.sources}:
-                self.tables.delete_where(rule.source, rule.column, ids)
-        offset = 0
-        for source, rows in changes:
-            if rows.num_rows == 0:
+    def _round(self, target: int) -> None:
+        """Advance every source that is behind by one batch, then record the watermarks."""
+        advanced: dict[str, int] = {}
+        processed = 0
+        for source in self.sources:
+            after = self.watermarks[source.name]
+            if after >= target:
                 continue
-            if source.replaces:
-                self.tables.delete_where(source.name, "id", rows.column("id").to_pylist())
-            keep = rows.filter(rows.column("text").is_valid())
-            self.tables.add(source.name, keep, vectors[offset : offset + keep.num_rows])
-            offset += keep.num_rows
-            self._appends_since_maintenance += 1
-        self.store.write(SetWatermark(upto))
+            upto, rows = self._step(source, after, target)
+            advanced[source.name] = upto
+            processed += rows
+        floor = min({**self.watermarks, **advanced}.values())
+        self.store.write(SetWatermarks(advanced, floor))
         with self._cond:
-            self.watermark = upto
+            self.watermarks.update(advanced)
             self.error = None
             self._cond.notify_all()
         self._release_waiters()
-        processed = sum(rows.num_rows for _, rows in changes)
         if self.on_progress is not None:
             self.on_progress(processed)
         self._rows_since_maintenance += processed
@@ -269,13 +289,34 @@ class Indexer:
             self._rows_since_maintenance = self._appends_since_maintenance = 0
             self.maintain()
 
-    def _range_end(self, cur: Any, after: int, target: int) -> int:
-        end = target
-        for source in self.sources:
+    def _step(self, source: IndexSource, after: int, target: int) -> tuple[int, int]:
+        """Index one batch of ``source``'s changes above ``after``; return the new watermark and the row count."""
+
+        def read(cur: Any) -> tuple[int, pa.Table, list[tuple[str, Any]]]:
             boundary = source.boundary(cur, after, BATCH)
-            if boundary is not None:
-                end = min(end, boundary)
-        return end
+            upto = target if boundary is None else min(target, boundary)
+            tombstones = cur.execute(
+                "SELECT kind, item_id FROM index_tombstones WHERE index_lsn > $1 AND index_lsn <= $2",
+                [after, upto],
+            ).fetchall()
+            return upto, source.changes(cur, after, upto), tombstones
+
+        upto, rows, tombstones = self.store.read(read)
+        # Deletions first: a tombstone removes everything of its parent (all chunks of a
+        # re-chunked document, say); rows written again after it come next in the same step.
+        for rule in TOMBSTONE_RULES:
+            ids = [str(item) for kind, item in tombstones if kind == rule.kind]
+            if ids and rule.source == source.name:
+                self.tables.delete_where(rule.source, rule.column, ids)
+        if rows.num_rows:
+            if source.replaces:
+                self.tables.delete_where(source.name, "id", rows.column("id").to_pylist())
+            keep = rows.filter(rows.column("text").is_valid())
+            texts = keep.column("text").to_pylist()
+            vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.tables.dimension), np.float32)
+            self.tables.add(source.name, keep, vectors)
+            self._appends_since_maintenance += 1
+        return upto, rows.num_rows
 
     def maintain(self) -> None:
         """Compact tables and build indexes where they pay (indexer thread, or when idle)."""
@@ -287,16 +328,16 @@ class Indexer:
 
     def _release_waiters(self) -> None:
         with self._cond:
-            ready = [w for w in self._waiters if w[0] <= self.watermark]
-            self._waiters = [w for w in self._waiters if w[0] > self.watermark]
-        for _, loop, future in ready:
+            ready = [w for w in self._waiters if self._caught_up(w[0], w[1])]
+            self._waiters = [w for w in self._waiters if not self._caught_up(w[0], w[1])]
+        for _, _, loop, future in ready:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_set_result, future)
 
     def _fail_waiters(self, error: BaseException) -> None:
         with self._cond:
             waiting, self._waiters = self._waiters, []
-        for _, loop, future in waiting:
+        for _, _, loop, future in waiting:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_set_exception, future, error)
 

@@ -46,7 +46,7 @@ from agentlog.validation import (
     validate_uuid,
 )
 
-__all__ = ["MODES", "Hit", "SearchMode", "rank", "search_events", "search_sessions", "validate_query"]
+__all__ = ["MODES", "Hit", "SearchMode", "prepare", "rank", "search_events", "search_sessions", "validate_query"]
 
 SearchMode = Literal["vector", "keyword", "hybrid"]
 MODES: tuple[str, ...] = ("vector", "keyword", "hybrid")
@@ -172,10 +172,15 @@ def _matrix(column: pa.ChunkedArray, dimension: int) -> np.ndarray:
     return flat.reshape(-1, dimension)
 
 
-async def _prepare(store: Store) -> tuple[VectorTables, Any]:
+async def prepare(store: Store, table: str) -> tuple[VectorTables, Any]:
+    """Wait until ``table`` holds everything committed so far; return the tables and the embedder.
+
+    Raises:
+        SearchUnavailableError: If the store has no embedder or indexing fails.
+    """
     tables = _tables(store)
     assert store.index is not None
-    await store.index.wait_async(store.committed_lsn)
+    await store.index.wait_async(store.committed_lsn, sources=[table])
     return tables, store.index.embedder
 
 
@@ -228,7 +233,7 @@ async def search_sessions(
         .below("started_us", _micros(until, "until"))
         .sql()
     )
-    tables, embedder = await _prepare(store)
+    tables, embedder = await prepare(store, "sessions")
 
     def run(cur: Any) -> list[SessionRecord]:
         vector = embedder.embed([query])[0]
@@ -304,7 +309,7 @@ async def search_events(
         .below("timestamp_us", _micros(until, "until"))
         .sql()
     )
-    tables, embedder = await _prepare(store)
+    tables, embedder = await prepare(store, "events")
 
     def run(cur: Any) -> list[EventRecord]:
         vector = embedder.embed([query])[0]

@@ -144,9 +144,9 @@ class VectorTables:
             where = Filter().one_of(column, list(ids[start : start + 1000])).sql()
             self.table(name).delete(where)
 
-    def delete_after(self, lsn: int) -> None:
-        """Delete every row indexed from a change after ``lsn`` (recovery after a crash)."""
-        for name in self.existing() & self.sources.keys():
+    def delete_after(self, lsn: int, name: str) -> None:
+        """Delete the rows of table ``name`` indexed from a change after ``lsn`` (recovery after a crash)."""
+        if name in self.existing():
             self.table(name).delete(f"index_lsn > {literal(lsn)}")
 
     def drop_all(self) -> None:

@@ -217,3 +217,28 @@ async def test_many_small_appends_are_compacted(file_store: Store) -> None:
     stats = file_store.index.tables.table("events").stats()
     assert stats["fragment_stats"]["num_fragments"] <= MAX_FRAGMENTS
     assert file_store.index.tables.count("events") == MAX_FRAGMENTS * 3
+
+
+class SlowFake(FakeEmbedder):
+    """The fake embedder, with a pause per call: a stand-in for a slow model."""
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        import time
+
+        time.sleep(0.2)
+        return super().embed(texts)
+
+
+async def test_session_search_does_not_wait_for_the_event_backlog() -> None:
+    with Store.memory(embedder=SlowFake()) as store:
+        service = SessionService(store)
+        session = await service.create_session("claude")
+        await service.add_events(session["id"], [{"event_type": "step", "event_data": {"n": n}} for n in range(2000)])
+        await service.end_session(session["id"], summary="database migration")
+        hits = await service.search_sessions("database migration", threshold=None)
+        assert [h["id"] for h in hits] == [session["id"]]
+        assert store.index is not None
+        assert store.index.watermarks["events"] < store.committed_lsn, "events were still being embedded"
+        committed = store.committed_lsn
+        assert len(await service.search_events("step", limit=3)) == 3  # event search waits for them
+        assert store.index.watermarks["events"] >= committed
