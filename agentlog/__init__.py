@@ -37,9 +37,13 @@ from agentlog.errors import (
 )
 from agentlog.services import (
     AddEventsResult,
+    DocumentIndexService,
     Lifecycle,
+    MemoryService,
     SessionService,
     close_default_store,
+    get_document_index_service,
+    get_memory_service,
     get_session_service,
 )
 from agentlog.store import Store, default_store_path
@@ -48,12 +52,14 @@ __all__ = [
     "AddEventsResult",
     "AgentlogError",
     "AlreadyExistsError",
+    "DocumentIndexService",
     "EmbedderConfigError",
     "EmbedderError",
     "EmbeddingMismatchError",
     "ImportFormatError",
     "InvalidTransitionError",
     "Lifecycle",
+    "MemoryService",
     "ModelFileError",
     "NotAStoreError",
     "NotFoundError",
@@ -69,5 +75,7 @@ __all__ = [
     "__version__",
     "close_default_store",
     "default_store_path",
+    "get_document_index_service",
+    "get_memory_service",
     "get_session_service",
 ]

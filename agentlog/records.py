@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 __all__ = [
     "EventRecord",
     "SessionRecord",
+    "epoch_us",
     "format_timestamp",
     "load_json",
     "parse_timestamp",
@@ -123,3 +124,16 @@ def load_json(text: str | None) -> Any:
         {'a': 1}
     """
     return None if text is None else json.loads(text)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_us(value: datetime) -> int:
+    """Microseconds since the Unix epoch of an aware datetime (exact, no float rounding).
+
+    Example:
+        >>> epoch_us(datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC))
+        1000000
+    """
+    return (value - _EPOCH) // timedelta(microseconds=1)

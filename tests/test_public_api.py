@@ -10,12 +10,14 @@ EXPECTED = {
     "AddEventsResult",
     "AgentlogError",
     "AlreadyExistsError",
+    "DocumentIndexService",
     "EmbedderConfigError",
     "EmbedderError",
     "EmbeddingMismatchError",
     "ImportFormatError",
     "InvalidTransitionError",
     "Lifecycle",
+    "MemoryService",
     "ModelFileError",
     "NotAStoreError",
     "NotFoundError",
@@ -31,6 +33,8 @@ EXPECTED = {
     "__version__",
     "close_default_store",
     "default_store_path",
+    "get_document_index_service",
+    "get_memory_service",
     "get_session_service",
 }
 

@@ -24,10 +24,10 @@ Modes:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -35,7 +35,7 @@ import pyarrow as pa
 from agentlog.errors import SearchUnavailableError, ValidationError
 from agentlog.index.lance_filter import Filter
 from agentlog.index.vectors import VectorTables
-from agentlog.records import EventRecord, SessionRecord
+from agentlog.records import EventRecord, SessionRecord, epoch_us
 from agentlog.services import session_sql as sql
 from agentlog.store import Store
 from agentlog.validation import (
@@ -46,7 +46,21 @@ from agentlog.validation import (
     validate_uuid,
 )
 
-__all__ = ["MODES", "Hit", "SearchMode", "prepare", "rank", "search_events", "search_sessions", "validate_query"]
+if TYPE_CHECKING:
+    from agentlog.index.indexer import Indexer
+
+__all__ = [
+    "MODES",
+    "Fetch",
+    "Hit",
+    "SearchMode",
+    "rank",
+    "require_index",
+    "search_events",
+    "search_sessions",
+    "search_table",
+    "validate_query",
+]
 
 SearchMode = Literal["vector", "keyword", "hybrid"]
 MODES: tuple[str, ...] = ("vector", "keyword", "hybrid")
@@ -92,13 +106,19 @@ def validate_query(query: Any, mode: Any, threshold: Any) -> tuple[str, SearchMo
 
 
 def _micros(value: datetime | None, field: str) -> int | None:
-    if value is None:
-        return None
-    aware = validate_aware_datetime(value, field)
-    return int(aware.timestamp() * 1_000_000)
+    return None if value is None else epoch_us(validate_aware_datetime(value, field))
 
 
-def _tables(store: Store) -> VectorTables:
+def require_index(store: Store) -> Indexer:
+    """Return the store's indexer, or raise :class:`SearchUnavailableError` when it has none.
+
+    Example:
+        >>> with Store.memory(embedder=None) as store:
+        ...     require_index(store)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        agentlog.errors.SearchUnavailableError: semantic search needs an embedder, but this store was opened ...
+    """
     store.check_open()
     if store.index is None:
         raise SearchUnavailableError(
@@ -106,7 +126,82 @@ def _tables(store: Store) -> VectorTables:
             "(embedder=None or AGENTLOG_EMBEDDER=none); open it with an embedder, e.g. Store(path) for the "
             "offline default"
         )
-    return store.index.tables
+    return store.index
+
+
+Fetch = Callable[[Any, list[Hit]], dict[str, dict[str, Any]]]
+"""``fetch(cursor, hits)`` returns the DuckDB records of the hits by id (leaving out rows that are gone)."""
+
+
+async def search_table(
+    store: Store,
+    table: str,
+    query: str,
+    *,
+    where: str | None,
+    limit: int,
+    threshold: float | None,
+    mode: SearchMode,
+    fetch: Fetch,
+) -> list[dict[str, Any]]:
+    """Search one LanceDB table for an already validated query; return the hits' records, best first.
+
+    Waits until ``table`` holds everything committed so far, embeds the query
+    on a reader thread, ranks the rows (:func:`rank`), reads the hits' rows
+    from DuckDB with ``fetch``, and adds ``similarity`` and ``cosine`` (plus
+    ``score`` and ``keyword_match`` outside vector mode). Every semantic search
+    of agentlog (sessions, events, memories, document chunks) goes through here.
+
+    Args:
+        store: The store.
+        table: The LanceDB table (a source name).
+        query: The query text.
+        where: A filter built with :class:`~agentlog.index.lance_filter.Filter`.
+        limit: Most hits.
+        threshold: Minimum similarity (``None``: none).
+        mode: ``"vector"``, ``"keyword"`` or ``"hybrid"``.
+        fetch: Reads the records of the hits.
+
+    Raises:
+        SearchUnavailableError: If the store has no embedder, or indexing fails.
+
+    Example:
+        ``hits = await search_table(store, "memories", "dark mode", where=None, limit=5, threshold=None,
+        mode="vector", fetch=fetch)``
+    """
+    index = require_index(store)
+    await index.wait_async(store.committed_lsn, sources=[table])
+    tables, embedder = index.tables, index.embedder
+
+    def run(cur: Any) -> list[dict[str, Any]]:
+        vector = embedder.embed([query])[0]
+        hits = rank(
+            tables,
+            table,
+            vector,
+            query,
+            where=where,
+            limit=limit,
+            threshold=threshold,
+            mode=mode,
+            calibrate=embedder.calibration,
+        )
+        records = fetch(cur, hits) if hits else {}
+        results = []
+        for hit in hits:
+            record = records.get(hit.id)
+            if record is None:
+                continue  # deleted since it was indexed
+            record = dict(record)
+            record["similarity"] = hit.similarity
+            record["cosine"] = hit.cosine
+            if mode != "vector":
+                record["score"] = hit.score
+                record["keyword_match"] = hit.keyword
+            results.append(record)
+        return results
+
+    return await store.read_async(run)
 
 
 def rank(
@@ -172,26 +267,6 @@ def _matrix(column: pa.ChunkedArray, dimension: int) -> np.ndarray:
     return flat.reshape(-1, dimension)
 
 
-async def prepare(store: Store, table: str) -> tuple[VectorTables, Any]:
-    """Wait until ``table`` holds everything committed so far; return the tables and the embedder.
-
-    Raises:
-        SearchUnavailableError: If the store has no embedder or indexing fails.
-    """
-    tables = _tables(store)
-    assert store.index is not None
-    await store.index.wait_async(store.committed_lsn, sources=[table])
-    return tables, store.index.embedder
-
-
-def _annotate(record: dict[str, Any], hit: Hit, mode: SearchMode) -> None:
-    record["similarity"] = hit.similarity
-    record["cosine"] = hit.cosine
-    if mode != "vector":
-        record["score"] = hit.score
-        record["keyword_match"] = hit.keyword
-
-
 async def search_sessions(
     store: Store,
     query: str,
@@ -233,32 +308,15 @@ async def search_sessions(
         .below("started_us", _micros(until, "until"))
         .sql()
     )
-    tables, embedder = await prepare(store, "sessions")
 
-    def run(cur: Any) -> list[SessionRecord]:
-        vector = embedder.embed([query])[0]
-        hits = rank(
-            tables,
-            "sessions",
-            vector,
-            query,
-            where=where,
-            limit=count,
-            threshold=threshold,
-            mode=mode,
-            calibrate=embedder.calibration,
-        )
-        rows = _fetch(cur, f"SELECT {sql.SESSION_COLUMNS} FROM sessions", hits)
-        results = []
-        for hit in hits:
-            row = rows.get(hit.id)
-            if row is not None:
-                record = sql.session_row(row)
-                _annotate(record, hit, mode)  # type: ignore[arg-type]
-                results.append(record)
-        return results
+    def fetch(cur: Any, hits: list[Hit]) -> dict[str, dict[str, Any]]:
+        rows = _rows_by_id(cur, f"SELECT {sql.SESSION_COLUMNS} FROM sessions", hits)
+        return {key: dict(sql.session_row(row)) for key, row in rows.items()}
 
-    return await store.read_async(run)
+    found = await search_table(
+        store, "sessions", query, where=where, limit=count, threshold=threshold, mode=mode, fetch=fetch
+    )
+    return found  # type: ignore[return-value]
 
 
 async def search_events(
@@ -309,42 +367,24 @@ async def search_events(
         .below("timestamp_us", _micros(until, "until"))
         .sql()
     )
-    tables, embedder = await prepare(store, "events")
 
-    def run(cur: Any) -> list[EventRecord]:
-        vector = embedder.embed([query])[0]
-        hits = rank(
-            tables,
-            "events",
-            vector,
-            query,
-            where=where,
-            limit=count,
-            threshold=threshold,
-            mode=mode,
-            calibrate=embedder.calibration,
-        )
-        rows = _fetch(
+    def fetch(cur: Any, hits: list[Hit]) -> dict[str, dict[str, Any]]:
+        rows = _rows_by_id(
             cur,
             "SELECT e.id, e.session_id, e.seq, e.event_type, e.event_data, e.metadata, e.timestamp, s.agent "
             "FROM events e JOIN sessions s ON s.id = e.session_id",
             hits,
             id_column="e.id",
         )
-        results = []
-        for hit in hits:
-            row = rows.get(hit.id)
-            if row is not None:
-                record: dict[str, Any] = dict(sql.event_row(row[:7]))
-                record["agent"] = row[7]
-                _annotate(record, hit, mode)
-                results.append(record)
-        return results  # type: ignore[return-value]
+        return {key: {**sql.event_row(row[:7]), "agent": row[7]} for key, row in rows.items()}
 
-    return await store.read_async(run)
+    found = await search_table(
+        store, "events", query, where=where, limit=count, threshold=threshold, mode=mode, fetch=fetch
+    )
+    return found  # type: ignore[return-value]
 
 
-def _fetch(cur: Any, select: str, hits: list[Hit], *, id_column: str = "id") -> dict[str, tuple[Any, ...]]:
+def _rows_by_id(cur: Any, select: str, hits: list[Hit], *, id_column: str = "id") -> dict[str, tuple[Any, ...]]:
     if not hits:
         return {}
     rows = cur.execute(

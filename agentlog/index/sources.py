@@ -22,9 +22,18 @@ from typing import Any
 
 import pyarrow as pa
 
-from agentlog.index.texts import event_text, session_text
+from agentlog.index.texts import chunk_text, event_text, memory_text, session_text
 
-__all__ = ["SOURCES", "TOMBSTONE_RULES", "IndexSource", "TombstoneRule", "source_named"]
+__all__ = [
+    "DOCUMENT_CHUNKS",
+    "MEMORIES",
+    "NEVER_US",
+    "SOURCES",
+    "TOMBSTONE_RULES",
+    "IndexSource",
+    "TombstoneRule",
+    "source_named",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +139,64 @@ EVENTS = IndexSource(
 )
 """Every event, embedded from its type and flattened payload."""
 
-SOURCES: Sequence[IndexSource] = (SESSIONS, EVENTS)
+NEVER_US = 9_223_372_036_854_775_807
+"""``expires_us`` of a memory that never expires (so filters need no ``IS NULL``)."""
+
+MEMORIES = IndexSource(
+    name="memories",
+    lsn_table="memories",
+    fields=(
+        pa.field("namespace", pa.string()),
+        pa.field("memory_type", pa.string()),
+        pa.field("expires_us", pa.int64()),
+    ),
+    # One vector per memory (id = the stable memory_id): only the newest version
+    # of each memory in the range is emitted; a delete marker has no text, so the
+    # memory's vector is removed (replaces=True deletes the old one first).
+    changes_sql=f"""
+        SELECT memory_id, index_lsn, namespace, memory_type, coalesce(epoch_us(expires_at), {NEVER_US}),
+               change, key, value
+        FROM memories WHERE index_lsn > $1 AND index_lsn <= $2
+        QUALIFY row_number() OVER (PARTITION BY memory_id ORDER BY version DESC) = 1
+        ORDER BY index_lsn
+    """,
+    text_inputs=3,
+    make_text=memory_text,
+    replaces=True,
+)
+"""The latest live version of each memory, embedded from ``key: flattened value``."""
+
+DOCUMENT_CHUNKS = IndexSource(
+    name="document_chunks",
+    lsn_table="document_chunks",
+    fields=(
+        pa.field("document_id", pa.string()),
+        pa.field("document_type", pa.string()),
+        pa.field("namespace", pa.string()),
+    ),
+    changes_sql="""
+        SELECT c.id, c.index_lsn, c.document_id, d.document_type, d.namespace, d.title, c.text
+        FROM document_chunks c JOIN documents d ON d.id = c.document_id
+        WHERE c.index_lsn > $1 AND c.index_lsn <= $2 ORDER BY c.index_lsn
+    """,
+    text_inputs=2,
+    make_text=chunk_text,
+    replaces=False,
+)
+"""Every chunk of every document, embedded from the title and the chunk text.
+
+Chunks are never rewritten in place: a document whose content changes gets a
+``document`` tombstone (lsn allocated before the new chunks') and new chunk rows.
+"""
+
+SOURCES: Sequence[IndexSource] = (SESSIONS, EVENTS, MEMORIES, DOCUMENT_CHUNKS)
 """Every LanceDB table of the index, in processing order."""
 
 TOMBSTONE_RULES: Sequence[TombstoneRule] = (
     TombstoneRule("session", "sessions", "id"),
     TombstoneRule("session", "events", "session_id"),
+    TombstoneRule("memory", "memories", "id"),
+    TombstoneRule("document", "document_chunks", "document_id"),
 )
 """What each kind of tombstone removes from the index."""
 

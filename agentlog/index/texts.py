@@ -6,6 +6,12 @@
 * An event: its type in words, then its payload flattened to ``key: value``
   pairs (nested keys joined with dots, lists joined with commas), e.g.
   ``task created. task_id: 123; title: Implement SessionService``.
+* A memory: its key, then its value flattened the same way, e.g.
+  ``ui_theme: user prefers dark mode`` (the key carries meaning: measured with
+  the offline model, "UI theme preference" scores 0.61 against that text but
+  0.33 against the value alone). A delete marker has no text (no vector).
+* A document chunk: the document's title, a blank line, then the chunk text
+  (so a chunk far from the heading still says what it is about).
 
 Texts are capped at :data:`MAX_TEXT_CHARS` characters (the model reads at most
 256 tokens, about 1,000 characters, anyway).
@@ -16,7 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["MAX_TEXT_CHARS", "event_text", "flatten_json", "session_text"]
+__all__ = ["MAX_TEXT_CHARS", "chunk_text", "event_text", "flatten_json", "memory_text", "session_text"]
 
 MAX_TEXT_CHARS = 2000
 """Longest text handed to an embedder."""
@@ -83,3 +89,30 @@ def event_text(event_type: str, event_data_json: str) -> str:
     words = event_type.replace("_", " ").replace(".", " ").strip()
     pairs = flatten_json(json.loads(event_data_json))
     return _cap(f"{words}. {'; '.join(pairs)}" if pairs else words)
+
+
+def memory_text(change: str, key: str, value_json: str) -> str | None:
+    """Build a memory version's text: ``key: flattened value`` (``None`` for a delete marker).
+
+    Example:
+        >>> memory_text("created", "ui_theme", '"user prefers dark mode"')
+        'ui_theme: user prefers dark mode'
+        >>> memory_text("updated", "editor", '{"font": "mono", "tabs": [2, 4]}')
+        'editor: font: mono; tabs: 2, 4'
+        >>> memory_text("deleted", "ui_theme", '"x"') is None
+        True
+    """
+    if change == "deleted":
+        return None
+    pairs = [pair for pair in flatten_json(json.loads(value_json)) if pair]
+    return _cap(f"{key}: {'; '.join(pairs)}" if pairs else key)
+
+
+def chunk_text(title: str, text: str) -> str:
+    r"""Build a document chunk's text: the title, a blank line, the chunk.
+
+    Example:
+        >>> chunk_text("Storage design", "DuckDB is the source of truth.")
+        'Storage design\n\nDuckDB is the source of truth.'
+    """
+    return _cap(f"{title}\n\n{text}" if title else text)

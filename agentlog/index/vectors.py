@@ -167,6 +167,10 @@ class VectorTables:
         indexes = {tuple(index.columns): index for index in table.list_indices()}
         if ("text",) not in indexes:
             table.create_index("text", config=FTS(with_position=True), replace=True)
+        if self.sources[name].replaces and ("id",) not in indexes:
+            from lancedb.index import BTree
+
+            table.create_index("id", config=BTree())  # replacing a row deletes by id first
         vector_index = indexes.get(("vector",))
         if vector_index is None:
             if rows >= self.ann_min_rows:

@@ -1,7 +1,7 @@
 """Process-wide services on the default store.
 
-``get_session_service()`` (and the memory and document services of later
-modules) return one service per process, built on one :class:`~agentlog.Store`
+``get_session_service()``, ``get_memory_service()`` and
+``get_document_index_service()`` return one service per process (each), built on one :class:`~agentlog.Store`
 opened at the default location (``AGENTLOG_HOME`` or the per-user data
 directory) on first use and closed when the interpreter exits.
 :func:`close_default_store` closes it earlier (the next ``get_*`` call opens it
@@ -16,10 +16,19 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from agentlog.services.document_service import DocumentIndexService
+from agentlog.services.memory_service import MemoryService
 from agentlog.services.session_service import SessionService
 from agentlog.store import Store
 
-__all__ = ["close_default_store", "default_service", "default_store", "get_session_service"]
+__all__ = [
+    "close_default_store",
+    "default_service",
+    "default_store",
+    "get_document_index_service",
+    "get_memory_service",
+    "get_session_service",
+]
 
 T = TypeVar("T")
 
@@ -74,6 +83,36 @@ def get_session_service() -> SessionService:
         >>> del os.environ["AGENTLOG_HOME"]
     """
     return default_service(SessionService)
+
+
+def get_memory_service() -> MemoryService:
+    """Return the process-wide :class:`MemoryService` on the default store.
+
+    Example:
+        >>> import os, tempfile
+        >>> os.environ["AGENTLOG_HOME"] = tempfile.mkdtemp()
+        >>> get_memory_service() is get_memory_service()
+        True
+        >>> get_memory_service().store is get_session_service().store
+        True
+        >>> close_default_store()
+        >>> del os.environ["AGENTLOG_HOME"]
+    """
+    return default_service(MemoryService)
+
+
+def get_document_index_service() -> DocumentIndexService:
+    """Return the process-wide :class:`DocumentIndexService` on the default store.
+
+    Example:
+        >>> import os, tempfile
+        >>> os.environ["AGENTLOG_HOME"] = tempfile.mkdtemp()
+        >>> get_document_index_service() is get_document_index_service()
+        True
+        >>> close_default_store()
+        >>> del os.environ["AGENTLOG_HOME"]
+    """
+    return default_service(DocumentIndexService)
 
 
 def close_default_store() -> None:

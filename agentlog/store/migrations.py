@@ -35,6 +35,9 @@ class Migration:
 
 
 _LIFECYCLES = "'created', 'active', 'paused', 'terminated', 'archived'"
+_MEMORY_CHANGES = "'created', 'updated', 'deleted', 'restored'"
+_MEMORY_TYPES = "'short_term', 'semantic', 'episodic', 'procedural'"
+_SYNC_STATUSES = "'pending', 'synced', 'failed', 'stale'"
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -91,6 +94,67 @@ MIGRATIONS: tuple[Migration, ...] = (
                 updated_at  TIMESTAMPTZ NOT NULL
             )
             """,
+        ),
+    ),
+    Migration(
+        3,
+        "memories",
+        (
+            f"""
+            CREATE TABLE memories (
+                id           UUID NOT NULL,
+                memory_id    UUID NOT NULL,
+                namespace    VARCHAR NOT NULL,
+                key          VARCHAR NOT NULL,
+                version      BIGINT NOT NULL CHECK (version >= 1),
+                change       VARCHAR NOT NULL CHECK (change IN ({_MEMORY_CHANGES})),
+                value        JSON NOT NULL,
+                memory_type  VARCHAR NOT NULL CHECK (memory_type IN ({_MEMORY_TYPES})),
+                metadata     JSON NOT NULL,
+                expires_at   TIMESTAMPTZ,
+                created_at   TIMESTAMPTZ NOT NULL,
+                updated_at   TIMESTAMPTZ NOT NULL,
+                index_lsn    BIGINT NOT NULL,
+                UNIQUE (namespace, key, version)
+            )
+            """,
+        ),
+    ),
+    Migration(
+        4,
+        "documents and chunks",
+        (
+            f"""
+            CREATE TABLE documents (
+                id               UUID PRIMARY KEY,
+                file_path        VARCHAR NOT NULL UNIQUE,
+                title            VARCHAR NOT NULL,
+                document_type    VARCHAR,
+                namespace        VARCHAR,
+                content          VARCHAR NOT NULL,
+                content_hash     VARCHAR NOT NULL,
+                chunk_count      INTEGER NOT NULL,
+                embedding_model  VARCHAR,
+                metadata         JSON NOT NULL,
+                sync_status      VARCHAR NOT NULL CHECK (sync_status IN ({_SYNC_STATUSES})),
+                last_synced_at   TIMESTAMPTZ,
+                created_at       TIMESTAMPTZ NOT NULL,
+                updated_at       TIMESTAMPTZ NOT NULL,
+                index_lsn        BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE document_chunks (
+                id           UUID NOT NULL,
+                document_id  UUID NOT NULL,
+                chunk_index  INTEGER NOT NULL,
+                text         VARCHAR NOT NULL,
+                start_char   INTEGER NOT NULL,
+                end_char     INTEGER NOT NULL,
+                index_lsn    BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX document_chunks_document_idx ON document_chunks (document_id)",
         ),
     ),
 )

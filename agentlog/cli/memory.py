@@ -1,0 +1,184 @@
+"""``agentlog memory ...`` and ``agentlog docs ...``: memories and documents from the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from agentlog.cli.common import open_store
+from agentlog.cli.output import format_table
+from agentlog.index.search import MODES
+from agentlog.services.document_service import DocumentIndexService
+from agentlog.services.memory_args import MEMORY_TYPES
+from agentlog.services.memory_service import MemoryService
+
+__all__ = ["parse_value", "register"]
+
+
+def parse_value(text: str) -> Any:
+    """Read a value given on the command line: JSON if it parses, else the plain string.
+
+    Example:
+        >>> parse_value('{"theme": "dark"}'), parse_value("dark mode")
+        ({'theme': 'dark'}, 'dark mode')
+    """
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def register(commands: Any) -> None:
+    """Add ``memory`` and ``docs`` to the ``agentlog`` parser."""
+    memory = commands.add_parser("memory", help="read and write memories (namespace + key)")
+    sub = memory.add_subparsers(dest="memory_command", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", help="live memories under a namespace prefix, latest change first")
+    listing.add_argument("prefix", help="a namespace (project:myapp) or a scope (user)")
+    listing.add_argument("--type", choices=MEMORY_TYPES, help="only this memory type")
+    listing.add_argument("--limit", type=int, default=100, help="how many (default 100)")
+    listing.set_defaults(handler=run_list)
+    get = sub.add_parser("get", help="one memory as JSON (with --history: every version)")
+    get.add_argument("namespace")
+    get.add_argument("key")
+    get.add_argument("--version", type=int, help="a stored version instead of the latest")
+    get.add_argument("--history", action="store_true", help="every version, newest first")
+    get.set_defaults(handler=run_get)
+    put = sub.add_parser("set", help="create or update a memory (VALUE is JSON, or else a string)")
+    put.add_argument("namespace")
+    put.add_argument("key")
+    put.add_argument("value")
+    put.add_argument("--type", choices=MEMORY_TYPES, default="semantic", help="memory type (default semantic)")
+    put.add_argument("--ttl", type=float, help="expire after this many seconds")
+    put.set_defaults(handler=run_set)
+    delete = sub.add_parser("delete", help="soft-delete a memory (restore with the API)")
+    delete.add_argument("namespace")
+    delete.add_argument("key")
+    delete.set_defaults(handler=run_delete)
+    search = sub.add_parser("search", help="find memories by meaning")
+    search.add_argument("query")
+    search.add_argument("--prefix", help="only under this namespace (or scope)")
+    search.add_argument("--limit", type=int, default=10, help="how many hits (default 10)")
+    search.add_argument("--threshold", type=float, help="minimum similarity 0-1 (default none)")
+    search.set_defaults(handler=run_memory_search)
+    sweep = sub.add_parser("sweep", help="delete expired memories for good")
+    sweep.add_argument("--ended-sessions", action="store_true", help="also memories of ended sessions")
+    sweep.set_defaults(handler=run_sweep)
+
+    docs = commands.add_parser("docs", help="index and search documents (markdown files)")
+    dsub = docs.add_subparsers(dest="docs_command", metavar="ACTION", required=True)
+    sync = dsub.add_parser("sync", help="index a folder: report added / changed / unchanged / removed")
+    sync.add_argument("directory")
+    sync.add_argument("--glob", default="**/*.md", help="which files (default **/*.md)")
+    sync.add_argument("--namespace", help="namespace given to the documents (e.g. project:myapp)")
+    sync.add_argument("--no-wait", action="store_true", help="return before the documents are embedded")
+    sync.set_defaults(handler=run_sync)
+    dsearch = dsub.add_parser("search", help="find document chunks by meaning")
+    dsearch.add_argument("query")
+    dsearch.add_argument("--namespace", help="only documents under this namespace")
+    dsearch.add_argument("--mode", choices=MODES, default="vector", help="vector (default), keyword or hybrid")
+    dsearch.add_argument("--limit", type=int, default=10, help="how many hits (default 10)")
+    dsearch.set_defaults(handler=run_docs_search)
+
+
+def _print_memories(records: list[Any], *, score: bool = False) -> None:
+    headers = (["sim"] if score else []) + ["namespace", "key", "v", "type", "value"]
+    rows = [
+        ([f"{r['similarity']:.2f}"] if score else [])
+        + [r["namespace"], r["key"], r["version"], r["memory_type"], json.dumps(r["value"], ensure_ascii=False)]
+        for r in records
+    ]
+    print(format_table(headers, rows))
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print the memories under a prefix."""
+    with open_store(args) as store:
+        records = asyncio.run(MemoryService(store).list_memories_by_namespace(args.prefix, args.type, args.limit))
+    _print_memories(records)
+    return 0
+
+
+def run_get(args: argparse.Namespace) -> int:
+    """Print one memory (or its history) as JSON; exit 1 if there is none."""
+    with open_store(args) as store:
+        service = MemoryService(store)
+        if args.history:
+            found: Any = asyncio.run(service.get_memory_history(args.namespace, args.key))
+        else:
+            found = asyncio.run(service.get_memory(args.namespace, args.key, args.version))
+    if not found:
+        print(f"no memory {args.namespace} / {args.key}")
+        return 1
+    print(json.dumps(found, default=str, ensure_ascii=False, indent=2))
+    return 0
+
+
+def run_set(args: argparse.Namespace) -> int:
+    """Create or update a memory."""
+    with open_store(args) as store:
+        record = asyncio.run(
+            MemoryService(store).put_memory(args.namespace, args.key, parse_value(args.value), args.type, ttl=args.ttl)
+        )
+    print(f"{record['namespace']} / {record['key']}: version {record['version']} ({record['change']})")
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    """Soft-delete a memory."""
+    with open_store(args) as store:
+        asyncio.run(MemoryService(store).delete_memory(args.namespace, args.key))
+    print(f"deleted {args.namespace} / {args.key}")
+    return 0
+
+
+def run_memory_search(args: argparse.Namespace) -> int:
+    """Print the best memories for a query."""
+    with open_store(args) as store:
+        hits = asyncio.run(
+            MemoryService(store).search_memories(
+                args.query, namespace_prefix=args.prefix, limit=args.limit, threshold=args.threshold
+            )
+        )
+    _print_memories(hits, score=True)
+    return 0
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    """Delete expired memories."""
+    with open_store(args) as store:
+        removed = asyncio.run(MemoryService(store).sweep_expired(ended_sessions=args.ended_sessions))
+    print(f"removed {removed} memories")
+    return 0
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    """Index a folder and print the report."""
+    with open_store(args) as store:
+        report = asyncio.run(
+            DocumentIndexService(store).sync_directory(
+                args.directory, args.glob, namespace=args.namespace, wait=not args.no_wait
+            )
+        )
+    print(report.summary())
+    for path, reason in report.skipped:
+        print(f"skipped {path}: {reason}")
+    return 0
+
+
+def run_docs_search(args: argparse.Namespace) -> int:
+    """Print the best document chunks for a query."""
+    with open_store(args) as store:
+        hits = asyncio.run(
+            DocumentIndexService(store).semantic_search(
+                args.query, namespace=args.namespace, limit=args.limit, mode=args.mode
+            )
+        )
+    rows = [[f"{h['similarity']:.2f}", _tail(h["file_path"]), h["chunk_index"], h["chunk_text"]] for h in hits]
+    print(format_table(["sim", "file", "chunk", "text"], rows, max_width=70))
+    return 0
+
+
+def _tail(path: str, width: int = 40) -> str:
+    return path if len(path) <= width else "…" + path[-(width - 1) :]

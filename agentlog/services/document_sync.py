@@ -1,0 +1,155 @@
+"""Finding and reading the files of a directory for ``DocumentIndexService.sync_directory``.
+
+Path safety (DESIGN §8): the directory is resolved once (symlinks and ``..``
+followed) and every file the glob yields is resolved too; a file whose real
+path is not inside the resolved directory (a symlink pointing elsewhere, a
+symlinked folder leading out) is skipped and reported, never read. The glob
+itself must be relative and may not contain ``..``. Documents are stored
+under their resolved path, so a file reached twice (through a link inside the
+directory) is indexed once.
+
+Files are read as UTF-8; a file that is not valid UTF-8, or larger than
+:data:`~agentlog.services.document_ops.MAX_CONTENT_BYTES`, is skipped and
+reported.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any
+
+from agentlog.errors import ValidationError
+from agentlog.services.chunking import markdown_title
+from agentlog.services.document_ops import MAX_CONTENT_BYTES, PreparedDocument, prepare_document
+
+__all__ = ["SyncReport", "discover", "load_documents", "resolve_root", "validate_glob"]
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """What :meth:`DocumentIndexService.sync_directory` did (paths are resolved file paths)."""
+
+    root: str
+    """The resolved directory."""
+    added: list[str] = field(default_factory=list)
+    """Files indexed for the first time."""
+    changed: list[str] = field(default_factory=list)
+    """Files whose content (or title) changed: chunks and vectors replaced."""
+    unchanged: list[str] = field(default_factory=list)
+    """Files with the same content as stored: nothing done."""
+    removed: list[str] = field(default_factory=list)
+    """Documents under the directory whose file no longer exists: deleted with their vectors."""
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """Files not indexed, with the reason (outside the directory, not UTF-8, too large, unreadable)."""
+
+    def summary(self) -> str:
+        """One line of counts.
+
+        Example:
+            >>> SyncReport("/docs", added=["/docs/a.md"]).summary()
+            '/docs: 1 added, 0 changed, 0 unchanged, 0 removed, 0 skipped'
+        """
+        return (
+            f"{self.root}: {len(self.added)} added, {len(self.changed)} changed, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped"
+        )
+
+
+def resolve_root(path: Any) -> Path:
+    """Resolve the directory to sync; it must exist.
+
+    Example:
+        >>> import tempfile
+        >>> resolve_root(tempfile.mkdtemp()).is_dir()
+        True
+    """
+    if not isinstance(path, str | os.PathLike) or not str(path).strip() or "\x00" in str(path):
+        raise ValidationError(f"path must be a directory path, got {path!r}"[:200], field="path", value=repr(path)[:80])
+    candidate = Path(path).expanduser()
+    try:
+        root = candidate.resolve(strict=True)
+    except OSError:
+        raise ValidationError(f"directory {str(path)!r} does not exist", field="path", value=str(path)) from None
+    if not root.is_dir():
+        raise ValidationError(f"{str(path)!r} is not a directory", field="path", value=str(path))
+    return root
+
+
+def validate_glob(pattern: Any) -> str:
+    """Check a glob pattern: relative, no ``..`` part, no NUL.
+
+    Example:
+        >>> validate_glob("**/*.md")
+        '**/*.md'
+        >>> validate_glob("../*.md")
+        Traceback (most recent call last):
+        ...
+        agentlog.errors.ValidationError: glob '../*.md' must stay inside the directory: no '..' parts
+    """
+    if not isinstance(pattern, str) or not pattern.strip() or "\x00" in pattern:
+        raise ValidationError(f"glob must be a pattern such as '**/*.md', got {pattern!r}"[:200], field="glob")
+    pure = PurePath(pattern)
+    if pure.is_absolute() or pattern.startswith(("/", "\\")) or pure.drive:
+        raise ValidationError(f"glob {pattern!r} must be relative to the directory", field="glob", value=pattern)
+    if ".." in pure.parts or ".." in pattern.replace("\\", "/").split("/"):
+        raise ValidationError(
+            f"glob {pattern!r} must stay inside the directory: no '..' parts", field="glob", value=pattern
+        )
+    return pattern
+
+
+def discover(root: Path, pattern: str) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The regular files under ``root`` matching ``pattern``, resolved and inside ``root``, sorted.
+
+    Returns:
+        ``(files, skipped)``, ``skipped`` holding ``(path, reason)`` pairs.
+    """
+    files: dict[Path, None] = {}
+    skipped: list[tuple[str, str]] = []
+    for candidate in sorted(root.glob(pattern)):
+        try:
+            real = candidate.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:  # broken link, loop
+            skipped.append((str(candidate), f"cannot be resolved: {type(exc).__name__}"))
+            continue
+        if not real.is_relative_to(root):
+            skipped.append((str(candidate), f"resolves outside the directory (to {real})"))
+            continue
+        if real.is_file():
+            files[real] = None
+    return list(files), skipped
+
+
+def load_documents(
+    paths: list[Path], *, namespace: str | None, document_type: str | None
+) -> tuple[list[PreparedDocument], list[tuple[str, str]]]:
+    """Read, validate and chunk files (run in a worker thread).
+
+    Returns:
+        ``(documents, skipped)``.
+    """
+    documents: list[PreparedDocument] = []
+    skipped: list[tuple[str, str]] = []
+    for path in paths:
+        try:
+            size = path.stat().st_size
+            if size > MAX_CONTENT_BYTES:
+                skipped.append((str(path), f"larger than {MAX_CONTENT_BYTES} bytes"))
+                continue
+            data = path.read_bytes()
+        except OSError as exc:
+            skipped.append((str(path), f"unreadable: {exc.strerror or type(exc).__name__}"))
+            continue
+        try:
+            content = data.decode("utf-8")
+        except UnicodeDecodeError:
+            skipped.append((str(path), "not UTF-8 text"))
+            continue
+        try:
+            title = markdown_title(content, path.name)
+            documents.append(prepare_document(str(path), title[:1000], content, document_type, None, namespace))
+        except ValidationError as exc:
+            skipped.append((str(path), str(exc)))
+    return documents, skipped
