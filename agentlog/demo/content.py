@@ -48,8 +48,8 @@ __all__ = ["BAD_WEEK_ENDS_DAYS_BEFORE_END", "BAD_WEEK_STARTS_DAYS_BEFORE_END", "
 
 T = TypeVar("T")
 
-BAD_WEEK_STARTS_DAYS_BEFORE_END = 38
-BAD_WEEK_ENDS_DAYS_BEFORE_END = 31
+BAD_WEEK_STARTS_DAYS_BEFORE_END = 21
+BAD_WEEK_ENDS_DAYS_BEFORE_END = 14
 POST_INCIDENT_DAYS = 14
 
 # Error probability multipliers for "other" events, by where the session is.

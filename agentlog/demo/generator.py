@@ -133,7 +133,9 @@ class DemoParams:
 
     @property
     def bad_week(self) -> tuple[datetime, datetime]:
-        """The ``[start, end)`` of the week with an error spike (38 to 31 days before ``end``).
+        """The ``[start, end)`` of the week with an error spike (21 to 14 days before ``end``).
+
+        It lies inside the last 30 days, so the default activity report shows it.
 
         Sessions starting in it log several times the usual share of errors, most
         of them a database connection pool exhaustion in ``billing-service``
@@ -143,7 +145,7 @@ class DemoParams:
             >>> lo, hi = DemoParams(sessions=1, days=90, end=DEFAULT_END, seed=0,
             ...                     scale=1.0).bad_week
             >>> (hi - lo).days, lo.date().isoformat()
-            (7, '2026-01-27')
+            (7, '2026-02-13')
         """
         return (self.end - timedelta(days=BAD_WEEK_STARTS_DAYS_BEFORE_END),
                 self.end - timedelta(days=BAD_WEEK_ENDS_DAYS_BEFORE_END))
@@ -185,7 +187,7 @@ def generate_demo_data(*, sessions: int = 2000, days: int = 90, end: datetime | 
     Args:
         sessions: Number of sessions before scaling.
         days: Length of the window ending at ``end``; 90 by default. The bad week
-            needs at least 38 days to appear.
+            needs at least 21 days to appear.
         end: End of the window, timezone-aware; :data:`DEFAULT_END` if ``None``.
             Pass ``datetime.now(UTC)`` for data that ends now.
         seed: Seed; the same arguments always give byte-identical tables.

@@ -126,11 +126,11 @@ def test_end_can_be_now_in_any_timezone() -> None:
     assert max(ended) <= end
 
 
-def test_bad_week_window_is_five_weeks_before_end(demo: DemoData) -> None:
+def test_bad_week_is_inside_the_last_30_days(demo: DemoData) -> None:
     lo, hi = demo.params.bad_week
     assert hi - lo == timedelta(days=7)
-    assert timedelta(days=31) <= DEFAULT_END - hi
-    assert DEFAULT_END - lo <= timedelta(days=38)
+    assert timedelta(days=14) <= DEFAULT_END - hi
+    assert DEFAULT_END - lo <= timedelta(days=30)
 
 
 @pytest.mark.parametrize(
