@@ -30,9 +30,9 @@ from agentlog.demo.content import (
 from agentlog.demo.profiles import AGENTS
 from agentlog.demo.timeline import DAY_US, build_timeline
 from agentlog.errors import ValidationError
+from agentlog.store.tables import EVENT_ROWS, SESSION_ROWS, TIMESTAMP
 
-__all__ = ["DEFAULT_END", "EVENTS_SCHEMA", "SESSIONS_SCHEMA", "DemoData", "DemoParams",
-           "generate_demo_data"]
+__all__ = ["DEFAULT_END", "EVENTS_SCHEMA", "SESSIONS_SCHEMA", "DemoData", "DemoParams", "generate_demo_data"]
 
 DEFAULT_END = datetime(2026, 3, 6, tzinfo=UTC)
 """Where the default window ends: midnight UTC starting Friday 2026-03-06.
@@ -44,22 +44,9 @@ Example:
     '2026-03-06T00:00:00+00:00'
 """
 
-_TS = pa.timestamp("us", tz="UTC")
+_TS = TIMESTAMP
 
-SESSIONS_SCHEMA = pa.schema([
-    pa.field("id", pa.uuid(), nullable=False),
-    pa.field("agent", pa.string(), nullable=False),
-    pa.field("project_id", pa.uuid()),
-    pa.field("user_id", pa.string()),
-    pa.field("app_name", pa.string()),
-    pa.field("lifecycle", pa.string(), nullable=False),
-    pa.field("summary", pa.string()),
-    pa.field("metadata", pa.string(), nullable=False),
-    pa.field("state", pa.string(), nullable=False),
-    pa.field("started_at", _TS, nullable=False),
-    pa.field("ended_at", _TS),
-    pa.field("updated_at", _TS, nullable=False),
-])
+SESSIONS_SCHEMA = SESSION_ROWS
 """Schema of :attr:`DemoData.sessions` (the store's ``sessions`` table).
 
 Example:
@@ -67,15 +54,7 @@ Example:
     ['id', 'agent', 'project_id']
 """
 
-EVENTS_SCHEMA = pa.schema([
-    pa.field("id", pa.uuid(), nullable=False),
-    pa.field("session_id", pa.uuid(), nullable=False),
-    pa.field("seq", pa.int64(), nullable=False),
-    pa.field("event_type", pa.string(), nullable=False),
-    pa.field("event_data", pa.string(), nullable=False),
-    pa.field("metadata", pa.string(), nullable=False),
-    pa.field("timestamp", _TS, nullable=False),
-])
+EVENTS_SCHEMA = EVENT_ROWS
 """Schema of :attr:`DemoData.events` (the store's ``events`` table).
 
 Example:
@@ -147,8 +126,10 @@ class DemoParams:
             >>> (hi - lo).days, lo.date().isoformat()
             (7, '2026-02-13')
         """
-        return (self.end - timedelta(days=BAD_WEEK_STARTS_DAYS_BEFORE_END),
-                self.end - timedelta(days=BAD_WEEK_ENDS_DAYS_BEFORE_END))
+        return (
+            self.end - timedelta(days=BAD_WEEK_STARTS_DAYS_BEFORE_END),
+            self.end - timedelta(days=BAD_WEEK_ENDS_DAYS_BEFORE_END),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +154,9 @@ class DemoData:
     params: DemoParams
 
 
-def generate_demo_data(*, sessions: int = 2000, days: int = 90, end: datetime | None = None,
-                       seed: int = 0, scale: float = 1.0) -> DemoData:
+def generate_demo_data(
+    *, sessions: int = 2000, days: int = 90, end: datetime | None = None, seed: int = 0, scale: float = 1.0
+) -> DemoData:
     """Generate realistic, reproducible agent activity.
 
     The default gives about 2,000 sessions and 100,000 events (about 50 events per
@@ -215,77 +197,82 @@ def generate_demo_data(*, sessions: int = 2000, days: int = 90, end: datetime | 
     n, total = len(timeline.start), int(timeline.bounds[-1])
     session_ids = _uuid_bytes(rng, n)
     content = write_content(
-        timeline, [str(uuid.UUID(bytes=row.tobytes())) for row in session_ids],
-        seed=int(rng.integers(2**63)), days=params.days, end_us=end_us)
+        timeline,
+        [str(uuid.UUID(bytes=row.tobytes())) for row in session_ids],
+        seed=int(rng.integers(2**63)),
+        days=params.days,
+        end_us=end_us,
+    )
     event_ids = _uuid_bytes(rng, total)
 
     active = timeline.active
     summarised = np.array([s is not None for s in content.summary], dtype=bool)
-    archived = (~active & (timeline.ended < end_us - ARCHIVE_AFTER_DAYS * DAY_US)
-                & (rng.random(n) < ARCHIVE_RATE))
+    archived = ~active & (timeline.ended < end_us - ARCHIVE_AFTER_DAYS * DAY_US) & (rng.random(n) < ARCHIVE_RATE)
     lifecycle = np.where(active, "active", np.where(archived, "archived", "terminated"))
     last_event = timeline.event_ts[timeline.bounds[1:] - 1]
-    lag = np.where(archived, rng.integers(30 * DAY_US, 45 * DAY_US, n),
-                   np.where(summarised, rng.integers(1_000_000, 90_000_000, n), 0))
+    lag = np.where(
+        archived,
+        rng.integers(30 * DAY_US, 45 * DAY_US, n),
+        np.where(summarised, rng.integers(1_000_000, 90_000_000, n), 0),
+    )
     updated = np.where(active, last_event, np.minimum(timeline.ended + lag, end_us))
 
     owner = np.repeat(np.arange(n), timeline.counts)
     seq = np.arange(total, dtype=np.int64) - timeline.bounds[:-1][owner] + 1
     agents = np.array([a.name for a in AGENTS], dtype=object)[timeline.agent]
 
-    sessions_table = pa.Table.from_arrays([
-        _uuid_array(session_ids),
-        pa.array(agents, pa.string()),
-        pa.ExtensionArray.from_storage(pa.uuid(), pa.array(content.project_id, pa.binary(16))),
-        pa.array(content.user_id, pa.string()),
-        pa.array(content.app_name, pa.string()),
-        pa.array(lifecycle.astype(object), pa.string()),
-        pa.array(content.summary, pa.string()),
-        pa.array(content.metadata, pa.string()),
-        pa.array(content.state, pa.string()),
-        pa.array(timeline.start, _TS),
-        pa.array(timeline.ended, _TS, mask=active),
-        pa.array(updated, _TS),
-    ], schema=SESSIONS_SCHEMA)
-    events_table = pa.Table.from_arrays([
-        _uuid_array(event_ids),
-        _uuid_array(session_ids[owner]),
-        pa.array(seq, pa.int64()),
-        pa.array(content.event_type, pa.string()),
-        pa.array(content.event_data, pa.string()),
-        pa.array(content.event_metadata, pa.string()),
-        pa.array(timeline.event_ts, _TS),
-    ], schema=EVENTS_SCHEMA)
+    sessions_table = pa.Table.from_arrays(
+        [
+            _uuid_array(session_ids),
+            pa.array(agents, pa.string()),
+            pa.ExtensionArray.from_storage(pa.uuid(), pa.array(content.project_id, pa.binary(16))),
+            pa.array(content.user_id, pa.string()),
+            pa.array(content.app_name, pa.string()),
+            pa.array(lifecycle.astype(object), pa.string()),
+            pa.array(content.summary, pa.string()),
+            pa.array(content.metadata, pa.string()),
+            pa.array(content.state, pa.string()),
+            pa.array(timeline.start, _TS),
+            pa.array(timeline.ended, _TS, mask=active),
+            pa.array(updated, _TS),
+        ],
+        schema=SESSIONS_SCHEMA,
+    )
+    events_table = pa.Table.from_arrays(
+        [
+            _uuid_array(event_ids),
+            _uuid_array(session_ids[owner]),
+            pa.array(seq, pa.int64()),
+            pa.array(content.event_type, pa.string()),
+            pa.array(content.event_data, pa.string()),
+            pa.array(content.event_metadata, pa.string()),
+            pa.array(timeline.event_ts, _TS),
+        ],
+        schema=EVENTS_SCHEMA,
+    )
     return DemoData(sessions=sessions_table, events=events_table, params=params)
 
 
-def _validate(sessions: int, days: int, end: datetime | None, seed: int,
-              scale: float) -> DemoParams:
+def _validate(sessions: int, days: int, end: datetime | None, seed: int, scale: float) -> DemoParams:
     """Check the arguments and resolve defaults into :class:`DemoParams`."""
     for name, value in (("sessions", sessions), ("days", days), ("seed", seed)):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(f"{name} must be an int, got {value!r}", field=name,
-                                  value=repr(value))
+            raise ValidationError(f"{name} must be an int, got {value!r}", field=name, value=repr(value))
     if sessions < 1:
-        raise ValidationError(f"sessions must be at least 1, got {sessions}", field="sessions",
-                              value=repr(sessions))
+        raise ValidationError(f"sessions must be at least 1, got {sessions}", field="sessions", value=repr(sessions))
     if not 1 <= days <= 3650:
-        raise ValidationError(f"days must be between 1 and 3650, got {days}", field="days",
-                              value=repr(days))
+        raise ValidationError(f"days must be between 1 and 3650, got {days}", field="days", value=repr(days))
     if seed < 0:
-        raise ValidationError(f"seed must be non-negative, got {seed}", field="seed",
-                              value=repr(seed))
+        raise ValidationError(f"seed must be non-negative, got {seed}", field="seed", value=repr(seed))
     if not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
-        raise ValidationError(f"scale must be a positive number, got {scale!r}", field="scale",
-                              value=repr(scale))
+        raise ValidationError(f"scale must be a positive number, got {scale!r}", field="scale", value=repr(scale))
     if end is None:
         end = DEFAULT_END
     elif end.tzinfo is None or end.utcoffset() is None:
         raise ValidationError(
-            f"end must be timezone-aware, got naive {end!r}; pass e.g. datetime.now(UTC)",
-            field="end", value=repr(end))
-    return DemoParams(sessions=sessions, days=days, end=end.astimezone(UTC), seed=seed,
-                      scale=float(scale))
+            f"end must be timezone-aware, got naive {end!r}; pass e.g. datetime.now(UTC)", field="end", value=repr(end)
+        )
+    return DemoParams(sessions=sessions, days=days, end=end.astimezone(UTC), seed=seed, scale=float(scale))
 
 
 def _uuid_bytes(rng: np.random.Generator, count: int) -> npt.NDArray[np.uint8]:
@@ -299,5 +286,6 @@ def _uuid_bytes(rng: np.random.Generator, count: int) -> npt.NDArray[np.uint8]:
 def _uuid_array(raw: npt.NDArray[np.uint8]) -> pa.ExtensionArray:
     """A ``pa.uuid()`` array over a ``(count, 16)`` byte matrix, without a Python loop."""
     storage = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(16), len(raw), [None, pa.py_buffer(np.ascontiguousarray(raw).tobytes())])
+        pa.binary(16), len(raw), [None, pa.py_buffer(np.ascontiguousarray(raw).tobytes())]
+    )
     return pa.ExtensionArray.from_storage(pa.uuid(), storage)

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from agentlog.errors import ValidationError
 from agentlog.services.session_ops import PreparedEvent
-from agentlog.store.tables import TIMESTAMP
+from agentlog.store.tables import TIMESTAMP, uuid_storage
 from agentlog.validation import (
     EVENT_TYPE_PATTERN,
     MAX_JSON_BYTES,
@@ -45,7 +45,7 @@ from agentlog.validation import (
     validate_uuid,
 )
 
-__all__ = ["STRICT_JSON_PATTERN", "prepare_event", "prepare_event_rows", "prepare_event_table", "uuid_storage"]
+__all__ = ["STRICT_JSON_PATTERN", "prepare_event", "prepare_event_rows", "prepare_event_table"]
 
 _STRING = r'"(?:[^"\\\x00-\x1f]|\\.)*"'
 STRICT_JSON_PATTERN = (
@@ -293,17 +293,6 @@ def _timestamp_column(table: pa.Table, n: int) -> pa.Array | pa.ChunkedArray:
             f"column timestamp must be a timezone-aware timestamp, got {column.type}", field="timestamp"
         )
     return column.cast(TIMESTAMP)
-
-
-def uuid_storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Return a UUID column as its 16-byte binary storage (what compute kernels accept).
-
-    Example:
-        >>> col = pa.chunked_array([pa.array([uuid.UUID(int=1).bytes], pa.uuid())])
-        >>> uuid_storage(col).type
-        FixedSizeBinaryType(fixed_size_binary[16])
-    """
-    return pa.chunked_array([chunk.storage for chunk in column.chunks], type=pa.binary(16))
 
 
 def _first_occurrences(table: pa.Table, cursor: Any) -> pa.Table:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,10 +23,10 @@ import pyarrow.compute as pc
 from agentlog.errors import ValidationError
 from agentlog.services.lifecycle import Lifecycle
 from agentlog.services.session_ops import SessionCache
-from agentlog.store.tables import EVENTS, SESSIONS
+from agentlog.store.tables import EVENT_ROWS, SESSION_ROWS, uuid_storage
 from agentlog.store.writer import Transaction
 
-__all__ = ["ImportResult", "ImportRows", "check_rows"]
+__all__ = ["EVENT_ROWS", "SESSION_ROWS", "ImportResult", "ImportRows", "check_rows"]
 
 _LIFECYCLES = pa.array([state.value for state in Lifecycle])
 
@@ -44,16 +43,6 @@ class ImportResult:
     """New events."""
     events_skipped: int
     """Events whose id was already stored."""
-
-
-def _without_lsn(schema: pa.Schema) -> pa.Schema:
-    return pa.schema([field for field in schema if field.name != "index_lsn"])
-
-
-SESSION_ROWS = _without_lsn(SESSIONS)
-"""Columns of the session rows :class:`ImportRows` takes."""
-EVENT_ROWS = _without_lsn(EVENTS)
-"""Columns of the event rows :class:`ImportRows` takes."""
 
 
 def check_rows(table: pa.Table, schema: pa.Schema, name: str) -> pa.Table:
@@ -117,40 +106,27 @@ class ImportRows:
             self._check_parents(tx)  # before anything is buffered or changed
         if self.sessions is not None and self.sessions.num_rows:
             sessions_in = self.sessions.num_rows
-            fresh = self._new_rows(tx, self.sessions, "sessions")
+            fresh = tx.new_rows("sessions", self.sessions)
             sessions_new = fresh.num_rows
             if sessions_new:
                 tx.append_table("sessions", _with_lsn(tx, fresh))
         if self.events is not None and self.events.num_rows:
             events_in = self.events.num_rows
-            fresh = self._new_rows(tx, self.events, "events")
+            fresh = tx.new_rows("events", self.events)
             events_new = fresh.num_rows
             if events_new:
                 tx.append_table("events", _with_lsn(tx, fresh))
                 cache = tx.cached(SessionCache, SessionCache)
-                for session_id in pc.unique(_storage(fresh.column("session_id"))).to_pylist():
+                for session_id in pc.unique(uuid_storage(fresh.column("session_id"))).to_pylist():
                     cache.forget(uuid.UUID(bytes=session_id))  # next_seq changed: reload on next use
         return ImportResult(sessions_new, sessions_in - sessions_new, events_new, events_in - events_new)
 
-    @staticmethod
-    def _new_rows(tx: Transaction, rows: pa.Table, table: str) -> pa.Table:
-        name = f"agentlog_import_{table}"
-        tx.register(name, rows.select(["id"]))
-        try:
-            stored = tx.query(f"SELECT id FROM {table} WHERE id IN (SELECT id FROM {name})")
-        finally:
-            tx.unregister(name)
-        if not stored:
-            return rows
-        known = pa.array([row[0].bytes for row in stored], pa.binary(16))
-        return rows.filter(pc.invert(pc.is_in(_storage(rows.column("id")), value_set=known)))
-
     def _check_parents(self, tx: Transaction) -> None:
         assert self.events is not None
-        parents = pc.unique(_storage(self.events.column("session_id")))
+        parents = pc.unique(uuid_storage(self.events.column("session_id")))
         incoming: set[bytes] = set()
         if self.sessions is not None:
-            incoming = set(_storage(self.sessions.column("id")).to_pylist())
+            incoming = set(uuid_storage(self.sessions.column("id")).to_pylist())
         outside = [p for p in parents.to_pylist() if p not in incoming]
         if not outside:
             return
@@ -170,8 +146,3 @@ class ImportRows:
 def _with_lsn(tx: Transaction, rows: pa.Table) -> pa.Table:
     first = tx.allocate_lsns(rows.num_rows)
     return rows.append_column("index_lsn", pa.array(range(first, first + rows.num_rows), pa.int64()))
-
-
-def _storage(column: Any) -> pa.ChunkedArray:
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    return pa.chunked_array([c.storage if isinstance(c, pa.ExtensionArray) else c for c in chunks], type=pa.binary(16))

@@ -291,20 +291,9 @@ class AppendEventTable:
         """Number the rows and buffer them as one Arrow table."""
         facts = _open_session(tx, self.session_id)
         tx.local.pop(_GroupEventIds, None)  # ids appended here are not tracked there: look again later
-        table = self.events
-        total = table.num_rows
-        name = f"agentlog_ids_{id(self)}"
-        tx.register(name, table.select(["id"]))
-        try:
-            # Flushes the rows of earlier ops in this group, so they are seen too.
-            stored = tx.query(f"SELECT id FROM events WHERE id IN (SELECT id FROM {name})")
-        finally:
-            tx.unregister(name)
-        skip = {row[0] for row in stored}
-        if skip:
-            ids = pa.chunked_array([c.storage for c in table.column("id").chunks], type=pa.binary(16))
-            mask = pc.invert(pc.is_in(ids, value_set=pa.array([u.bytes for u in skip], pa.binary(16))))
-            table = table.filter(mask)
+        total = self.events.num_rows
+        # Flushes the rows of earlier ops in this group, so they are seen too.
+        table = tx.new_rows("events", self.events)
         count = table.num_rows
         if count == 0:
             return 0, total

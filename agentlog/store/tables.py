@@ -14,12 +14,16 @@ __all__ = [
     "DOCUMENTS",
     "DOCUMENT_CHUNKS",
     "EVENTS",
+    "EVENT_ROWS",
     "INDEX_TOMBSTONES",
     "MEMORIES",
     "SCHEMAS",
     "SESSIONS",
+    "SESSION_ROWS",
     "TIMESTAMP",
     "UUID",
+    "uuid_storage",
+    "without_lsn",
 ]
 
 UUID = pa.uuid()
@@ -131,3 +135,33 @@ SCHEMAS: dict[str, pa.Schema] = {
     "document_chunks": DOCUMENT_CHUNKS,
 }
 """Arrow schema of every table written through the writer, by table name."""
+
+
+def without_lsn(schema: pa.Schema) -> pa.Schema:
+    """A table schema without its ``index_lsn`` column (the shape of rows before the writer numbers them).
+
+    Example:
+        >>> "index_lsn" in without_lsn(EVENTS).names
+        False
+    """
+    return pa.schema([field for field in schema if field.name != "index_lsn"])
+
+
+SESSION_ROWS = without_lsn(SESSIONS)
+"""Complete session rows as loaders hand them over (``ImportRows``, demo data, restores)."""
+EVENT_ROWS = without_lsn(EVENTS)
+"""Complete event rows as loaders hand them over."""
+
+
+def uuid_storage(column: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    """A UUID column as its 16-byte binary storage (what Arrow compute kernels accept).
+
+    Example:
+        >>> import uuid
+        >>> uuid_storage(pa.array([uuid.UUID(int=1).bytes], pa.uuid())).type
+        FixedSizeBinaryType(fixed_size_binary[16])
+    """
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    return pa.chunked_array(
+        [chunk.storage if isinstance(chunk, pa.ExtensionArray) else chunk for chunk in chunks], type=pa.binary(16)
+    )

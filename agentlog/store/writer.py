@@ -37,9 +37,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from agentlog.errors import AgentlogError, StoreClosedError, StoreError
-from agentlog.store.tables import SCHEMAS
+from agentlog.store.tables import SCHEMAS, uuid_storage
 
 __all__ = ["Transaction", "WriteOp", "Writer"]
 
@@ -127,6 +128,22 @@ class Transaction:
         """Buffer an Arrow table of rows for ``table`` (any column order; cast to the table schema)."""
         self._tables.setdefault(table, []).append(rows)
         self._op_rows += rows.num_rows
+
+    def new_rows(self, table: str, rows: pa.Table) -> pa.Table:
+        """The rows whose ``id`` is not yet stored in ``table`` (ids must be unique within ``rows``).
+
+        Rows appended earlier in this group are inserted first, so they count as stored.
+        """
+        name = f"agentlog_candidates_{table}"
+        self.register(name, rows.select(["id"]))
+        try:
+            stored = self.query(f"SELECT id FROM {table} WHERE id IN (SELECT id FROM {name})")
+        finally:
+            self.unregister(name)
+        if not stored:
+            return rows
+        known = pa.array([row[0].bytes for row in stored], pa.binary(16))
+        return rows.filter(pc.invert(pc.is_in(uuid_storage(rows.column("id")), value_set=known)))
 
     def register(self, name: str, table: pa.Table) -> None:
         """Make an Arrow table readable as ``name`` in queries of this transaction."""
