@@ -13,11 +13,13 @@ Two input shapes are accepted:
   which also uses every core), with Python only looking at rows a cheap
   pre-filter flags as possibly too deep.
 
-JSON text must be strict RFC 8259: DuckDB's own ``json_valid`` also accepts
-``NaN``, ``Infinity`` and trailing commas, so a token-level regular
-expression (:data:`STRICT_JSON_PATTERN`) rejects those, and rows with more
-than :data:`~agentlog.validation.MAX_JSON_DEPTH` opening brackets are parsed
-to check their real depth.
+JSON text must be strict RFC 8259. All the checks run in one parallel DuckDB
+scan: ``json_valid`` and ``json_type`` for every row; DuckDB's parser is lenient
+only about ``NaN``/``Infinity`` and trailing commas, so rows where a cheap
+pattern (:data:`LENIENT_CANDIDATE`) finds those letters or a comma before a
+closing bracket, and rows with more than :data:`~agentlog.validation.MAX_JSON_DEPTH`
+opening brackets, are parsed again by Python's strict parser and checked in
+full. Ids must be unique within the table (first occurrence kept).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import pyarrow.compute as pc
 
 from agentlog.errors import ValidationError
 from agentlog.services.session_ops import PreparedEvent
-from agentlog.store.tables import TIMESTAMP, uuid_storage
+from agentlog.store.tables import TIMESTAMP
 from agentlog.validation import (
     EVENT_TYPE_PATTERN,
     MAX_JSON_BYTES,
@@ -45,16 +47,10 @@ from agentlog.validation import (
     validate_uuid,
 )
 
-__all__ = ["STRICT_JSON_PATTERN", "prepare_event", "prepare_event_rows", "prepare_event_table"]
+__all__ = ["LENIENT_CANDIDATE", "prepare_event", "prepare_event_rows", "prepare_event_table"]
 
-_STRING = r'"(?:[^"\\\x00-\x1f]|\\.)*"'
-STRICT_JSON_PATTERN = (
-    r"(?:" + _STRING + r"|[^\"a-zA-Z,]|,\s*(?:" + _STRING + r"|[\[{0-9\-]|true|false|null)"
-    r"|true|false|null|[eE])*"
-)
-"""Token-level pattern every strict JSON text fully matches (with ``json_valid``)."""
-
-_DEEP_CANDIDATE = r"(?:[^\[{]*[\[{]){" + str(MAX_JSON_DEPTH + 1) + "}"
+LENIENT_CANDIDATE = r"(?i)nan|inf|,\s*[\]}]"
+"""Rows this pattern finds may use what DuckDB accepts but strict JSON does not."""
 
 _ALLOWED_KEYS = frozenset({"event_type", "event_data", "metadata", "event_id", "id", "timestamp"})
 
@@ -175,17 +171,31 @@ def prepare_event_table(data: Any, cursor: Any) -> pa.Table:
             field="events",
         )
     event_type = _string_column(table, "event_type")
-    _check_pattern(event_type, EVENT_TYPE_PATTERN.pattern, "event_type", "an identifier such as task_created")
-    event_data = _string_column(table, "event_data")
-    metadata = _string_column(table, "metadata") if "metadata" in names else pa.array(["{}"] * n, pa.string())
-    for name, column in (("event_data", event_data), ("metadata", metadata)):
-        _check_json_objects(column, name, cursor)
+    _check_pattern(
+        event_type,
+        _distinct_if_few(event_type),
+        EVENT_TYPE_PATTERN.pattern,
+        "event_type",
+        "an identifier such as task_created",
+    )
+    json_columns = {"event_data": _string_column(table, "event_data")}
+    if "metadata" in names:
+        json_columns["metadata"] = _string_column(table, "metadata")
+    given_ids = "id" in names
     ids = _id_column(table, n)
+    unique = _check_json_columns(json_columns, ids if given_ids else None, cursor)
+    metadata = json_columns.get("metadata", pa.array(["{}"] * n, pa.string()))
     timestamps = _timestamp_column(table, n)
     result = pa.table(
-        {"id": ids, "event_type": event_type, "event_data": event_data, "metadata": metadata, "timestamp": timestamps}
+        {
+            "id": ids,
+            "event_type": event_type,
+            "event_data": json_columns["event_data"],
+            "metadata": metadata,
+            "timestamp": timestamps,
+        }
     )
-    return _first_occurrences(result, cursor)
+    return result if unique else _first_occurrences(result, cursor)
 
 
 def _as_arrow(data: Any) -> pa.Table:
@@ -220,34 +230,73 @@ def _first_false(mask: pa.ChunkedArray | pa.Array) -> int | None:
     return int(pc.index(mask, False).as_py())
 
 
-def _check_pattern(column: pa.ChunkedArray, pattern: str, name: str, expected: str) -> None:
-    bad = _first_false(pc.match_substring_regex(column, f"^(?:{pattern})$"))
+def _check_pattern(column: pa.ChunkedArray, values: pa.ChunkedArray, pattern: str, name: str, expected: str) -> None:
+    bad = _first_false(pc.match_substring_regex(values, f"^(?:{pattern})$"))
     if bad is not None:
-        value = column[bad].as_py()
-        raise ValidationError(f"{name} at row {bad} must be {expected}, got {value!r}", field=f"{name}[{bad}]")
+        row = _row_of(column, values[bad])
+        value = values[bad].as_py()
+        raise ValidationError(f"{name} at row {row} must be {expected}, got {value!r}", field=f"{name}[{row}]")
 
 
-def _check_json_objects(column: pa.ChunkedArray, name: str, cursor: Any) -> None:
-    too_big = _first_false(pc.less_equal(pc.binary_length(column), MAX_JSON_BYTES))
-    if too_big is not None:
-        raise ValidationError(
-            f"{name} at row {too_big} is larger than {MAX_JSON_BYTES} bytes", field=f"{name}[{too_big}]"
-        )
-    checked = pa.table({"t": column, "rn": pa.array(range(len(column)), pa.int64())})
-    query = (
-        "SELECT count(*) FILTER (WHERE NOT CASE WHEN json_valid(t) THEN json_type(t) = 'OBJECT' "
-        "AND regexp_full_match(t, $1) ELSE false END), list(rn) FILTER (WHERE regexp_matches(t, $2)) "
-        "FROM agentlog_checked_json"
-    )
-    cursor.register("agentlog_checked_json", checked)
+def _distinct_if_few(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column's distinct values when a sample says they repeat a lot (metadata, types), else the column."""
+    sample = column.slice(0, 1000)
+    if len(column) <= 1000 or pc.count_distinct(sample).as_py() > len(sample) // 4:
+        return column
+    return pa.chunked_array([pc.unique(column)])
+
+
+_JSON_CHECK = (
+    "SELECT count(*) FILTER (WHERE NOT CASE WHEN json_valid(v) THEN json_type(v) = 'OBJECT' ELSE false END), "
+    "list(v) FILTER (WHERE regexp_matches(v, $1) OR length(v) - length(replace(replace(v, '{', ''), '[', '')) > $2) "
+    "FROM agentlog_checked_json"
+)
+"""Count the values that are not JSON objects; list those that need the strict check."""
+
+
+def _check_json_columns(columns: dict[str, pa.ChunkedArray], ids: Any, cursor: Any) -> bool:
+    """Check JSON object columns (one DuckDB scan each); return whether the ids are unique.
+
+    Columns whose values repeat a lot are checked by their distinct values; an
+    error then names the first row holding the bad value.
+    """
+    for name, full in columns.items():
+        column = _distinct_if_few(full)
+        too_big = _first_false(pc.less_equal(pc.binary_length(column), MAX_JSON_BYTES))
+        if too_big is not None:
+            row = _row_of(full, column[too_big])
+            raise ValidationError(f"{name} at row {row} is larger than {MAX_JSON_BYTES} bytes", field=f"{name}[{row}]")
+        cursor.register("agentlog_checked_json", pa.table({"v": column}))
+        try:
+            invalid, suspects = cursor.execute(_JSON_CHECK, [LENIENT_CANDIDATE, MAX_JSON_DEPTH]).fetchall()[0]
+        finally:
+            cursor.unregister("agentlog_checked_json")
+        if invalid:
+            _raise_first_invalid(full, name)
+        for text in suspects or []:
+            _check_strictly(text, f"{name}[{_row_of(full, text)}]")
+    if ids is None:
+        return True
+    cursor.register("agentlog_checked_ids", pa.table({"id": ids}))
     try:
-        invalid, deep_rows = cursor.execute(query, [STRICT_JSON_PATTERN, _DEEP_CANDIDATE]).fetchall()[0]
+        distinct = cursor.execute("SELECT count(DISTINCT id) FROM agentlog_checked_ids").fetchall()[0][0]
     finally:
-        cursor.unregister("agentlog_checked_json")
-    if invalid:
-        _raise_first_invalid(column, name)
-    for row in deep_rows or []:
-        validate_json_value(json.loads(column[int(row)].as_py()), f"{name}[{int(row)}]")
+        cursor.unregister("agentlog_checked_ids")
+    return bool(distinct == len(ids))
+
+
+def _row_of(column: pa.ChunkedArray, value: Any) -> int:
+    return int(pc.index(column, value).as_py())
+
+
+def _check_strictly(text: str, field: str) -> None:
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError(f"{field} is not valid JSON: {exc}", field=field) from None
+    if not isinstance(value, dict):
+        raise ValidationError(f"{field} must be a JSON object, got {type(value).__name__}", field=field)
+    validate_json_value(value, field)
 
 
 def _raise_first_invalid(column: pa.ChunkedArray, name: str) -> None:
@@ -296,9 +345,6 @@ def _timestamp_column(table: pa.Table, n: int) -> pa.Array | pa.ChunkedArray:
 
 
 def _first_occurrences(table: pa.Table, cursor: Any) -> pa.Table:
-    distinct = pc.count_distinct(uuid_storage(table.column("id"))).as_py()
-    if distinct == table.num_rows:
-        return table
     indexed = pa.table({"id": table.column("id"), "rn": pa.array(range(table.num_rows), pa.int64())})
     cursor.register("agentlog_event_ids", indexed)
     try:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -303,16 +304,19 @@ class AppendEventTable:
         facts.next_seq += count
         first_lsn = tx.allocate_lsns(count)
         timestamps = pc.fill_null(table.column("timestamp").cast(TIMESTAMP), pa.scalar(now, TIMESTAMP))
+        session_ids = pa.FixedSizeBinaryArray.from_buffers(
+            pa.binary(16), count, [None, pa.py_buffer(self.session_id.bytes * count)]
+        )
         rows = pa.table(
             {
                 "id": table.column("id"),
-                "session_id": pa.array([self.session_id.bytes] * count, pa.uuid()),
-                "seq": pa.array(range(first_seq, first_seq + count), pa.int64()),
+                "session_id": pa.ExtensionArray.from_storage(pa.uuid(), session_ids),
+                "seq": pa.array(np.arange(first_seq, first_seq + count, dtype=np.int64)),
                 "event_type": table.column("event_type"),
                 "event_data": table.column("event_data"),
                 "metadata": table.column("metadata"),
                 "timestamp": timestamps,
-                "index_lsn": pa.array(range(first_lsn, first_lsn + count), pa.int64()),
+                "index_lsn": pa.array(np.arange(first_lsn, first_lsn + count, dtype=np.int64)),
             },
             schema=EVENTS,
         )
