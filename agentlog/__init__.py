@@ -35,6 +35,7 @@ from agentlog.errors import (
     StoreVersionError,
     ValidationError,
 )
+from agentlog.io import export, import_, import_logs
 from agentlog.services import (
     AddEventsResult,
     DocumentIndexService,
@@ -75,7 +76,10 @@ __all__ = [
     "__version__",
     "close_default_store",
     "default_store_path",
+    "export",
     "get_document_index_service",
     "get_memory_service",
     "get_session_service",
+    "import_",
+    "import_logs",
 ]

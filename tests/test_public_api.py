@@ -33,9 +33,12 @@ EXPECTED = {
     "__version__",
     "close_default_store",
     "default_store_path",
+    "export",
     "get_document_index_service",
     "get_memory_service",
     "get_session_service",
+    "import_",
+    "import_logs",
 }
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from agentlog.errors import ValidationError
-from agentlog.store import Store
+from agentlog.store import Store, require_open_store
 from agentlog.validation import validate_aware_datetime, validate_optional_name, validate_positive_int
 
-__all__ = ["MAX_DAYS", "Freq", "Scope", "Window", "check_freq", "check_store", "check_tz", "resolve_window", "scope"]
+__all__ = ["MAX_DAYS", "Freq", "Scope", "Window", "check_freq", "check_tz", "resolve_window", "scope"]
 
 MAX_DAYS = 36_500
 """Longest window a ``days`` argument may ask for (100 years), as in the SessionService."""
@@ -108,26 +108,6 @@ def resolve_window(
     return Window(start, end)
 
 
-def check_store(store: Any) -> Store:
-    """Check that ``store`` is an open :class:`~agentlog.store.Store`.
-
-    Raises:
-        ValidationError: If it is something else.
-        StoreClosedError: If it is closed.
-
-    Example:
-        >>> with Store.memory(embedder=None) as store:
-        ...     check_store(store) is store
-        True
-    """
-    if not isinstance(store, Store):
-        raise ValidationError(
-            f"store must be an agentlog Store, got {type(store).__name__}", field="store", value=repr(store)[:80]
-        )
-    store.check_open()
-    return store
-
-
 def check_freq(freq: Any) -> Freq:
     """Check a bucket size: ``"day"`` or ``"week"``.
 
@@ -202,7 +182,7 @@ def scope(
         ...     scope(store, days=7, until=datetime(2026, 3, 6, tzinfo=UTC)).window.since.day
         27
     """
-    checked = check_store(store)
+    checked = require_open_store(store)
     name = validate_optional_name(agent, "agent")
     window = resolve_window(since, until, days, default_days=default_days)
     return Scope(checked, window, name, check_tz(checked, tz))

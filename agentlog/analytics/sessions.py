@@ -9,9 +9,9 @@ import polars as pl
 
 from agentlog.analytics import _sql, schemas
 from agentlog.analytics._frames import conform, fetch, microseconds_to_duration
-from agentlog.analytics._window import check_store, scope
+from agentlog.analytics._window import scope
 from agentlog.errors import NotFoundError
-from agentlog.store import Store
+from agentlog.store import Store, require_open_store
 from agentlog.validation import validate_uuid
 
 __all__ = ["IDLE_GAP", "session_stats", "session_timeline"]
@@ -96,7 +96,7 @@ def session_timeline(store: Store, session_id: Any) -> pl.DataFrame:
         ([1, 2, 3], True)
         >>> store.close()
     """
-    checked = check_store(store)
+    checked = require_open_store(store)
     ident = validate_uuid(session_id, "session_id")
     params = {"session_id": ident}
     if not fetch(checked, _sql.session_exists_sql(), params).item():

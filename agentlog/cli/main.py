@@ -7,12 +7,12 @@ import sys
 from collections.abc import Sequence
 
 from agentlog._version import __version__
-from agentlog.cli import demo, memory, report, search, sessions
+from agentlog.cli import demo, io, memory, report, search, sessions
 from agentlog.errors import AgentlogError
 
 __all__ = ["build_parser", "main"]
 
-_COMMAND_MODULES = (demo, sessions, search, report, memory)
+_COMMAND_MODULES = (demo, sessions, search, io, report, memory)
 
 
 def build_parser() -> argparse.ArgumentParser:

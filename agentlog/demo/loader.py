@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from agentlog.demo.generator import DemoData
 from agentlog.errors import ValidationError
 from agentlog.services.import_ops import EVENT_ROWS, SESSION_ROWS, ImportResult, ImportRows, check_rows
-from agentlog.store import Store
+from agentlog.store import Store, require_open_store
 from agentlog.validation import validate_aware_datetime
 
 __all__ = ["load_demo_data", "shift_demo_data"]
@@ -57,10 +57,7 @@ def load_demo_data(store: Store, data: DemoData) -> ImportResult:
         >>> first.sessions_inserted, again.sessions_inserted, again.sessions_skipped
         (10, 0, 10)
     """
-    if not isinstance(store, Store):
-        raise ValidationError(
-            f"store must be an agentlog Store, got {type(store).__name__}", field="store", value=repr(store)[:80]
-        )
+    require_open_store(store)
     if not isinstance(data, DemoData):
         raise ValidationError(
             f"data must be a DemoData (from generate_demo_data), got {type(data).__name__}",

@@ -42,6 +42,7 @@ from agentlog.errors import (
     StoreClosedError,
     StoreLockedError,
     StoreVersionError,
+    ValidationError,
 )
 from agentlog.store.lock import StoreLock
 from agentlog.store.manifest import MANIFEST_NAME, EmbedderInfo, StoreManifest, read_manifest, write_manifest
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     from agentlog.embeddings import Embedder
     from agentlog.index.indexer import Indexer
 
-__all__ = ["DEFAULT_EMBEDDER", "DUCKDB_NAME", "LANCE_DIR", "Store"]
+__all__ = ["DEFAULT_EMBEDDER", "DUCKDB_NAME", "LANCE_DIR", "Store", "require_open_store"]
 
 T = TypeVar("T")
 
@@ -452,3 +453,33 @@ class Store:
         """
         self.check_open()
         return self._cursor_for_thread().sql(query, params=params)
+
+
+def require_open_store(store: object) -> Store:
+    """Check that ``store`` is an open :class:`Store` (what every function taking a store needs).
+
+    Args:
+        store: The argument a caller passed as the store.
+
+    Returns:
+        ``store``, typed as a :class:`Store`.
+
+    Raises:
+        ValidationError: If it is something else.
+        StoreClosedError: If it is closed.
+
+    Example:
+        >>> with Store.memory(embedder=None) as store:
+        ...     require_open_store(store) is store
+        True
+        >>> require_open_store("x")
+        Traceback (most recent call last):
+        ...
+        agentlog.errors.ValidationError: store must be an agentlog Store, got str
+    """
+    if not isinstance(store, Store):
+        raise ValidationError(
+            f"store must be an agentlog Store, got {type(store).__name__}", field="store", value=repr(store)[:80]
+        )
+    store.check_open()
+    return store

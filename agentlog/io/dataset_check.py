@@ -1,0 +1,318 @@
+"""Checks of a dataset table read from Parquet, before anything reaches the store.
+
+Everything a store write would have validated is checked again here, because
+a Parquet file is untrusted input: nulls in required columns, strict JSON
+(DuckDB's ``json_valid`` also accepts ``NaN`` and trailing commas, so rows
+that could hold those are parsed with Python's strict parser), JSON objects
+where the store keeps objects, payload size and nesting depth, names, event
+types, lifecycles, text sizes, timestamps Python can represent, unique keys,
+and per-parent sequence numbers that run 1..n without gaps.
+
+:func:`check_rows` runs on a few files at a time as soon as they are read
+(on the reading threads, so checking overlaps reading); :func:`check_across` then compares
+rows over all the files of a table. The checks are vectorised (pyarrow
+compute and private in-memory DuckDB connections); Python only looks at the
+few rows a cheap pre-filter flags. A failure raises
+:class:`~agentlog.errors.ImportFormatError` naming the file and the row
+inside it (counting from 0).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from agentlog.errors import ImportFormatError, ValidationError
+from agentlog.io.dataset_sql import ROW_NUMBER, duplicate_key_sql, scan_sql, sequence_gap_sql
+from agentlog.io.layout import TableLayout
+from agentlog.services.lifecycle import Lifecycle
+from agentlog.validation import (
+    EVENT_TYPE_PATTERN,
+    MAX_JSON_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_NAME_LENGTH,
+    MAX_TEXT_BYTES,
+    validate_json_value,
+)
+
+__all__ = ["LoadedTable", "check_across", "check_rows", "with_row_numbers"]
+
+_SUSPECT_JSON = r",\s*[\]}]|[:\[,]\s*[-+]?(?i:nan|inf)|^(?:[^\[{]*[\[{]){" + str(MAX_JSON_DEPTH + 1) + "}"
+"""Rows to parse in Python: what DuckDB's json_valid accepts but strict JSON does not (trailing
+commas, NaN, Infinity), and rows with enough brackets to nest too deeply. One regex pass."""
+_CONTROL = r"[\x00-\x1f\x7f]"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MIN_US = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+_MAX_US = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+_CHECKED = "agentlog_checked"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedTable:
+    """A table read from a dataset: its rows and the files they came from.
+
+    Attributes:
+        layout: The table as this store has it.
+        rows: Every row, in file order, with the file schema.
+        files: ``(path, rows)`` of each file, in order.
+
+    Example:
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> t = LoadedTable(TableLayout(EXPORT_TABLES[0], pa.schema([]), True), pa.table({}), ((Path("a"), 0),))
+        >>> t.files[0][0].name
+        'a'
+    """
+
+    layout: TableLayout
+    rows: pa.Table
+    files: tuple[tuple[Path, int], ...]
+
+    def locate(self, row: int) -> tuple[Path, int]:
+        """The file holding global row ``row``, and the row's number inside it.
+
+        Example:
+            >>> from agentlog.io.registry import EXPORT_TABLES
+            >>> t = LoadedTable(TableLayout(EXPORT_TABLES[0], pa.schema([]), True), pa.table({}),
+            ...     ((Path("a"), 2), (Path("b"), 3)))
+            >>> t.locate(3)
+            (PosixPath('b'), 1)
+        """
+        ends = np.cumsum([rows for _, rows in self.files]).tolist()
+        index = bisect.bisect_right(ends, row)
+        start = ends[index - 1] if index else 0
+        return self.files[index][0], row - start
+
+    def fail(self, row: int, problem: str) -> ImportFormatError:
+        """An error naming the file and row of global row ``row``.
+
+        Example:
+            >>> from agentlog.io.registry import EXPORT_TABLES
+            >>> t = LoadedTable(TableLayout(EXPORT_TABLES[0], pa.schema([]), True), pa.table({}), ((Path("a"), 2),))
+            >>> str(t.fail(1, "bad"))
+            'a: row 1: bad'
+        """
+        path, inside = self.locate(row)
+        return ImportFormatError(f"row {inside}: {problem}", path=path)
+
+
+def with_row_numbers(table: pa.Table) -> pa.Table:
+    """``table`` plus a 1-based :data:`~agentlog.io.dataset_sql.ROW_NUMBER` column.
+
+    Example:
+        >>> with_row_numbers(pa.table({"x": [7, 8]})).column("agentlog_rn").to_pylist()
+        [1, 2]
+    """
+    numbers = pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64))
+    return table.append_column(ROW_NUMBER, numbers)
+
+
+def _storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    chunks = [c.storage if isinstance(c, pa.ExtensionArray) else c for c in column.chunks]
+    kind = column.type.storage_type if isinstance(column.type, pa.BaseExtensionType) else column.type
+    return pa.chunked_array(chunks, type=kind)
+
+
+def _first(mask: Any) -> int | None:
+    """Index of the first true value of a boolean array (nulls count as false), or None."""
+    filled = pc.fill_null(mask, False)
+    if not pc.any(filled).as_py():
+        return None
+    return int(pc.index(filled, True).as_py())
+
+
+class _Where(Protocol):
+    def fail(self, row: int, problem: str) -> ImportFormatError: ...
+
+
+def check_rows(part: LoadedTable, con: Any) -> None:
+    """Check rows one by one: everything that does not compare rows with each other.
+
+    Required columns, timestamps, column rules, and for JSON columns size,
+    validity (objects where the store keeps objects), strictness and depth.
+
+    Args:
+        part: Rows of one or more files of a table (the reader checks a few
+            files at a time, on several threads).
+        con: A DuckDB connection of the calling thread, for the JSON validity scan.
+
+    Raises:
+        ImportFormatError: The first problem, naming the file and the row.
+
+    Example:
+        >>> import duckdb
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> layout = TableLayout(EXPORT_TABLES[1], pa.schema([pa.field("metadata", pa.json_())]), True)
+        >>> bad = pa.table({"metadata": pa.ExtensionArray.from_storage(pa.json_(), pa.array(['{"a":NaN}']))})
+        >>> check_rows(LoadedTable(layout, bad, ((Path("events/part-0.parquet"), 1),)), duckdb.connect())
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        agentlog.errors.ImportFormatError: events/part-0.parquet: row 0: metadata is not valid JSON (NaN ...)
+    """
+    where, rows, layout = part, part.rows, part.layout
+    for field in layout.schema:
+        column = rows.column(field.name)
+        if not field.nullable and column.null_count:
+            raise where.fail(_first(pc.is_null(column)) or 0, f"{field.name} is null, but it is required")
+        if pa.types.is_timestamp(field.type):
+            _check_timestamps(where, field.name, column)
+        rule = layout.spec.rules.get(field.name)
+        if rule is not None and rule != "json_object":
+            _check_rule(where, field.name, column, rule)
+    json_columns = [(name, layout.spec.rules.get(name) == "json_object") for name in layout.json_columns()]
+    if not json_columns or not rows.num_rows:
+        return
+    texts = {name: _storage(rows.column(name)).cast(pa.string()) for name, _ in json_columns}
+    for name, text in texts.items():
+        row = _first(pc.greater(pc.binary_length(text), MAX_JSON_BYTES))
+        if row is not None:
+            raise where.fail(row, f"{name} is larger than {MAX_JSON_BYTES} bytes")
+    con.register(_CHECKED, with_row_numbers(pa.table(texts)))
+    try:
+        found = con.execute(scan_sql(_CHECKED, json_columns, [])).fetchall()[0]
+    finally:
+        con.unregister(_CHECKED)
+    for (name, objects), first in zip(json_columns, found[1:], strict=True):
+        if first is not None:
+            index = int(first) - 1
+            raise where.fail(index, f"{name} is {_json_problem(texts[name][index].as_py(), objects)}")
+    for name, objects in json_columns:
+        _check_suspects(where, name, texts[name], objects=objects)
+
+
+def check_across(loaded: LoadedTable, con: Any) -> None:
+    """Check what compares rows of all the table's files: unique keys, and sequence numbers per parent.
+
+    Raises:
+        ImportFormatError: The first problem, naming the file and the row.
+
+    Example:
+        >>> import duckdb
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> ids = pa.array([b"a" * 16, b"a" * 16], pa.binary(16))
+        >>> rows = pa.table({"id": pa.ExtensionArray.from_storage(pa.uuid(), ids)})
+        >>> check_across(LoadedTable(TableLayout(EXPORT_TABLES[3], rows.schema, True), rows,
+        ...     ((Path("documents/part-0.parquet"), 2),)), duckdb.connect())  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        agentlog.errors.ImportFormatError: documents/part-0.parquet: row 1: id 61616161-... is repeated ...
+    """
+    spec = loaded.layout.spec
+    keys = [spec.key, *(key for key in spec.unique if all(c in loaded.rows.column_names for c in key))]
+    columns = {name: loaded.rows.column(name) for key in keys for name in key}
+    con.register(_CHECKED, pa.table(columns))
+    try:
+        found = con.execute(scan_sql(_CHECKED, [], keys)).fetchall()[0]
+    finally:
+        con.unregister(_CHECKED)
+    for key, count in zip(keys, found[1:], strict=True):
+        if count != found[0]:
+            _report_duplicate(loaded, key, con)
+    if spec.sequence is not None and spec.parent is not None:
+        _check_sequence(loaded, con)
+
+
+def _check_timestamps(where: _Where, name: str, column: pa.ChunkedArray) -> None:
+    micros = column.cast(pa.int64())
+    outside = pc.or_(pc.less(micros, _MIN_US), pc.greater(micros, _MAX_US))
+    row = _first(outside)
+    if row is not None:
+        raise where.fail(row, f"{name} is outside the years 1-9999")
+
+
+def _check_rule(where: _Where, name: str, column: pa.ChunkedArray, rule: str) -> None:
+    # Names, event types and lifecycles repeat a lot: check each distinct value once.
+    encoded = column.cast(pa.string()).dictionary_encode().combine_chunks()
+    text = encoded.dictionary
+    if rule == "name":
+        bad = pc.or_(
+            pc.or_(pc.greater(pc.utf8_length(text), MAX_NAME_LENGTH), pc.match_substring_regex(text, _CONTROL)),
+            pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0),
+        )
+        expected = f"a name of 1-{MAX_NAME_LENGTH} characters without control characters"
+    elif rule == "text":
+        bad = pc.greater(pc.binary_length(text), MAX_TEXT_BYTES)
+        expected = f"at most {MAX_TEXT_BYTES} bytes"
+    elif rule == "event_type":
+        bad = pc.invert(pc.match_substring_regex(text, f"^(?:{EVENT_TYPE_PATTERN.pattern})$"))
+        expected = "an identifier such as task_created"
+    else:  # lifecycle
+        bad = pc.invert(pc.is_in(text, value_set=pa.array([s.value for s in Lifecycle])))
+        expected = "one of " + ", ".join(s.value for s in Lifecycle)
+    value_index = _first(bad)
+    if value_index is not None:
+        row = _first(pc.equal(encoded.indices, value_index)) or 0
+        value = text[value_index].as_py()
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        raise where.fail(row, f"{name} must be {expected}, got {shown!r}")
+
+
+def _check_suspects(where: _Where, name: str, text: pa.ChunkedArray, *, objects: bool) -> None:
+    """Parse, with the strict parser, the rows a regex flags as possibly lenient or too deep."""
+    suspects = pc.match_substring_regex(text, _SUSPECT_JSON)
+    for index in np.flatnonzero(suspects.to_numpy()).tolist():
+        value = text[index].as_py()
+        problem = _json_problem(value, objects)
+        if problem is not None:
+            raise where.fail(index, f"{name} is {problem}")
+        try:
+            validate_json_value(json.loads(value), name)
+        except ValidationError as exc:
+            raise where.fail(index, str(exc)) from None
+
+
+def _reject_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not valid JSON")
+
+
+def _json_problem(value: str, objects: bool) -> str | None:
+    """Why ``value`` is not strict JSON (or not an object when required); None when it is fine."""
+    try:
+        parsed = json.loads(value, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        return f"not valid JSON ({exc})"
+    if objects and not isinstance(parsed, dict):
+        return f"a JSON {type(parsed).__name__}, not an object"
+    return None
+
+
+def _report_duplicate(loaded: LoadedTable, key: tuple[str, ...], con: Any) -> None:
+    con.register(_CHECKED, with_row_numbers(loaded.rows.select(list(key))))
+    try:
+        found = con.execute(duplicate_key_sql(key, _CHECKED)).fetchall()
+    finally:
+        con.unregister(_CHECKED)
+    first, last = int(found[0][0]) - 1, int(found[0][1]) - 1
+    value = ", ".join(str(loaded.rows.column(c)[first].as_py()) for c in key)
+    where, inside = loaded.locate(first)
+    raise loaded.fail(last, f"{'/'.join(key)} {value} is repeated (first at row {inside} of {where})")
+
+
+def _check_sequence(loaded: LoadedTable, con: Any) -> None:
+    spec = loaded.layout.spec
+    assert spec.parent is not None
+    assert spec.sequence is not None
+    con.register(_CHECKED, loaded.rows.select([spec.parent[0], spec.sequence]))
+    try:
+        found = con.execute(sequence_gap_sql(spec, _CHECKED)).fetchall()
+    finally:
+        con.unregister(_CHECKED)
+    if found:
+        parent, low, high, count, distinct = found[0]
+        column = _storage(loaded.rows.column(spec.parent[0]))
+        value = parent.bytes if isinstance(parent, uuid.UUID) else parent
+        row = _first(pc.equal(column, pa.scalar(value, column.type)))
+        raise loaded.fail(
+            row or 0,
+            f"{spec.sequence} of {spec.parent[1]} {parent} must run 1..n without gaps or repeats; "
+            f"found {count} rows, {distinct} distinct numbers from {low} to {high}",
+        )

@@ -1,0 +1,240 @@
+"""Export a store (or part of it) as agentlog's Parquet dataset.
+
+Layout of ``DEST/`` (every table is a folder, readable with one glob,
+``DEST/<table>/**/*.parquet``)::
+
+    manifest.json                                   written last (see dataset_manifest)
+    sessions/part-0.parquet
+    events/date=2026-02-14/part-0.parquet           one folder per UTC day of the event timestamp
+    events/date=__HIVE_DEFAULT_PARTITION__/part-0.parquet   events without a timestamp
+    memories/part-0.parquet, documents/..., document_chunks/...   when the store has them
+
+Files are zstd-compressed Parquet written by DuckDB (``COPY ... PARTITION_BY``,
+measured faster than pyarrow's dataset writer here). Columns are the store's,
+without ``index_lsn``: ids as Parquet UUID, JSON as Parquet JSON (the stored
+text, byte for byte), timestamps as microseconds UTC. Rows are in the store's
+order; sort by ``(session_id, seq)`` for session order.
+
+All tables are read in one transaction, so the dataset is a consistent
+snapshot even while agents keep writing.
+
+Example:
+    >>> import tempfile
+    >>> from agentlog.store import Store
+    >>> with Store.memory(embedder=None) as store:
+    ...     result = export(store, tempfile.mkdtemp() + "/backup")
+    >>> result.rows["sessions"], (result.path / "manifest.json").is_file()
+    (0, True)
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from agentlog._version import __version__
+from agentlog.errors import ValidationError
+from agentlog.io.dataset_manifest import DataFile, DatasetManifest, ExportFilters, TableEntry, write_dataset_manifest
+from agentlog.io.dataset_paths import fsync_tree, install, prepare_destination
+from agentlog.io.dataset_sql import PARTITION_COLUMN, Filters, copy_sql, select_rows_sql
+from agentlog.io.layout import TableLayout, store_layout
+from agentlog.store import Store, require_open_store
+from agentlog.store.manifest import EmbedderInfo, read_manifest
+from agentlog.validation import validate_aware_datetime, validate_name
+
+__all__ = ["ExportResult", "export"]
+
+_EMPTY_PARTITION = f"{PARTITION_COLUMN}=__HIVE_DEFAULT_PARTITION__"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What :func:`export` wrote.
+
+    Attributes:
+        path: The dataset folder.
+        manifest: Its manifest.
+
+    Example:
+        >>> import tempfile
+        >>> with Store.memory(embedder=None) as store:
+        ...     result = export(store, tempfile.mkdtemp() + "/x")
+        >>> result.path.name, result.manifest.format_version
+        ('x', 1)
+    """
+
+    path: Path
+    manifest: DatasetManifest
+
+    @property
+    def rows(self) -> dict[str, int]:
+        """Rows written per table.
+
+        Example:
+            >>> ExportResult(Path("x"), DatasetManifest(agentlog_version="0", schema_version=1,
+            ...     created_at="2026-01-01T00:00:00Z", tables={})).rows
+            {}
+        """
+        return {name: table.rows for name, table in self.manifest.tables.items()}
+
+    @property
+    def bytes(self) -> int:
+        """Total size of the data files.
+
+        Example:
+            >>> ExportResult(Path("x"), DatasetManifest(agentlog_version="0", schema_version=1,
+            ...     created_at="2026-01-01T00:00:00Z", tables={})).bytes
+            0
+        """
+        return sum(f.bytes for table in self.manifest.tables.values() for f in table.files)
+
+
+def check_filters(since: Any, until: Any, agents: Any) -> Filters:
+    """Validate export filters: aware datetimes with ``since < until``, and agent names.
+
+    ``agents`` may be one name or an iterable of names.
+
+    Example:
+        >>> check_filters(None, None, "claude").agents
+        ('claude',)
+    """
+    start = validate_aware_datetime(since, "since") if since is not None else None
+    end = validate_aware_datetime(until, "until") if until is not None else None
+    if start is not None and end is not None and start >= end:
+        raise ValidationError(
+            f"since ({start.isoformat()}) must be before until ({end.isoformat()})", field="since", value=str(start)
+        )
+    names: tuple[str, ...] | None = None
+    if agents is not None:
+        items = [agents] if isinstance(agents, str) else agents
+        if not isinstance(items, Iterable):
+            raise ValidationError(
+                f"agents must be a name or a list of names, got {type(agents).__name__}", field="agents"
+            )
+        names = tuple(validate_name(a, f"agents[{i}]") for i, a in enumerate(items))
+        if not names:
+            raise ValidationError("agents must name at least one agent (None means every agent)", field="agents")
+    return Filters(start, end, names)
+
+
+def export(
+    store: Store,
+    dest: str | Path,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    agents: str | Iterable[str] | None = None,
+    with_vectors: bool = False,
+) -> ExportResult:
+    """Write the store's tables to ``dest`` as a Parquet dataset.
+
+    Args:
+        store: An open store.
+        dest: A new folder, an empty one, or an earlier export to replace
+            (anything else is refused; see :mod:`agentlog.io.dataset_paths`).
+        since: Keep sessions started at or after this (timezone-aware) instant.
+        until: Keep sessions started before this instant.
+        agents: Keep sessions of this agent or these agents.
+        with_vectors: Also write the vector index. Not available yet: the
+            store does not expose its vectors, so ``True`` is refused; a
+            restore re-embeds the rows instead.
+
+    The filters select sessions (``since <= started_at < until``, agent in
+    ``agents``) and with them their events; tables that do not belong to a
+    session (memories, documents) are exported whole.
+
+    Returns:
+        The folder and its manifest.
+
+    Raises:
+        ValidationError: A bad argument or destination; nothing was written.
+        StoreClosedError: The store is closed.
+
+    Example:
+        >>> import tempfile
+        >>> from datetime import datetime, timezone
+        >>> with Store.memory(embedder=None) as store:
+        ...     r = export(store, tempfile.mkdtemp(), since=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        >>> r.manifest.filters.since.year
+        2026
+    """
+    require_open_store(store)
+    filters = check_filters(since, until, agents)
+    if with_vectors is not False:
+        raise ValidationError(
+            "with_vectors=True is not available yet: this store does not expose its vectors. Export "
+            "without them; an import re-embeds the rows (agentlog rebuilds the index from them).",
+            field="with_vectors",
+        )
+    target = prepare_destination(dest)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.path.name}.agentlog-export-", dir=target.path.parent))
+    try:
+        entries = store.read(lambda cursor: _write_snapshot(cursor, tmp, filters))
+        manifest = DatasetManifest(
+            agentlog_version=__version__,
+            schema_version=store.schema_version,
+            created_at=datetime.now(UTC),
+            filters=ExportFilters(
+                since=filters.since, until=filters.until, agents=list(filters.agents) if filters.agents else None
+            ),
+            embedder=_embedder(store),
+            tables=entries,
+        )
+        fsync_tree(tmp)
+        write_dataset_manifest(tmp, manifest)
+        install(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # ours: made above
+        raise
+    return ExportResult(target.path, manifest)
+
+
+def _embedder(store: Store) -> EmbedderInfo | None:
+    """The embedder of the store's vectors: the one in use, else the one its manifest records."""
+    if store.embedder is not None:
+        return EmbedderInfo(name=store.embedder.name, dimension=store.embedder.dimension)
+    stored = read_manifest(store.path) if store.path is not None else None
+    return stored.embedder if stored is not None else None
+
+
+def _write_snapshot(cursor: Any, tmp: Path, filters: Filters) -> dict[str, TableEntry]:
+    cursor.execute("BEGIN TRANSACTION")  # one snapshot for every table
+    try:
+        layouts = store_layout(cursor)
+        entries = {layout.name: _write_table(cursor, tmp, layout, filters) for layout in layouts}
+    finally:
+        cursor.execute("ROLLBACK")  # read only
+    return entries
+
+
+def _write_table(cursor: Any, tmp: Path, layout: TableLayout, filters: Filters) -> TableEntry:
+    spec = layout.spec
+    partitioned = spec.partition_by_date is not None
+    folder = tmp / spec.name
+    select, params = select_rows_sql(spec, layout.schema.names, filters)
+    if partitioned:
+        target = folder
+    else:
+        folder.mkdir()
+        target = folder / "part-0.parquet"
+    written = cursor.execute(copy_sql(select, partitioned=partitioned), [*params, str(target)]).fetchall()
+    stats = sorted((Path(row[0]).resolve(), int(row[1])) for row in written)
+    if not stats:  # a partitioned copy of no rows writes nothing: keep one empty file, readers need a schema
+        empty = folder / _EMPTY_PARTITION / "part-0.parquet"
+        empty.parent.mkdir(parents=True)
+        pq.write_table(layout.schema.empty_table(), empty, compression="zstd")
+        stats = [(empty.resolve(), 0)]
+    root = tmp.resolve()
+    files = [
+        DataFile(path=path.relative_to(root).as_posix(), rows=rows, bytes=path.stat().st_size) for path, rows in stats
+    ]
+    total = sum(f.rows for f in files)
+    partitioned_by = f"date({spec.partition_by_date})" if partitioned else None
+    return TableEntry(rows=total, columns=layout.column_specs(), partitioned_by=partitioned_by, files=files)

@@ -1,0 +1,278 @@
+"""The write op that loads the sessions of one agent-log file into the store.
+
+For each session of the file, on the writer thread, in one transaction:
+
+* events whose id is stored already (anywhere) are skipped; the others are
+  appended in source order with ``seq`` after the session's last stored one
+  (1..n for a new session), so a log that grew since the last import only
+  adds its new lines, and a session split over several files (Claude Code
+  subagent transcripts carry their parent's session id) becomes one session
+  whose events follow file by file;
+* a new session is inserted; a stored one that came from logs is brought up
+  to date: its metadata is recomputed from the facts of every file it came
+  from (kept in ``metadata["import_sources"]`` by file name once there are
+  several, so re-importing any of them never counts tokens twice), its time
+  span widened, its lifecycle decided again (an ``archived`` session stays
+  archived). A session created through the API that shares the id only gets
+  the new events.
+
+Lifecycle: a log cannot say that its session is over, so a session whose
+last activity is within :data:`RUNNING_WINDOW` of the import (either way, for
+clock skew) is taken to be still running: ``active`` with no ``ended_at``; a
+later import appends what came since and ends it once it has gone quiet.
+Older sessions, and OpenTelemetry traces (exported once finished), are
+``terminated`` with ``ended_at`` = their last activity.
+
+Rows are inserted with :class:`~agentlog.services.import_ops.ImportRows`
+(idempotent, ``index_lsn`` for the vector index); changed sessions get a new
+``updated_at`` and ``index_lsn``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from agentlog.io.importers import ImportedSession, merge_sessions
+from agentlog.io.log_rows import PreparedLogSession, dump
+from agentlog.services.import_ops import ImportRows, check_rows
+from agentlog.services.session_ops import SessionCache
+from agentlog.store.tables import EVENT_ROWS, SESSION_ROWS, TIMESTAMP
+from agentlog.store.writer import Transaction
+
+__all__ = ["RUNNING_WINDOW", "LoadCounts", "LoadLogSessions", "decide_lifecycle"]
+
+RUNNING_WINDOW = timedelta(minutes=10)
+"""A log whose last activity is this close to the import is taken to be still running."""
+
+ESTIMATED_KEY = "started_at_estimated"
+"""Session metadata key set when the log had no timestamps (value: ``"file_mtime"``)."""
+SOURCES_KEY = "import_sources"
+"""Session metadata key holding each file's own facts, once a session spans several files."""
+
+STORED_SESSIONS = """
+SELECT s.id, s.lifecycle, s.summary, s.metadata, s.started_at, s.ended_at,
+       (SELECT coalesce(max(e.seq), 0) FROM events e WHERE e.session_id = s.id),
+       (SELECT max(e.timestamp) FROM events e WHERE e.session_id = s.id)
+FROM sessions s WHERE s.id IN (SELECT unnest($1::UUID[]))
+"""
+UPDATE_SESSION = """
+UPDATE sessions SET metadata = ?, summary = ?, lifecycle = ?, started_at = ?, ended_at = ?,
+                    updated_at = ?, index_lsn = ?
+WHERE id = ?
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LoadCounts:
+    """What loading one file changed.
+
+    Example:
+        >>> LoadCounts(1, 0, 10, 0, 2).events_inserted
+        10
+    """
+
+    sessions_created: int
+    sessions_updated: int
+    events_inserted: int
+    events_skipped: int
+    error_events: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    lifecycle: str
+    summary: str | None
+    metadata: str
+    started_at: datetime
+    ended_at: datetime | None
+    max_seq: int
+    last_event: datetime | None
+
+
+def decide_lifecycle(
+    last_activity: datetime, now: datetime, *, complete: bool, window: timedelta = RUNNING_WINDOW
+) -> tuple[str, datetime | None]:
+    """``(lifecycle, ended_at)`` of a session from a log.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> decide_lifecycle(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC), complete=False)[0]
+        'terminated'
+    """
+    if not complete and abs(now - last_activity) < window:
+        return "active", None
+    return "terminated", last_activity
+
+
+@dataclass(slots=True)
+class LoadLogSessions:
+    """Load the prepared sessions of one file (see the module docstring).
+
+    Attributes:
+        sessions: The file's sessions.
+        window: How close to the import a last activity counts as still running.
+
+    Example:
+        >>> from agentlog.store import Store
+        >>> with Store.memory(embedder=None) as store:
+        ...     store.write(LoadLogSessions(())).sessions_created
+        0
+    """
+
+    sessions: tuple[PreparedLogSession, ...]
+    window: timedelta = RUNNING_WINDOW
+
+    def apply(self, tx: Transaction) -> LoadCounts:
+        """Append new events, insert or update sessions; returns the counts.
+
+        Example:
+            >>> from agentlog.store import Store
+            >>> with Store.memory(embedder=None) as store:
+            ...     store.write(LoadLogSessions(())).events_inserted
+            0
+        """
+        if not self.sessions:
+            return LoadCounts(0, 0, 0, 0, 0)
+        rows = tx.query(STORED_SESSIONS, [[s.id for s in self.sessions]])
+        stored = {row[0]: _Stored(*row[1:]) for row in rows}
+        numbered = [
+            s.events.append_column("agentlog_session", pa.array([i] * s.events.num_rows, pa.int32()))
+            for i, s in enumerate(self.sessions)
+        ]
+        candidates = pa.concat_tables(numbered)
+        new = tx.new_rows("events", candidates)  # ids are unique within a file (prepare_sessions)
+        now = tx.now()
+        new_sessions: list[dict[str, Any]] = []
+        event_parts: list[pa.Table] = []
+        updates: list[list[Any]] = []
+        created = updated = skipped = errors = 0
+        for index, session in enumerate(self.sessions):
+            fresh = new if len(self.sessions) == 1 else new.filter(pc.equal(new.column("agentlog_session"), index))
+            skipped += session.events.num_rows - fresh.num_rows
+            prior = stored.get(session.id)
+            first_seq = prior.max_seq + 1 if prior else 1
+            if fresh.num_rows:
+                event_parts.append(_event_rows(session.id, fresh, first_seq))
+                errors += int(pc.sum(fresh.column("is_error")).as_py() or 0)
+            if prior is None:
+                new_sessions.append(_new_session(session, now, self.window))
+                created += 1
+                continue
+            change = _updated_session(prior, session, now, self.window)
+            if change is not None:
+                updates.append([*change, now, tx.next_lsn(), session.id])
+            if change is not None or fresh.num_rows:
+                updated += 1
+        sessions_table = _session_table(new_sessions) if new_sessions else None
+        events_table = check_rows(pa.concat_tables(event_parts), EVENT_ROWS, "events") if event_parts else None
+        result = ImportRows(sessions_table, events_table).apply(tx)
+        cache = tx.cached(SessionCache, SessionCache)
+        for params in updates:
+            tx.execute(UPDATE_SESSION, params)
+            cache.forget(params[-1])  # lifecycle may have changed
+        return LoadCounts(created, updated, result.events_inserted, skipped + result.events_skipped, errors)
+
+
+def _event_rows(session_id: uuid.UUID, fresh: pa.Table, first_seq: int) -> pa.Table:
+    count = fresh.num_rows
+    return pa.table(
+        {
+            "id": fresh.column("id"),
+            "session_id": pa.array([session_id.bytes] * count, pa.uuid()),
+            "seq": pa.array(np.arange(first_seq, first_seq + count, dtype=np.int64)),
+            "event_type": fresh.column("event_type"),
+            "event_data": fresh.column("event_data"),
+            "metadata": fresh.column("metadata"),
+            "timestamp": fresh.column("timestamp"),
+        }
+    )
+
+
+def _new_session(session: PreparedLogSession, now: datetime, window: timedelta) -> dict[str, Any]:
+    lifecycle, ended = decide_lifecycle(session.last_activity, now, complete=session.complete, window=window)
+    metadata = dict(session.metadata)
+    if session.estimated:
+        metadata[ESTIMATED_KEY] = "file_mtime"
+    return {
+        "id": session.id.bytes,
+        "agent": session.agent,
+        "project_id": session.project_id.bytes if session.project_id else None,
+        "user_id": None,
+        "app_name": None,
+        "lifecycle": lifecycle,
+        "summary": session.summary,
+        "metadata": dump(metadata),
+        "state": "{}",
+        "started_at": session.started_at,
+        "ended_at": ended,
+        "updated_at": now,
+    }
+
+
+def _session_table(rows: list[dict[str, Any]]) -> pa.Table:
+    columns = {name: [row[name] for row in rows] for name in SESSION_ROWS.names}
+    types = {"id": pa.uuid(), "project_id": pa.uuid(), "started_at": TIMESTAMP, "ended_at": TIMESTAMP}
+    types["updated_at"] = TIMESTAMP
+    table = pa.table({name: pa.array(values, types.get(name, pa.string())) for name, values in columns.items()})
+    return check_rows(table, SESSION_ROWS, "sessions")
+
+
+def _own_facts(metadata: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in metadata.items() if k not in (ESTIMATED_KEY, SOURCES_KEY)}
+
+
+def _updated_session(
+    prior: _Stored, session: PreparedLogSession, now: datetime, window: timedelta
+) -> tuple[str, str | None, str, datetime, datetime | None] | None:
+    """New ``(metadata, summary, lifecycle, started_at, ended_at)`` of a stored session, or None if unchanged."""
+    stored_meta = json.loads(prior.metadata)
+    if not isinstance(stored_meta, dict):  # pragma: no cover - the store keeps objects
+        return None
+    if SOURCES_KEY in stored_meta:
+        sources = dict(stored_meta[SOURCES_KEY])
+    elif isinstance(stored_meta.get("source_path"), str):
+        sources = {Path(stored_meta["source_path"]).name: _own_facts(stored_meta)}
+    else:
+        return None  # made through the API, not from a log: only its events grow
+    sources[session.source] = session.metadata
+    if len(sources) == 1:
+        metadata = dict(session.metadata)
+    else:
+        metadata = _merged_facts(sources, session.agent)
+        metadata[SOURCES_KEY] = sources
+    prior_estimated = ESTIMATED_KEY in stored_meta
+    real = [t for t, est in ((prior.started_at, prior_estimated), (session.started_at, session.estimated)) if not est]
+    started = min(real) if real else min(prior.started_at, session.started_at)
+    if not real:
+        metadata[ESTIMATED_KEY] = "file_mtime"
+    last = max(t for t in (session.last_activity, prior.last_event, prior.ended_at) if t is not None)
+    if prior.lifecycle == "archived":
+        lifecycle, ended = prior.lifecycle, prior.ended_at
+    else:
+        lifecycle, ended = decide_lifecycle(last, now, complete=session.complete, window=window)
+    summary = session.summary if session.summary is not None else prior.summary
+    change = (dump(metadata), summary, lifecycle, started, ended)
+    if change == (prior.metadata, prior.summary, prior.lifecycle, prior.started_at, prior.ended_at):
+        return None
+    return change
+
+
+def _merged_facts(sources: dict[str, Any], agent: str) -> dict[str, Any]:
+    """Session metadata over several files: the importers' own merge (counts summed, models united...)."""
+    stubs = [
+        ImportedSession(
+            id=uuid.UUID(int=0), agent=agent, started_at=None, ended_at=None, summary=None, metadata=facts, events=()
+        )
+        for facts in sources.values()
+    ]
+    (merged,) = merge_sessions(stubs)
+    return dict(merged.metadata)

@@ -1,0 +1,72 @@
+"""``agentlog export`` and ``agentlog import`` on real stores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agentlog import Store
+from agentlog.cli import main
+from agentlog.io import read_dataset_manifest
+from tests.io.support import fixture_dir, write_lines
+
+
+def test_import_logs_export_and_import_the_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source, target = str(tmp_path / "source"), str(tmp_path / "target")
+    assert main(["--store", source, "import", str(fixture_dir()), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "imported 7 files: 7 new sessions, 0 updated; 685 new events (7 errors), 0 already stored" in out
+    assert main(["--store", source, "import", str(fixture_dir())]) == 0
+    assert "0 new events (0 errors), 685 already stored" in capsys.readouterr().out
+
+    dest = tmp_path / "backup"
+    assert main(["--store", source, "export", str(dest), "--agent", "codex", "--agent", "claude-code"]) == 0
+    out = capsys.readouterr().out
+    assert "sessions         3" in out and f"wrote {dest}" in out
+    manifest = read_dataset_manifest(dest)
+    assert manifest.tables["events"].rows == 386 + 233 + 40
+    assert manifest.filters.agents == ["codex", "claude-code"]
+
+    assert main(["--store", target, "import", str(dest)]) == 0  # auto: a dataset folder
+    out = capsys.readouterr().out
+    assert "events           659       0" in out
+    with Store(target, embedder=None) as store:
+        assert store.sql("SELECT count(*) FROM events").fetchall() == [(659,)]
+
+
+def test_export_filters_by_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = str(tmp_path / "s")
+    assert main(["--store", store, "import", str(fixture_dir())]) == 0
+    dest = tmp_path / "x"
+    assert main(["--store", store, "export", str(dest), "--since", "2026-01-09", "--until", "2026-06-01"]) == 0
+    manifest = read_dataset_manifest(dest)
+    assert manifest.tables["sessions"].rows == 2  # the Jan 11 Claude session and the May 11 Codex one
+    assert capsys.readouterr().err == ""
+
+
+def test_a_failed_file_is_listed_and_the_exit_status_is_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "logs"
+    write_lines(folder / "good.jsonl", [{"type": "session", "agent": "bot"}, {"type": "event", "event_type": "a"}])
+    broken = write_lines(folder / "broken.jsonl", [{"type": "session", "agent": "bot"}, "{not json"])
+    assert main(["--store", str(tmp_path / "s"), "import", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "imported 1 file: 1 new sessions" in out
+    assert f"failed 1 file:\n  {broken.resolve()}:2: invalid JSON" in out
+
+
+def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = str(tmp_path / "s")
+    logs = tmp_path / "logs"
+    write_lines(logs / "a.jsonl", [{"type": "session", "agent": "bot"}])
+    assert main(["--store", store, "import", str(logs), "--format", "parquet"]) == 1
+    assert "no manifest: not an agentlog export" in capsys.readouterr().err
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "mine.txt").write_text("keep")
+    assert main(["--store", store, "export", str(tmp_path / "taken")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("agentlog: error: export destination") and err.count("\n") == 1
+    bad = write_lines(tmp_path / "bad.jsonl", [{"type": "session", "agent": "bot"}, json.dumps({"type": "event"})])
+    assert main(["--store", store, "import", str(bad)]) == 1
+    assert f"{bad.resolve()}:2:" in capsys.readouterr().err
