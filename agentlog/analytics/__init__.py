@@ -34,9 +34,11 @@ Definitions, the same in every function:
 Functions: :func:`activity`, :func:`events_by_type`, :func:`hour_of_week`,
 :func:`most_active_day`, :func:`agent_comparison`, :func:`errors_by_agent`,
 :func:`error_rate_over_time`, :func:`session_stats`, :func:`session_timeline`,
-and the one-call summaries :func:`activity_report` (the guide's Workflow 5)
-and :func:`window_summary` ("what did I do in the last N days"). Figures for
-these frames are in :mod:`agentlog.plots`.
+the one-call summaries :func:`activity_report` (the guide's Workflow 5)
+and :func:`window_summary` ("what did I do in the last N days"), search hits
+as a frame (:func:`search_frame`) and the 2-D map of session embeddings
+(:func:`session_embedding_map`). Figures for these frames are in
+:mod:`agentlog.plots`.
 
 Example:
     >>> from datetime import UTC, datetime
@@ -53,14 +55,20 @@ Example:
 from agentlog.analytics import schemas
 from agentlog.analytics._window import MAX_DAYS, Window, resolve_window
 from agentlog.analytics.activity import activity, agent_comparison, events_by_type, hour_of_week, most_active_day
+from agentlog.analytics.embedding_map import PROJECTIONS, session_embedding_map
 from agentlog.analytics.errors import error_rate_over_time, errors_by_agent
+from agentlog.analytics.search import SEARCH_FILTERS, SEARCH_KINDS, SearchKind, search_frame
 from agentlog.analytics.sessions import IDLE_GAP, session_stats, session_timeline
 from agentlog.analytics.summary import ActivityReport, WindowSummary, activity_report, window_summary
 
 __all__ = [
     "IDLE_GAP",
     "MAX_DAYS",
+    "PROJECTIONS",
+    "SEARCH_FILTERS",
+    "SEARCH_KINDS",
     "ActivityReport",
+    "SearchKind",
     "Window",
     "WindowSummary",
     "activity",
@@ -73,6 +81,8 @@ __all__ = [
     "most_active_day",
     "resolve_window",
     "schemas",
+    "search_frame",
+    "session_embedding_map",
     "session_stats",
     "session_timeline",
     "window_summary",

@@ -23,6 +23,12 @@ __all__ = [
     "HOUR_OF_WEEK",
     "MOST_ACTIVE_DAY",
     "REPORT_BY_DAY",
+    "SEARCH_DOCUMENTS",
+    "SEARCH_EVENTS",
+    "SEARCH_MEMORIES",
+    "SEARCH_SCHEMAS",
+    "SEARCH_SESSIONS",
+    "SESSION_EMBEDDING_MAP",
     "SESSION_STATS",
     "SESSION_TIMELINE",
     "UTC_INSTANT",
@@ -141,3 +147,136 @@ SESSION_TIMELINE = pl.Schema(
 
 REPORT_BY_DAY = pl.Schema({"day": pl.Date(), "sessions": pl.Int64(), "events": pl.Int64()})
 """:attr:`ActivityReport.by_day <agentlog.analytics.ActivityReport.by_day>`: per UTC day of ``started_at``."""
+
+_HIT_COLUMNS: dict[str, pl.DataType] = {
+    "rank": pl.Int64(),
+    "similarity": pl.Float64(),
+    "cosine": pl.Float64(),
+    "score": pl.Float64(),
+    "keyword_match": pl.Boolean(),
+}
+
+SEARCH_SESSIONS = pl.Schema(
+    {
+        **_HIT_COLUMNS,
+        "session_id": pl.String(),
+        "agent": pl.String(),
+        "project_id": pl.String(),
+        "user_id": pl.String(),
+        "app_name": pl.String(),
+        "lifecycle": pl.String(),
+        "summary": pl.String(),
+        "started_at": UTC_INSTANT,
+        "ended_at": UTC_INSTANT,
+    }
+)
+""":func:`~agentlog.analytics.search_frame` with ``kind="sessions"``: one row per hit, best first.
+
+Every search frame starts with the same five columns:
+
+* ``rank``: 1 for the best hit, then 2, 3, ... (the order of the rows).
+* ``similarity``: the calibrated score in [0, 1] (0.7 = clearly the same topic,
+  0.5 = loosely related), whatever the embedder.
+* ``cosine``: the raw cosine similarity of query and row.
+* ``score``: the reciprocal-rank-fusion score in ``"hybrid"`` and ``"keyword"``
+  mode; null in ``"vector"`` mode.
+* ``keyword_match``: whether the row matched the keywords (``"hybrid"`` and
+  ``"keyword"`` mode); null in ``"vector"`` mode.
+"""
+
+SEARCH_EVENTS = pl.Schema(
+    {
+        **_HIT_COLUMNS,
+        "event_id": pl.String(),
+        "session_id": pl.String(),
+        "seq": pl.Int64(),
+        "agent": pl.String(),
+        "event_type": pl.String(),
+        "timestamp": UTC_INSTANT,
+        "is_error": pl.Boolean(),
+        "event_data": pl.String(),
+        "metadata": pl.String(),
+    }
+)
+""":func:`~agentlog.analytics.search_frame` with ``kind="events"``: the hit columns, then the event.
+
+``event_data`` and ``metadata`` are JSON text; ``is_error`` follows the
+analytics definition (``error_encountered`` or ``metadata.is_error`` true);
+``timestamp`` is null for imported events without one.
+"""
+
+SEARCH_MEMORIES = pl.Schema(
+    {
+        **_HIT_COLUMNS,
+        "memory_id": pl.String(),
+        "namespace": pl.String(),
+        "key": pl.String(),
+        "value": pl.String(),
+        "memory_type": pl.String(),
+        "version": pl.Int64(),
+        "metadata": pl.String(),
+        "created_at": UTC_INSTANT,
+        "updated_at": UTC_INSTANT,
+        "expires_at": UTC_INSTANT,
+    }
+)
+""":func:`~agentlog.analytics.search_frame` with ``kind="memories"``: the hit columns, then the live memory.
+
+``value`` and ``metadata`` are JSON text; ``memory_id`` is the stable id of the
+memory (the same for all its versions) and ``version`` the current one.
+"""
+
+SEARCH_DOCUMENTS = pl.Schema(
+    {
+        **_HIT_COLUMNS,
+        "chunk_id": pl.String(),
+        "document_id": pl.String(),
+        "file_path": pl.String(),
+        "title": pl.String(),
+        "document_type": pl.String(),
+        "namespace": pl.String(),
+        "chunk_index": pl.Int64(),
+        "chunk_text": pl.String(),
+        "updated_at": UTC_INSTANT,
+    }
+)
+""":func:`~agentlog.analytics.search_frame` with ``kind="documents"``: one row per matching chunk.
+
+Several chunks of one document may be hits; ``chunk_index`` counts from 0.
+"""
+
+SEARCH_SCHEMAS: dict[str, pl.Schema] = {
+    "sessions": SEARCH_SESSIONS,
+    "events": SEARCH_EVENTS,
+    "memories": SEARCH_MEMORIES,
+    "documents": SEARCH_DOCUMENTS,
+}
+"""The schema of :func:`~agentlog.analytics.search_frame` for each ``kind``.
+
+Example:
+    >>> list(SEARCH_SCHEMAS["events"])[:6]
+    ['rank', 'similarity', 'cosine', 'score', 'keyword_match', 'event_id']
+"""
+
+SESSION_EMBEDDING_MAP = pl.Schema(
+    {
+        "session_id": pl.String(),
+        "x": pl.Float64(),
+        "y": pl.Float64(),
+        "group": pl.String(),
+        "agent": pl.String(),
+        "project": pl.String(),
+        "project_id": pl.String(),
+        "summary": pl.String(),
+        "started_at": UTC_INSTANT,
+    }
+)
+""":func:`~agentlog.analytics.session_embedding_map`: one row per session that has a vector, oldest first.
+
+* ``x``, ``y``: the session's vector projected to 2-D (sessions about the same
+  thing land close together; the axes themselves have no meaning).
+* ``group``: what the map colours by, the ``agent`` or the ``project``
+  column (the ``color_by`` argument).
+* ``project``: the session's ``metadata.project`` when it is a string, else its
+  ``project_id``, else null.
+"""

@@ -1,7 +1,8 @@
 """Deterministic, realistic demo activity for notebooks, reports and benchmarks.
 
 :func:`generate_demo_data` makes the tables, :func:`load_demo_data` puts them in
-a store, :func:`shift_demo_data` moves them in time to end today.
+a store, :func:`shift_demo_data` moves them in time to end today, and
+:func:`demo_store` opens a store that holds them (what the notebooks use).
 
 Example:
     >>> from agentlog.demo import generate_demo_data
@@ -20,11 +21,13 @@ from agentlog.demo.generator import (
 )
 from agentlog.demo.loader import load_demo_data, shift_demo_data
 from agentlog.demo.profiles import AGENTS, AgentProfile
+from agentlog.demo.store import DEMO_STORE_SESSIONS, demo_store
 from agentlog.demo.vocabulary import PROJECTS, Project
 
 __all__ = [
     "AGENTS",
     "DEFAULT_END",
+    "DEMO_STORE_SESSIONS",
     "EVENTS_SCHEMA",
     "PROJECTS",
     "SESSIONS_SCHEMA",
@@ -32,6 +35,7 @@ __all__ = [
     "DemoData",
     "DemoParams",
     "Project",
+    "demo_store",
     "generate_demo_data",
     "load_demo_data",
     "shift_demo_data",

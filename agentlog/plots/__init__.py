@@ -16,6 +16,7 @@ figure                         frame
 :func:`duration_figure`        :func:`~agentlog.analytics.session_stats`
 :func:`sessions_gantt_figure`  :func:`~agentlog.analytics.session_stats`
 :func:`session_timeline_figure` :func:`~agentlog.analytics.session_timeline`
+:func:`embedding_map_figure`   :func:`~agentlog.analytics.session_embedding_map`
 =============================  ==============================================
 
 Times on axes are UTC; user text in hover labels is HTML-escaped.
@@ -33,6 +34,7 @@ Example:
 
 from agentlog.plots._style import AGENT_COLORS, agent_colors
 from agentlog.plots.activity import activity_figure, error_rate_figure, event_types_figure, hour_of_week_figure
+from agentlog.plots.embedding import embedding_map_figure
 from agentlog.plots.sessions import duration_figure, session_timeline_figure, sessions_gantt_figure
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "activity_figure",
     "agent_colors",
     "duration_figure",
+    "embedding_map_figure",
     "error_rate_figure",
     "event_types_figure",
     "hour_of_week_figure",
