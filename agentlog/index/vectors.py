@@ -240,12 +240,20 @@ class VectorTables:
     def keyword_search(self, name: str, text: str, *, where: str | None, limit: int) -> pa.Table:
         """Best full-text (BM25) matches, filtered before the limit: ``id, text, vector, _score``."""
         table = self.table(name)
-        if not any(tuple(index.columns) == ("text",) for index in table.list_indices()):
+        if not self._has_text_index(table):
             self.maintain(name)
+            if not self._has_text_index(table):  # an empty table: maintain() builds no index on nothing
+                schema = self.schema(self.sources[name])
+                score = pa.field("_score", pa.float32())
+                return pa.schema([*(schema.field(c) for c in ("id", "text", "vector")), score]).empty_table()
         query = table.search(text, query_type="fts")
         if where:
             query = query.where(where, prefilter=True)
         return query.select(["id", "text", "vector", "_score"]).limit(limit).to_arrow()
+
+    @staticmethod
+    def _has_text_index(table: Any) -> bool:
+        return any(tuple(index.columns) == ("text",) for index in table.list_indices())
 
     def vectors(self, name: str, ids: Sequence[str] | None = None) -> tuple[list[str], npt.NDArray[np.float32]]:
         """The stored vectors (all, or of ``ids``) as ``(ids, matrix)``.

@@ -147,12 +147,6 @@ def test_no_hits_gives_an_empty_frame_with_the_schema(store: Store) -> None:
         assert frame.schema == schema
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="VectorTables.keyword_search on an empty LanceDB table: no FTS index yet, lancedb raises "
-    "'Cannot perform full text search unless an INVERTED index has been created' (agentlog/index/vectors.py)",
-)
 @pytest.mark.parametrize("mode", ["keyword", "hybrid"])
 def test_keyword_modes_on_a_kind_with_no_rows_give_an_empty_frame(store: Store, mode: str) -> None:
     frame = search_frame(store, "anything", kind="memories", mode=mode)

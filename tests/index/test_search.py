@@ -107,6 +107,12 @@ async def test_read_your_writes_after_1000_concurrent_events(service: SessionSer
     assert service.store.index is not None and service.store.index.watermark >= service.store.committed_lsn
 
 
+async def test_keyword_and_hybrid_on_an_empty_store_find_nothing(service: SessionService) -> None:
+    for mode in ("keyword", "hybrid"):
+        assert await service.search_events("QueuePoolExhausted", mode=mode) == [], mode
+        assert await service.search_sessions("QueuePoolExhausted", mode=mode) == [], mode
+
+
 async def test_hybrid_and_keyword_find_exact_identifiers(service: SessionService) -> None:
     session = await service.create_session("claude")
     for n in range(40):
