@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from agentlog.cli import build_parser, main
+from agentlog.demo import DEFAULT_END
 from tests.conftest import run_python
 
 
@@ -31,8 +34,16 @@ def test_demo_info_sessions_show(tmp_path: Path, capsys: pytest.CaptureFixture[s
     report = tmp_path / "report.html"
     assert main(["--store", store, "demo", "--out", str(report)]) == 0
     out = capsys.readouterr().out
-    assert "loaded 2,000 sessions and" in out and "Last 30 days, per agent:" in out
-    table = out.split("Last 30 days, per agent:\n", 1)[1].splitlines()
+    # The committed sample, moved by whole weeks: it ends at the start of a Friday in the last seven days.
+    loaded = re.search(r"loaded 160 sessions and 7,\d{3} events .* up to Fri (\d{4}-\d{2}-\d{2}) 00:00 UTC", out)
+    assert loaded is not None, out
+    end = datetime.fromisoformat(loaded.group(1)).replace(tzinfo=UTC)
+    assert timedelta(0) <= datetime.now(UTC) - end < timedelta(weeks=1)
+    assert (end - DEFAULT_END).days % 7 == 0
+    assert f"moved by {(end - DEFAULT_END).days // 7} weeks" in out
+    header = f"Last 30 days (to {end:%Y-%m-%d} 00:00 UTC), per agent:\n"
+    assert header in out
+    table = out.split(header, 1)[1].splitlines()
     assert table[0] == "agent   sessions  events  error rate  active hours  most active day"
     assert [line.split()[0] for line in table[2:6]] == ["claude", "gemini", "gpt", "user"]
     assert "Activity Report (Last 7 Days)" in out and "Most active day: " in out
@@ -42,7 +53,7 @@ def test_demo_info_sessions_show(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
     assert main(["--store", store, "info"]) == 0
     info = capsys.readouterr().out
-    assert "sessions:       2000 (" in info
+    assert "sessions:       160 (" in info
     assert main(["--store", store, "sessions", "--agent", "claude", "--limit", "3"]) == 0
     listing = capsys.readouterr().out.splitlines()
     assert len(listing) == 5 and all("claude" in line for line in listing[2:])
@@ -55,9 +66,10 @@ def test_demo_info_sessions_show(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
     # Again on the same store: its sessions are reported on, no demo data is added.
     assert main(["--store", store, "demo", "--out", str(report)]) == 0
-    assert "already holds 2,000 sessions" in capsys.readouterr().out
+    again = capsys.readouterr().out
+    assert "already holds 160 sessions" in again and "loaded 160" not in again
     assert main(["--store", store, "info"]) == 0
-    assert "sessions:       2000 (" in capsys.readouterr().out
+    assert "sessions:       160 (" in capsys.readouterr().out
 
 
 def test_errors_are_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

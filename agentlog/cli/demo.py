@@ -10,7 +10,7 @@ from typing import Any
 
 from agentlog import analytics
 from agentlog.cli.output import format_table
-from agentlog.demo import DEFAULT_END, DemoData, generate_demo_data, load_demo_data, shift_demo_data
+from agentlog.demo import DEFAULT_END, generate_demo_data, load_demo_data, read_sample, shift_demo_data
 from agentlog.report import write_report
 from agentlog.store import Store
 
@@ -27,9 +27,10 @@ def register(commands: Any) -> None:
     demo = commands.add_parser(
         "demo",
         help="load demo activity into a store, summarise it and write the HTML report",
-        description="Build a store (a temporary one unless --store is given), load realistic demo activity of "
-        "four agents over 90 days ending today, print a per-agent summary of the last 30 days, and write "
-        "the HTML activity report. A --store that already holds sessions is reported on as it is.",
+        description="Build a store (a temporary one unless --store is given), load the demo sample (agentlog's "
+        "committed demo dataset: four agents over 90 days, moved by whole weeks so that it ends in the last seven "
+        "days and weekends stay weekends), print a per-agent summary of its last 30 days, and write the HTML "
+        "activity report. A --store that already holds sessions is reported on as it is (the last 30 days).",
     )
     demo.add_argument(
         "--out", metavar="FILE", default=DEFAULT_REPORT, help=f"the report to write (default: ./{DEFAULT_REPORT})"
@@ -42,12 +43,14 @@ def register(commands: Any) -> None:
         description="Generate the deterministic demo dataset (agentlog.demo) and load it into the store; loading "
         f"the same dataset twice adds nothing. By default the data keeps its fixed dates (90 days ending "
         f"{DEFAULT_END:%Y-%m-%d}), so every run and every notebook sees the same numbers; --recent moves it "
-        "by whole days so that it ends today (for 'last N days' reports).",
+        "by whole weeks so that it ends in the last seven days (for 'last N days' reports; weekdays stay weekdays).",
     )
     data.add_argument("--scale", type=float, default=1.0, help="multiply the number of sessions (10 = ~1M events)")
     data.add_argument("--sessions", type=int, default=2000, help="sessions before scaling (default 2000)")
     data.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    data.add_argument("--recent", action="store_true", help="shift the data so that it ends today (UTC)")
+    data.add_argument(
+        "--recent", action="store_true", help="move the data by whole weeks so that it ends in the last seven days"
+    )
     data.set_defaults(handler=run_demo_data)
 
 
@@ -98,16 +101,22 @@ def _demo(store: Store, out: Path) -> None:
     stored = store.sql("SELECT count(*) FROM sessions").fetchall()[0][0]
     if stored:
         print(f"the store already holds {stored:,} sessions: reporting on them (no demo data loaded)\n")
+        until = datetime.now(UTC)
     else:
-        data = _recent_demo_data()
+        # The committed sample (the same data as the notebooks'), moved by whole weeks to end in the last seven
+        # days. Windows end where the data ends, so the last 7 and 30 days are full whatever today's weekday.
+        data = shift_demo_data(read_sample())
         result = load_demo_data(store, data)
+        until = data.params.end
+        weeks = (until - DEFAULT_END).days // 7
         print(
             f"loaded {result.sessions_inserted:,} sessions and {result.events_inserted:,} events of demo activity "
-            f"({', '.join(sorted(set(data.sessions['agent'].to_pylist())))}), 90 days up to now\n"
+            f"({', '.join(sorted(set(data.sessions['agent'].to_pylist())))}) over the 90 days up to "
+            f"{until:%a %Y-%m-%d %H:%M} UTC\n(agentlog's demo sample, moved by {weeks} weeks so that weekdays "
+            "stay weekdays)\n"
         )
-    now = datetime.now(UTC)
-    table = analytics.agent_comparison(store, days=_DAYS, until=now)
-    print(f"Last {_DAYS} days, per agent:")
+    table = analytics.agent_comparison(store, days=_DAYS, until=until)
+    print(f"Last {_DAYS} days (to {until:%Y-%m-%d %H:%M} UTC), per agent:")
     print(
         format_table(
             ["agent", "sessions", "events", "error rate", "active hours", "most active day"],
@@ -128,16 +137,7 @@ def _demo(store: Store, out: Path) -> None:
     )
     if "claude" in table["agent"].to_list():
         print("\nThe guide's Workflow 5, in one call (analytics.activity_report(store, 'claude', days=7)):")
-        print(analytics.activity_report(store, "claude", days=7, until=now))
-    written = write_report(store, out, days=_DAYS, until=now)
+        print(analytics.activity_report(store, "claude", days=7, until=until))
+    written = write_report(store, out, days=_DAYS, until=until)
     print(f"\nreport: {written} ({written.stat().st_size / 1e6:.1f} MB, self-contained: open it in a browser)")
     print("notebooks: jupyter lab notebooks/")
-
-
-def _recent_demo_data() -> DemoData:
-    """The default demo dataset, generated to end now (later: the committed sample in data/, shifted).
-
-    Generating it for the current end (rather than shifting the fixed dataset) keeps quiet weekends on
-    the weekend; the store is a temporary one, so ids need not match other runs.
-    """
-    return generate_demo_data(end=datetime.now(UTC))

@@ -4,9 +4,9 @@
 idempotent write (:class:`~agentlog.services.import_ops.ImportRows`: ids already
 stored are skipped), as fast as the store can take Arrow batches (about a
 million events per second or two). :func:`shift_demo_data` moves every
-timestamp by a whole number of days so that the data ends less than a day
-before now (at the last UTC midnight, for the default dataset which ends at
-midnight): the hours of the day keep their pattern, the ids and the content
+timestamp by a whole number of weeks so that the data ends less than a week
+before now: weekdays and hours keep their pattern (quiet weekends stay on the
+weekend, the hour-of-week heatmap looks the same), the ids and the content
 stay the same, and "last 30 days" reports find data.
 """
 
@@ -29,7 +29,7 @@ __all__ = ["load_demo_data", "shift_demo_data"]
 
 _SESSION_TIMES = ("started_at", "ended_at", "updated_at")
 _EVENT_TIMES = ("timestamp",)
-_DAY = timedelta(days=1)
+_WEEK = timedelta(days=7)
 
 
 def load_demo_data(store: Store, data: DemoData) -> ImportResult:
@@ -72,23 +72,26 @@ def load_demo_data(store: Store, data: DemoData) -> ImportResult:
 
 
 def shift_demo_data(data: DemoData, end: Any = None) -> DemoData:
-    """Move a dataset in time by whole days so that it ends in the day before ``end`` (at or before it).
+    """Move a dataset in time by whole weeks so that it ends in the week before ``end`` (at or before it).
 
-    The default dataset ends at midnight UTC, so it then ends at the last UTC
-    midnight at or before ``end``.
+    The shift is the largest multiple of seven days that does not move the
+    data's end (``params.end``) past ``end``; the default dataset ends at
+    midnight UTC starting a Friday, so it then ends at the last such midnight
+    at or before ``end``.
 
     Every timestamp (``started_at``, ``ended_at``, ``updated_at``, event
-    ``timestamp``) moves by the same number of days, so hours of the day keep
-    their pattern (weekdays rotate unless the shift is a multiple of seven
-    days); ids, order and content are unchanged, so loading a shifted copy into
-    a store that has the original adds nothing. ``params.end`` moves with the data.
+    ``timestamp``) moves by the same number of weeks, so every instant keeps
+    its weekday and its hour: quiet weekends stay on Saturday and Sunday, and
+    weekday or hour-of-week views look the same. Ids, order and content are
+    unchanged, so loading a shifted copy into a store that has the original
+    adds nothing. ``params.end`` (and so ``params.bad_week``) moves with the data.
 
     Args:
         data: The dataset.
-        end: Where it should end, an aware datetime; now by default.
+        end: Where it should end at the latest, an aware datetime; now by default.
 
     Returns:
-        The shifted dataset (the same object if the shift is zero days).
+        The shifted dataset (the same object if the shift is zero weeks).
 
     Raises:
         ValidationError: If ``data`` is not a DemoData or ``end`` is naive.
@@ -97,11 +100,11 @@ def shift_demo_data(data: DemoData, end: Any = None) -> DemoData:
         >>> from datetime import UTC, datetime
         >>> from agentlog.demo import generate_demo_data
         >>> data = generate_demo_data(sessions=10)
-        >>> moved = shift_demo_data(data, datetime(2026, 11, 22, 15, 30, tzinfo=UTC))
-        >>> moved.params.end.isoformat()
-        '2026-11-22T00:00:00+00:00'
+        >>> moved = shift_demo_data(data, datetime(2026, 11, 22, 15, 30, tzinfo=UTC))  # a Sunday
+        >>> moved.params.end.strftime("%a %Y-%m-%d %H:%M")  # like DEFAULT_END, the start of a Friday
+        'Fri 2026-11-20 00:00'
         >>> (moved.sessions["started_at"][0].as_py() - data.sessions["started_at"][0].as_py()).days
-        261
+        259
     """
     if not isinstance(data, DemoData):
         raise ValidationError(
@@ -110,7 +113,7 @@ def shift_demo_data(data: DemoData, end: Any = None) -> DemoData:
             value=repr(data)[:80],
         )
     target = validate_aware_datetime(end, "end") if end is not None else datetime.now(UTC)
-    delta = _DAY * ((target - data.params.end) // _DAY)
+    delta = _WEEK * ((target - data.params.end) // _WEEK)
     if not delta:
         return data
     return DemoData(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from agentlog.demo.generator import generate_demo_data
+from agentlog.demo.generator import DemoData, generate_demo_data
 from agentlog.demo.loader import load_demo_data, shift_demo_data
+from agentlog.demo.sample import DEMO_STORE_SESSIONS, read_sample, sample_path
 from agentlog.errors import ValidationError
+from agentlog.io import import_
 from agentlog.store import Store
 from agentlog.store.store import DEFAULT_EMBEDDER
 from agentlog.validation import validate_positive_int
@@ -16,13 +18,6 @@ if TYPE_CHECKING:
     from agentlog.embeddings import Embedder
 
 __all__ = ["DEMO_STORE_SESSIONS", "demo_store"]
-
-DEMO_STORE_SESSIONS = 160
-"""Sessions in :func:`demo_store` by default: about 7,300 events of four agents over 90 days.
-
-Small on purpose: the offline model embeds every session summary and event
-(~150-200 texts per second on two cores), so the index is ready in about a minute.
-"""
 
 
 def demo_store(
@@ -36,9 +31,15 @@ def demo_store(
 
     The data is deterministic: four agents (claude, gemini, gpt, user) over the
     90 days before :data:`~agentlog.demo.DEFAULT_END` (with ``recent=True``:
-    moved by whole days to end today), with a bad week of errors 21 to 14 days
-    before the end. Loading is idempotent: a ``path`` that already holds the
-    dataset gets nothing new. The vector index is built in the background;
+    moved by whole weeks to end in the last seven days, so that weekdays stay
+    weekdays), with a bad week of errors 21 to 14 days before the end.
+
+    With the default size the data comes from the committed sample
+    (:mod:`agentlog.demo.sample`, packaged with agentlog), restored with
+    :func:`agentlog.io.import_`; other sizes, or an installation without the
+    sample, use the generator (for the default size it makes the same data).
+    Loading is idempotent: a ``path`` that already holds the dataset (moved or
+    not) gets nothing new. The vector index is built in the background;
     searches wait for it, or call ``store.wait_for_index()``.
 
     Args:
@@ -49,7 +50,8 @@ def demo_store(
         embedder: The store's embedder: by default ``AGENTLOG_EMBEDDER``, else the
             offline model; ``None`` for no vector index (analytics only, nothing
             to embed).
-        recent: Move the data so that it ends today instead of on ``DEFAULT_END``.
+        recent: Move the data by whole weeks so that it ends in the last seven
+            days instead of on ``DEFAULT_END``.
 
     Returns:
         The open store; close it (or use it in a ``with`` block) when done.
@@ -65,12 +67,19 @@ def demo_store(
     count = DEMO_STORE_SESSIONS if sessions is None else validate_positive_int(sessions, "sessions")
     if not isinstance(recent, bool):
         raise ValidationError(f"recent must be True or False, got {recent!r}", field="recent", value=repr(recent))
-    data = generate_demo_data(sessions=count)
-    if recent:
-        data = shift_demo_data(data)
+    sample = sample_path() if count == DEMO_STORE_SESSIONS else None
+    data: DemoData | None = None
+    if sample is None or recent:  # the generator, or the sample's rows to move in time
+        data = read_sample() if count == DEMO_STORE_SESSIONS else generate_demo_data(sessions=count)
+        if recent:
+            data = shift_demo_data(data)
     store = Store.memory(embedder=embedder) if path is None else Store(path, embedder=embedder)
     try:
-        load_demo_data(store, data)
+        if data is None:
+            assert sample is not None
+            import_(store, sample, progress=False)
+        else:
+            load_demo_data(store, data)
     except BaseException:
         store.close()
         raise

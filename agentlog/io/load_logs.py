@@ -49,7 +49,8 @@ class LogImportReport:
         sessions_updated: Stored sessions that got new events or changed.
         events_inserted: New events.
         events_skipped: Events already stored (or repeated in a file).
-        error_events: New events marking a failure (``metadata["is_error"]``).
+        error_events: New events marking a failure: ``metadata["is_error"]`` or the type
+            ``error_encountered`` (the definition :mod:`agentlog.analytics` counts).
         events_truncated: New events whose over-sized payload was shortened.
         failures: ``(file, error)`` for each file that failed.
         skipped: Files of a folder that are not agent logs.
@@ -105,16 +106,17 @@ class LogImportReport:
             imported 0 files: 0 new sessions, 0 updated; 0 new events (0 errors), 0 already stored
         """
         lines = [
-            f"imported {self.files} file{'s' if self.files != 1 else ''}: {self.sessions_created} new sessions, "
-            f"{self.sessions_updated} updated; {self.events_inserted} new events ({self.error_events} errors), "
+            f"imported {_plural(self.files, 'file')}: {self.sessions_created} new sessions, "
+            f"{self.sessions_updated} updated; {self.events_inserted} new events "
+            f"({_plural(self.error_events, 'error')}), "
             f"{self.events_skipped} already stored"
         ]
         if self.events_truncated:
             lines.append(f"{self.events_truncated} events had over-sized payloads shortened")
         if self.skipped:
-            lines.append(f"skipped {len(self.skipped)} files that are not agent logs")
+            lines.append(f"skipped {_plural(len(self.skipped), 'file')} (not agent logs)")
         if self.failures:
-            lines.append(f"failed {len(self.failures)} file{'s' if len(self.failures) != 1 else ''}:")
+            lines.append(f"failed {_plural(len(self.failures), 'file')}:")
             lines.extend(f"  {_describe(path, error)}" for path, error in self.failures)
         return "\n".join(lines)
 
@@ -218,3 +220,7 @@ def _collect(report: LogImportReport, path: Path, future: Future[Any], truncated
         _fail(report, path, exc, single)
         return
     report.add(counts, truncated)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -37,7 +37,10 @@ from agentlog.io.importers import ImportedEvent, ImportedSession
 from agentlog.store.tables import TIMESTAMP
 from agentlog.validation import MAX_JSON_BYTES, MAX_JSON_DEPTH, validate_name, validate_text
 
-__all__ = ["TRUNCATED_MARKER", "PreparedLogSession", "prepare_sessions"]
+__all__ = ["ERROR_EVENT_TYPE", "TRUNCATED_MARKER", "PreparedLogSession", "prepare_sessions"]
+
+ERROR_EVENT_TYPE = "error_encountered"
+"""An event of this type counts as an error in import reports, as in :mod:`agentlog.analytics`."""
 
 TRUNCATED_MARKER = "[truncated by agentlog import: {size} bytes]"
 """What replaces a long string of an over-sized event payload."""
@@ -154,7 +157,7 @@ def _prepare(session: ImportedSession, path: Path, mtime: datetime, seen: set[uu
         columns["event_data"].append(data)
         columns["metadata"].append(meta)
         columns["timestamp"].append(event.timestamp)
-        columns["is_error"].append(event.metadata.get("is_error") is True)
+        columns["is_error"].append(event.metadata.get("is_error") is True or event.event_type == ERROR_EVENT_TYPE)
     try:
         events = pa.Table.from_pydict(columns, schema=EVENT_COLUMNS)
     except (pa.ArrowException, UnicodeError) as exc:

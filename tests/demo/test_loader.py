@@ -1,4 +1,4 @@
-"""load_demo_data and shift_demo_data: what a store holds after loading, idempotence, atomicity, time shifts."""
+"""load_demo_data and shift_demo_data: what a store holds after loading, idempotence, atomicity, shifts by weeks."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentlog import SessionService, Store, ValidationError
-from agentlog.demo import DEFAULT_END, DemoData, load_demo_data, shift_demo_data
+from agentlog.demo import DEFAULT_END, DemoData, generate_demo_data, load_demo_data, shift_demo_data
 from tests.conftest import snapshot
+
+TINY = generate_demo_data(sessions=3, days=30)
 
 STORED_SESSIONS = """
 SELECT id::VARCHAR AS id, agent, project_id::VARCHAR AS project_id, user_id, app_name, lifecycle, summary,
@@ -93,13 +97,14 @@ def test_bad_tables_leave_the_store_unchanged(store: Store, small: DemoData) -> 
     assert snapshot(store) == before
 
 
-def test_shift_moves_every_timestamp_by_whole_days(small: DemoData) -> None:
-    end = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
+def test_shift_moves_every_timestamp_by_whole_weeks(small: DemoData) -> None:
+    end = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)  # a Sunday afternoon
     moved = shift_demo_data(small, end)
     delta = moved.params.end - small.params.end
-    assert moved.params.end == datetime(2026, 11, 22, tzinfo=UTC)  # the last midnight at or before `end`
-    assert delta == timedelta(days=(moved.params.end - small.params.end).days) and delta.days == 261
+    assert moved.params.end == datetime(2026, 11, 20, tzinfo=UTC)  # the last Friday 00:00 at or before `end`
+    assert delta == timedelta(weeks=37)
     assert moved.params == dataclasses.replace(small.params, end=small.params.end + delta)
+    assert moved.params.bad_week == tuple(t + delta for t in small.params.bad_week)
     for before, after, names in [
         (small.sessions, moved.sessions, ["started_at", "ended_at", "updated_at"]),
         (small.events, moved.events, ["timestamp"]),
@@ -110,15 +115,40 @@ def test_shift_moves_every_timestamp_by_whole_days(small: DemoData) -> None:
             assert all((n is None and o is None) or n - o == delta for o, n in zip(old, new, strict=True)), name
         unchanged = [n for n in before.column_names if n not in names]
         assert after.select(unchanged).equals(before.select(unchanged))
-    hours = pl.Series(small.events["timestamp"]).dt.hour()
-    assert pl.Series(moved.events["timestamp"]).dt.hour().equals(hours)
+
+
+def test_shift_keeps_weekdays_and_hours(small: DemoData) -> None:
+    """The hour-of-week profile (quiet weekends, working hours) is the same after any shift."""
+
+    def hour_of_week(data: DemoData) -> pl.DataFrame:
+        stamps = pl.Series(data.events["timestamp"])
+        return pl.DataFrame({"weekday": stamps.dt.weekday(), "hour": stamps.dt.hour()})
+
+    for end in (datetime(2026, 11, 22, 15, 30, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC), datetime.now(UTC)):
+        moved = shift_demo_data(small, end)
+        assert hour_of_week(moved).equals(hour_of_week(small)), end
+        assert moved.params.end.weekday() == small.params.end.weekday() == 4  # DEFAULT_END is a Friday
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.timezones()))
+def test_shift_ends_in_the_week_before_end(end: datetime) -> None:
+    moved = shift_demo_data(TINY, end)
+    assert moved.params.end <= end < moved.params.end + timedelta(weeks=1)
+    assert (moved.params.end - TINY.params.end) % timedelta(weeks=1) == timedelta(0)
+    shift = moved.events["timestamp"][0].as_py() - TINY.events["timestamp"][0].as_py()
+    assert shift == moved.params.end - TINY.params.end
 
 
 def test_shift_defaults_to_now_and_zero_is_a_no_op(small: DemoData) -> None:
     moved = shift_demo_data(small)
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    assert moved.params.end in {today, today - timedelta(days=1)}  # (midnight may pass during the test)
-    assert shift_demo_data(small, small.params.end + timedelta(hours=23)) is small
+    now = datetime.now(UTC)
+    assert now - timedelta(weeks=1) < moved.params.end <= now
+    assert moved.params.end.weekday() == 4 and moved.params.end.time() == DEFAULT_END.time()
+    assert shift_demo_data(small, small.params.end + timedelta(days=6, hours=23, minutes=59)) is small
+    assert shift_demo_data(small, small.params.end - timedelta(microseconds=1)).params.end == DEFAULT_END - timedelta(
+        weeks=1
+    )
     back = shift_demo_data(moved, DEFAULT_END)
     assert back.sessions.equals(small.sessions) and back.events.equals(small.events)
 
