@@ -12,7 +12,14 @@ Builds a file store from ``agentlog.demo.generate_demo_data(scale=10)`` (about
     same files into identical tables (same migrations, a fresh database file,
     one transaction);
 
-and the ratio (c)/(d) (target >= 70%). Each step runs ``--repeat`` times and
+and the ratio (c)/(d) (target >= 70%); then the idempotent paths, where every
+row is already stored:
+
+(e) ``ImportRows`` of the same sessions and events again (the loader behind
+    the demo data and log imports; the anti-join runs in DuckDB);
+(f) ``agentlog.io.import_`` of the export again, into the store that has it.
+
+Each step runs ``--repeat`` times and
 the best run counts (the machine is shared; the others are printed too); the
 CPU seconds used (all threads of this process) are printed as well, since on
 a busy machine they say more than wall time.
@@ -32,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -108,6 +116,11 @@ def restore(folder: Path, dataset: Path) -> Run:
     return clock.run
 
 
+def write_again(store: Store, op: ImportRows, i: int) -> None:
+    """Load rows that are all stored already (every one is skipped)."""
+    store.write(op)
+
+
 def pyarrow_write(store: Store, folder: Path) -> None:
     """Reference: the same events through pyarrow's partitioned dataset writer."""
     query = "SELECT * EXCLUDE (index_lsn), CAST(timezone('UTC', timestamp) AS DATE) AS date FROM events"
@@ -146,6 +159,7 @@ def main() -> None:
             store.write(ImportRows(sessions, events))
             took = time.perf_counter() - started
             print(f"built a store of {n_sessions:,} sessions and {n_events:,} events in {took:.1f} s")
+            again_runs = timed(args.repeat, lambda i: None, partial(write_again, store, ImportRows(sessions, events)))
             del demo, sessions, events
 
             export_runs = timed(
@@ -157,6 +171,9 @@ def main() -> None:
                 args.repeat,
                 lambda i: shutil.rmtree(work / "pyarrow", ignore_errors=True),
                 lambda i: pyarrow_write(store, work / "pyarrow"),
+            )
+            reimport_runs = timed(
+                args.repeat, lambda i: None, lambda i: import_(store, work / "export", progress=False)
             )
         size = sum(p.stat().st_size for p in (work / "export").rglob("*.parquet"))
 
@@ -175,6 +192,8 @@ def main() -> None:
         print(line("(b) pyarrow write_dataset, reference", reference_runs, n_events))
         print(line("(c) import (agentlog.io.import_), empty store", import_runs, n_events))
         print(line("(d) raw DuckDB INSERT ... read_parquet", baseline, n_events))
+        print(line("(e) ImportRows again, every row stored", again_runs, n_events))
+        print(line("(f) import_ again, every row stored", reimport_runs, n_events))
         ratio = min(baseline)[0] / min(import_runs)[0]
         median = statistics.median(w for w, _ in baseline) / statistics.median(w for w, _ in import_runs)
         work_ratio = min(c for _, c in baseline) / min(c for _, c in import_runs)

@@ -32,6 +32,12 @@ def register(commands: Any) -> None:
     out.add_argument("--since", help="only sessions started since: ISO date/time, or 7d / 12h ago")
     out.add_argument("--until", help="only sessions started before: ISO date/time, or 7d / 12h ago")
     out.add_argument("--agent", action="append", help="only this agent's sessions (repeat for several)")
+    out.add_argument(
+        "--with-vectors",
+        action="store_true",
+        help="also write the vectors of the exported rows (waits for the index first); an import into a store "
+        "with the same embedder reuses them instead of embedding the rows again",
+    )
     out.set_defaults(handler=run_export)
 
     into = commands.add_parser(
@@ -67,9 +73,14 @@ def run_export(args: argparse.Namespace) -> int:
     since = parse_since(args.since) if args.since else None
     until = parse_since(args.until) if args.until else None
     with open_store(args) as store:
-        result = export(store, args.dest, since=since, until=until, agents=args.agent)
+        result = export(store, args.dest, since=since, until=until, agents=args.agent, with_vectors=args.with_vectors)
     rows = [[name, table.rows, len(table.files)] for name, table in result.manifest.tables.items()]
+    vectors = result.manifest.vectors
+    if vectors is not None:
+        rows += [[f"vectors/{name}", table.rows, len(table.files)] for name, table in vectors.tables.items()]
     print(format_table(["table", "rows", "files"], rows))
+    if vectors is not None:
+        print(f"\nvectors of {vectors.embedder.name} ({vectors.embedder.dimension}-d)")
     print(f"\nwrote {result.path} ({result.bytes / 1e6:.1f} MB)")
     return 0
 
@@ -92,6 +103,8 @@ def run_import(args: argparse.Namespace) -> int:
             result = import_(store, args.path, progress=progress)
             rows = [[name, c.inserted, c.skipped] for name, c in result.tables.items()]
             print(format_table(["table", "inserted", "already stored"], rows))
+            if result.vectors is not None:
+                print(f"\nvectors: {result.vectors.reason}")
             print(f"\nimported {Path(result.path)}")
             return 0
         report = import_logs(store, args.path, format=args.format, progress=progress)

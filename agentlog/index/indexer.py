@@ -22,6 +22,10 @@ records the new watermarks in DuckDB (``index_state``) through the writer.
   index is rebuilt from DuckDB.
 * An error while indexing (say the model cannot load) is kept and raised to
   every waiting search; the indexer retries with a growing pause.
+* Vectors computed elsewhere (a dataset exported with its vectors) can be
+  offered before their rows are written (:meth:`Indexer.offer_vectors`, see
+  :mod:`agentlog.index.offers`): a row whose id and text match an offered
+  vector takes it instead of being embedded. :attr:`Indexer.stats` counts both.
 """
 
 from __future__ import annotations
@@ -31,14 +35,16 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
-from agentlog.errors import SearchUnavailableError, StoreClosedError
+from agentlog.errors import SearchUnavailableError, StoreClosedError, ValidationError
+from agentlog.index.offers import VectorOffer
 from agentlog.index.sources import SOURCES, TOMBSTONE_RULES, IndexSource
 from agentlog.index.vectors import MAX_FRAGMENTS, VectorTables
 from agentlog.store.writer import Transaction
@@ -47,12 +53,14 @@ if TYPE_CHECKING:
     from agentlog.embeddings import Embedder
     from agentlog.store import Store
 
-__all__ = ["BATCH", "Indexer", "SetWatermarks", "read_watermark", "read_watermarks"]
+__all__ = ["BATCH", "OFFERED_BATCH", "IndexStats", "Indexer", "SetWatermarks", "read_watermark", "read_watermarks"]
 
 logger = logging.getLogger("agentlog.index")
 
 BATCH = 256
 """Most rows of one source embedded per step."""
+OFFERED_BATCH = 4096
+"""Most rows of one source per step while vectors are on offer for it (most rows then need no embedding)."""
 _MAINTAIN_AFTER_ROWS = 4096
 
 
@@ -75,6 +83,21 @@ class SetWatermarks:
                 [name, watermark, now],
             )
         tx.execute("DELETE FROM index_tombstones WHERE index_lsn <= ?", [self.tombstone_floor])
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """What an indexer has done since it started.
+
+    Example:
+        >>> IndexStats(embedded=3, reused=2).embedded
+        3
+    """
+
+    embedded: int
+    """Rows embedded by the embedder."""
+    reused: int
+    """Rows that took an offered vector instead (see :meth:`Indexer.offer_vectors`)."""
 
 
 def read_watermarks(cur: Any, sources: tuple[IndexSource, ...] | None = None) -> dict[str, int]:
@@ -136,6 +159,9 @@ class Indexer:
         self._thread: threading.Thread | None = None
         self._rows_since_maintenance = 0
         self._appends_since_maintenance = 0
+        self._offers: list[VectorOffer] = []
+        self._embedded = 0
+        self._reused = 0
 
     @property
     def watermark(self) -> int:
@@ -180,6 +206,8 @@ class Indexer:
             self._cond.notify_all()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
+        with self._cond:
+            self._offers.clear()
         self._fail_waiters(StoreClosedError("the store was closed while a search waited for the index"))
 
     @property
@@ -193,6 +221,97 @@ class Indexer:
             if committed > self._target:
                 self._target = committed
                 self._cond.notify_all()
+
+    # -- vectors computed elsewhere ----------------------------------------------------------
+
+    @property
+    def stats(self) -> IndexStats:
+        """Rows embedded and rows that took an offered vector, since the indexer started."""
+        with self._cond:
+            return IndexStats(embedded=self._embedded, reused=self._reused)
+
+    @property
+    def offered(self) -> dict[str, int]:
+        """Vectors still on offer (not yet taken by a row, nor retired), by source; empty when none."""
+        totals: dict[str, int] = {}
+        with self._cond:
+            for offer in self._offers:
+                for name, count in offer.rows.items():
+                    if count:
+                        totals[name] = totals.get(name, 0) + count
+        return totals
+
+    def offer_vectors(self, vectors: Mapping[str, pa.Table]) -> VectorOffer:
+        """Offer precomputed vectors for rows about to be written, so that they are not embedded again.
+
+        Call it before the write that adds the rows, then :meth:`retire_offer`
+        after it (or on failure). A row takes an offered vector only when its id
+        and the text it would be embedded from are those of the offer; the
+        caller must make sure the vectors come from an embedder with this
+        one's name and dimension (:attr:`embedder`).
+
+        Args:
+            vectors: By source name, a table of ``id`` (UUID), ``text`` and
+                ``vector`` (see :class:`~agentlog.index.offers.VectorOffer`).
+
+        Returns:
+            The offer, to pass to :meth:`retire_offer`.
+
+        Raises:
+            ValidationError: An unknown source, or a malformed table.
+        """
+        unknown = sorted(set(vectors) - set(self.watermarks))
+        if unknown:
+            raise ValidationError(
+                f"no index source named {unknown}; expected some of {sorted(self.watermarks)}", field="vectors"
+            )
+        offer = VectorOffer(vectors, self.tables.dimension)
+        with self._cond:
+            self._offers.append(offer)
+        return offer
+
+    def retire_offer(self, offer: VectorOffer, *, after: int | None = None) -> None:
+        """Drop an offer: now (``after=None``), or once every source it covers is indexed up to change ``after``.
+
+        After a successful write, ``after`` is the store's committed change
+        number: every row written is at or below it, so what is left of the
+        offer then belongs to rows that were not written (already stored).
+        """
+        with self._cond:
+            if offer not in self._offers:
+                return
+            if after is None or self._caught_up(after, offer.sources):
+                self._offers.remove(offer)
+            else:
+                offer.retire_after = after
+
+    def _retire_offers(self) -> None:
+        """Drop the offers whose rows are all indexed (under ``_cond``)."""
+        self._offers = [
+            offer
+            for offer in self._offers
+            if offer.retire_after is None or not self._caught_up(offer.retire_after, offer.sources)
+        ]
+
+    def _vectors(self, name: str, rows: pa.Table) -> npt.NDArray[np.float32]:
+        """The vectors of ``rows`` (``id``, ``text``): offered ones where they match, the embedder's for the rest."""
+        texts = rows.column("text").to_pylist()
+        matrix = np.zeros((len(texts), self.tables.dimension), np.float32)
+        found = np.zeros(len(texts), bool)
+        with self._cond:
+            offers = [offer for offer in self._offers if name in offer.sources]
+        reused = 0
+        if offers and texts:
+            ids = rows.column("id").to_pylist()
+            for offer in offers:
+                reused += offer.take(name, ids, texts, matrix, found)
+        missing = np.flatnonzero(~found)
+        if len(missing):
+            matrix[missing] = self.embedder.embed([texts[i] for i in missing.tolist()])
+        with self._cond:
+            self._embedded += len(missing)
+            self._reused += reused
+        return matrix
 
     # -- waiting (read-your-writes) -----------------------------------------------------
 
@@ -280,6 +399,7 @@ class Indexer:
         with self._cond:
             self.watermarks.update(advanced)
             self.error = None
+            self._retire_offers()
             self._cond.notify_all()
         self._release_waiters()
         if self.on_progress is not None:
@@ -291,9 +411,12 @@ class Indexer:
 
     def _step(self, source: IndexSource, after: int, target: int) -> tuple[int, int]:
         """Index one batch of ``source``'s changes above ``after``; return the new watermark and the row count."""
+        with self._cond:
+            offered = any(source.name in offer.sources for offer in self._offers)
+        batch = OFFERED_BATCH if offered else BATCH
 
         def read(cur: Any) -> tuple[int, pa.Table, list[tuple[str, Any]]]:
-            boundary = source.boundary(cur, after, BATCH)
+            boundary = source.boundary(cur, after, batch)
             upto = target if boundary is None else min(target, boundary)
             tombstones = cur.execute(
                 "SELECT kind, item_id FROM index_tombstones WHERE index_lsn > $1 AND index_lsn <= $2",
@@ -312,9 +435,7 @@ class Indexer:
             if source.replaces:
                 self.tables.delete_where(source.name, "id", rows.column("id").to_pylist())
             keep = rows.filter(rows.column("text").is_valid())
-            texts = keep.column("text").to_pylist()
-            vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.tables.dimension), np.float32)
-            self.tables.add(source.name, keep, vectors)
+            self.tables.add(source.name, keep, self._vectors(source.name, keep))
             self._appends_since_maintenance += 1
         return upto, rows.num_rows
 

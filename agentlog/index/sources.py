@@ -52,6 +52,8 @@ class IndexSource:
         make_text: Builds the text from those columns; ``None`` means "no vector".
         replaces: Whether a row can be indexed again under the same id (its
             old vector must be removed first).
+        key_column: The column of ``lsn_table`` that a vector's ``id`` holds
+            (``memory_id`` for memories: one vector per memory, not per version).
     """
 
     name: str
@@ -61,6 +63,7 @@ class IndexSource:
     text_inputs: int
     make_text: Callable[..., str | None]
     replaces: bool
+    key_column: str = "id"
 
     def changes(self, cur: Any, after: int, upto: int) -> pa.Table:
         """Return the rows changed in ``(after, upto]`` as ``id, index_lsn, text, <fields>``.
@@ -163,6 +166,7 @@ MEMORIES = IndexSource(
     text_inputs=3,
     make_text=memory_text,
     replaces=True,
+    key_column="memory_id",
 )
 """The latest live version of each memory, embedded from ``key: flattened value``."""
 

@@ -255,6 +255,17 @@ class VectorTables:
     def _has_text_index(table: Any) -> bool:
         return any(tuple(index.columns) == ("text",) for index in table.list_indices())
 
+    def scan(self, name: str, columns: Sequence[str]) -> pa.RecordBatchReader:
+        """Stream every row of a table (some of its columns), batch by batch, in no particular order.
+
+        Example:
+            >>> import tempfile
+            >>> VectorTables(Path(tempfile.mkdtemp()), dimension=4).scan("events", ["id", "vector"]).read_all().num_rows
+            0
+        """
+        reader: pa.RecordBatchReader = self.table(name).search().select(list(columns)).limit(None).to_batches()
+        return reader
+
     def vectors(self, name: str, ids: Sequence[str] | None = None) -> tuple[list[str], npt.NDArray[np.float32]]:
         """The stored vectors (all, or of ``ids``) as ``(ids, matrix)``.
 

@@ -2,8 +2,11 @@
 
 * :func:`export` writes a store (or the sessions of some agents or dates,
   with their events) to a Parquet dataset: one folder per table, events
-  partitioned by UTC date, and a ``manifest.json``.
-* :func:`import_` restores such a dataset: lossless, idempotent, atomic.
+  partitioned by UTC date, and a ``manifest.json``; with ``with_vectors=True``
+  also the vectors of the exported rows.
+* :func:`import_` restores such a dataset: lossless, idempotent, atomic; a
+  store with the same embedder reuses the dataset's vectors instead of
+  embedding the rows again.
 * :func:`import_logs` imports Claude Code transcripts, Codex CLI rollouts,
   OpenTelemetry GenAI traces and agentlog JSON lines (parsers in
   :mod:`agentlog.io.importers`).
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from agentlog.io.dataset_export import ExportResult, export
 from agentlog.io.dataset_manifest import MANIFEST_FILE, DatasetManifest, read_dataset_manifest
+from agentlog.io.dataset_vectors import VectorReuse
 from agentlog.io.load_logs import LogImportReport, import_logs
 from agentlog.io.log_op import RUNNING_WINDOW
 from agentlog.io.registry import EXPORT_TABLES, ExportTable
@@ -38,6 +42,7 @@ __all__ = [
     "ExportTable",
     "LogImportReport",
     "TableCounts",
+    "VectorReuse",
     "export",
     "import_",
     "import_logs",

@@ -9,8 +9,9 @@ types, lifecycles, text sizes, timestamps Python can represent, unique keys,
 and per-parent sequence numbers that run 1..n without gaps.
 
 :func:`check_rows` runs on a few files at a time as soon as they are read
-(on the reading threads, so checking overlaps reading); :func:`check_across` then compares
-rows over all the files of a table. The checks are vectorised (pyarrow
+(on the reading threads, so checking overlaps reading); :func:`check_keys`
+and :func:`check_sequence` then compare rows over all the files of a table
+(on two of those threads; :func:`check_across` runs both). The checks are vectorised (pyarrow
 compute and private in-memory DuckDB connections); Python only looks at the
 few rows a cheap pre-filter flags. A failure raises
 :class:`~agentlog.errors.ImportFormatError` naming the file and the row
@@ -22,6 +23,7 @@ from __future__ import annotations
 import bisect
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agentlog.errors import ImportFormatError, ValidationError
-from agentlog.io.dataset_sql import ROW_NUMBER, duplicate_key_sql, scan_sql, sequence_gap_sql
+from agentlog.io.dataset_sql import ROW_NUMBER, duplicate_key_sql, scan_sql, sequence_gap_sql, sequence_scan_sql
 from agentlog.io.layout import TableLayout
 from agentlog.services.lifecycle import Lifecycle
 from agentlog.validation import (
@@ -44,11 +46,21 @@ from agentlog.validation import (
     validate_json_value,
 )
 
-__all__ = ["LoadedTable", "check_across", "check_rows", "with_row_numbers"]
+__all__ = [
+    "LoadedTable",
+    "check_across",
+    "check_keys",
+    "check_rows",
+    "check_sequence",
+    "first_true",
+    "locate_row",
+    "with_row_numbers",
+]
 
-_SUSPECT_JSON = r",\s*[\]}]|[:\[,]\s*[-+]?(?i:nan|inf)|^(?:[^\[{]*[\[{]){" + str(MAX_JSON_DEPTH + 1) + "}"
+_SUSPECT_JSON = r",\s*[\]}]|(?:^|[:\[,])\s*[-+]?(?i:nan|inf)|^(?:[^\[{]*[\[{]){" + str(MAX_JSON_DEPTH + 1) + "}"
 """Rows to parse in Python: what DuckDB's json_valid accepts but strict JSON does not (trailing
-commas, NaN, Infinity), and rows with enough brackets to nest too deeply. One regex pass."""
+commas, NaN, Infinity, also as the whole text), and rows with enough brackets to nest too deeply.
+One regex pass."""
 _CONTROL = r"[\x00-\x1f\x7f]"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIN_US = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
@@ -86,10 +98,7 @@ class LoadedTable:
             >>> t.locate(3)
             (PosixPath('b'), 1)
         """
-        ends = np.cumsum([rows for _, rows in self.files]).tolist()
-        index = bisect.bisect_right(ends, row)
-        start = ends[index - 1] if index else 0
-        return self.files[index][0], row - start
+        return locate_row(self.files, row)
 
     def fail(self, row: int, problem: str) -> ImportFormatError:
         """An error naming the file and row of global row ``row``.
@@ -102,6 +111,19 @@ class LoadedTable:
         """
         path, inside = self.locate(row)
         return ImportFormatError(f"row {inside}: {problem}", path=path)
+
+
+def locate_row(files: Sequence[tuple[Path, int]], row: int) -> tuple[Path, int]:
+    """The file holding row ``row`` of rows read from ``files`` (``(path, rows)`` in order), and its number there.
+
+    Example:
+        >>> locate_row([(Path("a"), 2), (Path("b"), 3)], 2)
+        (PosixPath('b'), 0)
+    """
+    ends = np.cumsum([rows for _, rows in files]).tolist()
+    index = bisect.bisect_right(ends, row)
+    start = ends[index - 1] if index else 0
+    return files[index][0], row - start
 
 
 def with_row_numbers(table: pa.Table) -> pa.Table:
@@ -121,8 +143,13 @@ def _storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array(chunks, type=kind)
 
 
-def _first(mask: Any) -> int | None:
-    """Index of the first true value of a boolean array (nulls count as false), or None."""
+def first_true(mask: Any) -> int | None:
+    """Index of the first true value of a boolean array (nulls count as false), or None.
+
+    Example:
+        >>> first_true(pa.array([False, None, True])), first_true(pa.array([False]))
+        (2, None)
+    """
     filled = pc.fill_null(mask, False)
     if not pc.any(filled).as_py():
         return None
@@ -162,7 +189,7 @@ def check_rows(part: LoadedTable, con: Any) -> None:
     for field in layout.schema:
         column = rows.column(field.name)
         if not field.nullable and column.null_count:
-            raise where.fail(_first(pc.is_null(column)) or 0, f"{field.name} is null, but it is required")
+            raise where.fail(first_true(pc.is_null(column)) or 0, f"{field.name} is null, but it is required")
         if pa.types.is_timestamp(field.type):
             _check_timestamps(where, field.name, column)
         rule = layout.spec.rules.get(field.name)
@@ -173,7 +200,7 @@ def check_rows(part: LoadedTable, con: Any) -> None:
         return
     texts = {name: _storage(rows.column(name)).cast(pa.string()) for name, _ in json_columns}
     for name, text in texts.items():
-        row = _first(pc.greater(pc.binary_length(text), MAX_JSON_BYTES))
+        row = first_true(pc.greater(pc.binary_length(text), MAX_JSON_BYTES))
         if row is not None:
             raise where.fail(row, f"{name} is larger than {MAX_JSON_BYTES} bytes")
     con.register(_CHECKED, with_row_numbers(pa.table(texts)))
@@ -190,7 +217,7 @@ def check_rows(part: LoadedTable, con: Any) -> None:
 
 
 def check_across(loaded: LoadedTable, con: Any) -> None:
-    """Check what compares rows of all the table's files: unique keys, and sequence numbers per parent.
+    """Check what compares rows of all the table's files: :func:`check_keys`, then :func:`check_sequence`.
 
     Raises:
         ImportFormatError: The first problem, naming the file and the row.
@@ -206,6 +233,26 @@ def check_across(loaded: LoadedTable, con: Any) -> None:
         ...
         agentlog.errors.ImportFormatError: documents/part-0.parquet: row 1: id 61616161-... is repeated ...
     """
+    check_keys(loaded, con)
+    check_sequence(loaded, con)
+
+
+def check_keys(loaded: LoadedTable, con: Any) -> None:
+    """Check that the table's key, and every other column set the store keeps unique, is unique over all its files.
+
+    Independent of :func:`check_sequence`: the restore runs the two on different threads.
+
+    Raises:
+        ImportFormatError: Naming the file and row of the second occurrence, and where the first is.
+
+    Example:
+        >>> import duckdb
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> ids = pa.array([b"a" * 16, b"b" * 16], pa.binary(16))
+        >>> rows = pa.table({"id": pa.ExtensionArray.from_storage(pa.uuid(), ids)})
+        >>> check_keys(LoadedTable(TableLayout(EXPORT_TABLES[3], rows.schema, True), rows,
+        ...     ((Path("documents/part-0.parquet"), 2),)), duckdb.connect())
+    """
     spec = loaded.layout.spec
     keys = [spec.key, *(key for key in spec.unique if all(c in loaded.rows.column_names for c in key))]
     columns = {name: loaded.rows.column(name) for key in keys for name in key}
@@ -217,14 +264,49 @@ def check_across(loaded: LoadedTable, con: Any) -> None:
     for key, count in zip(keys, found[1:], strict=True):
         if count != found[0]:
             _report_duplicate(loaded, key, con)
-    if spec.sequence is not None and spec.parent is not None:
-        _check_sequence(loaded, con)
+
+
+def check_sequence(loaded: LoadedTable, con: Any) -> None:
+    """Check that a sequence column (``events.seq``) runs 1..n for each parent; nothing to do for other tables.
+
+    Raises:
+        ImportFormatError: Naming a row of the first parent whose numbers do not run 1..n.
+
+    Example:
+        >>> import duckdb
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> rows = pa.table({"session_id": pa.array([b"s" * 16] * 2, pa.binary(16)), "seq": [1, 3]})
+        >>> check_sequence(LoadedTable(TableLayout(EXPORT_TABLES[1], rows.schema, True), rows,
+        ...     ((Path("events/part-0.parquet"), 2),)), duckdb.connect())  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        agentlog.errors.ImportFormatError: events/part-0.parquet: row 0: seq of sessions ... from 1 to 3
+    """
+    spec = loaded.layout.spec
+    if spec.sequence is None or spec.parent is None:
+        return
+    con.register(_CHECKED, loaded.rows.select([spec.parent[0], spec.sequence]))
+    try:
+        total, distinct, broken = con.execute(sequence_scan_sql(spec, _CHECKED)).fetchall()[0]
+        found = con.execute(sequence_gap_sql(spec, _CHECKED)).fetchall() if broken or distinct != total else []
+    finally:
+        con.unregister(_CHECKED)
+    if found:
+        parent, low, high, count, distinct = found[0]
+        column = _storage(loaded.rows.column(spec.parent[0]))
+        value = parent.bytes if isinstance(parent, uuid.UUID) else parent
+        row = first_true(pc.equal(column, pa.scalar(value, column.type)))
+        raise loaded.fail(
+            row or 0,
+            f"{spec.sequence} of {spec.parent[1]} {parent} must run 1..n without gaps or repeats; "
+            f"found {count} rows, {distinct} distinct numbers from {low} to {high}",
+        )
 
 
 def _check_timestamps(where: _Where, name: str, column: pa.ChunkedArray) -> None:
     micros = column.cast(pa.int64())
     outside = pc.or_(pc.less(micros, _MIN_US), pc.greater(micros, _MAX_US))
-    row = _first(outside)
+    row = first_true(outside)
     if row is not None:
         raise where.fail(row, f"{name} is outside the years 1-9999")
 
@@ -248,9 +330,9 @@ def _check_rule(where: _Where, name: str, column: pa.ChunkedArray, rule: str) ->
     else:  # lifecycle
         bad = pc.invert(pc.is_in(text, value_set=pa.array([s.value for s in Lifecycle])))
         expected = "one of " + ", ".join(s.value for s in Lifecycle)
-    value_index = _first(bad)
+    value_index = first_true(bad)
     if value_index is not None:
-        row = _first(pc.equal(encoded.indices, value_index)) or 0
+        row = first_true(pc.equal(encoded.indices, value_index)) or 0
         value = text[value_index].as_py()
         shown = value if len(value) <= 60 else value[:57] + "..."
         raise where.fail(row, f"{name} must be {expected}, got {shown!r}")
@@ -295,24 +377,3 @@ def _report_duplicate(loaded: LoadedTable, key: tuple[str, ...], con: Any) -> No
     value = ", ".join(str(loaded.rows.column(c)[first].as_py()) for c in key)
     where, inside = loaded.locate(first)
     raise loaded.fail(last, f"{'/'.join(key)} {value} is repeated (first at row {inside} of {where})")
-
-
-def _check_sequence(loaded: LoadedTable, con: Any) -> None:
-    spec = loaded.layout.spec
-    assert spec.parent is not None
-    assert spec.sequence is not None
-    con.register(_CHECKED, loaded.rows.select([spec.parent[0], spec.sequence]))
-    try:
-        found = con.execute(sequence_gap_sql(spec, _CHECKED)).fetchall()
-    finally:
-        con.unregister(_CHECKED)
-    if found:
-        parent, low, high, count, distinct = found[0]
-        column = _storage(loaded.rows.column(spec.parent[0]))
-        value = parent.bytes if isinstance(parent, uuid.UUID) else parent
-        row = _first(pc.equal(column, pa.scalar(value, column.type)))
-        raise loaded.fail(
-            row or 0,
-            f"{spec.sequence} of {spec.parent[1]} {parent} must run 1..n without gaps or repeats; "
-            f"found {count} rows, {distinct} distinct numbers from {low} to {high}",
-        )

@@ -8,6 +8,7 @@ Layout of ``DEST/`` (every table is a folder, readable with one glob,
     events/date=2026-02-14/part-0.parquet           one folder per UTC day of the event timestamp
     events/date=__HIVE_DEFAULT_PARTITION__/part-0.parquet   events without a timestamp
     memories/part-0.parquet, documents/..., document_chunks/...   when the store has them
+    vectors/events/part-0.parquet, vectors/sessions/...   with_vectors=True (see dataset_vectors)
 
 Files are zstd-compressed Parquet written by DuckDB (``COPY ... PARTITION_BY``,
 measured faster than pyarrow's dataset writer here). Columns are the store's,
@@ -16,7 +17,9 @@ text, byte for byte), timestamps as microseconds UTC. Rows are in the store's
 order; sort by ``(session_id, seq)`` for session order.
 
 All tables are read in one transaction, so the dataset is a consistent
-snapshot even while agents keep writing.
+snapshot even while agents keep writing. With ``with_vectors=True`` the
+export first waits for the vector index to catch up, then writes, in the same
+transaction, the vectors of exactly the row versions it exports.
 
 Example:
     >>> import tempfile
@@ -30,24 +33,34 @@ Example:
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow.parquet as pq
 
 from agentlog._version import __version__
 from agentlog.errors import ValidationError
-from agentlog.io.dataset_manifest import DataFile, DatasetManifest, ExportFilters, TableEntry, write_dataset_manifest
-from agentlog.io.dataset_paths import fsync_tree, install, prepare_destination
+from agentlog.io.dataset_manifest import (
+    DataFile,
+    DatasetManifest,
+    ExportFilters,
+    TableEntry,
+    VectorsEntry,
+    write_dataset_manifest,
+)
+from agentlog.io.dataset_paths import fsync_tree, install, prepare_destination, staging_folder
 from agentlog.io.dataset_sql import PARTITION_COLUMN, Filters, copy_sql, select_rows_sql
+from agentlog.io.dataset_vectors import write_vectors
 from agentlog.io.layout import TableLayout, store_layout
 from agentlog.store import Store, require_open_store
 from agentlog.store.manifest import EmbedderInfo, read_manifest
 from agentlog.validation import validate_aware_datetime, validate_name
+
+if TYPE_CHECKING:
+    from agentlog.index.vectors import VectorTables
 
 __all__ = ["ExportResult", "export"]
 
@@ -86,14 +99,17 @@ class ExportResult:
 
     @property
     def bytes(self) -> int:
-        """Total size of the data files.
+        """Total size of the data files, vectors included.
 
         Example:
             >>> ExportResult(Path("x"), DatasetManifest(agentlog_version="0", schema_version=1,
             ...     created_at="2026-01-01T00:00:00Z", tables={})).bytes
             0
         """
-        return sum(f.bytes for table in self.manifest.tables.values() for f in table.files)
+        tables = list(self.manifest.tables.values())
+        if self.manifest.vectors is not None:
+            tables += self.manifest.vectors.tables.values()
+        return sum(f.bytes for table in tables for f in table.files)
 
 
 def check_filters(since: Any, until: Any, agents: Any) -> Filters:
@@ -142,19 +158,26 @@ def export(
         since: Keep sessions started at or after this (timezone-aware) instant.
         until: Keep sessions started before this instant.
         agents: Keep sessions of this agent or these agents.
-        with_vectors: Also write the vector index. Not available yet: the
-            store does not expose its vectors, so ``True`` is refused; a
-            restore re-embeds the rows instead.
+        with_vectors: Also write the vectors of the exported rows (sessions,
+            events, memories, document chunks) under ``vectors/``, with the
+            embedder's name and dimension in the manifest. The export first
+            waits for the index to catch up with everything committed; a
+            vector travels only with the version of its row the snapshot has.
+            An import into a store with the same embedder then reuses them
+            instead of embedding the rows again.
 
     The filters select sessions (``since <= started_at < until``, agent in
-    ``agents``) and with them their events; tables that do not belong to a
-    session (memories, documents) are exported whole.
+    ``agents``) and with them their events (and their vectors); tables that
+    do not belong to a session (memories, documents) are exported whole.
 
     Returns:
         The folder and its manifest.
 
     Raises:
-        ValidationError: A bad argument or destination; nothing was written.
+        ValidationError: A bad argument or destination, or ``with_vectors``
+            on a store without an embedder; nothing was written.
+        SearchUnavailableError: ``with_vectors``, and the index cannot catch up
+            (indexing keeps failing).
         StoreClosedError: The store is closed.
 
     Example:
@@ -167,16 +190,24 @@ def export(
     """
     require_open_store(store)
     filters = check_filters(since, until, agents)
-    if with_vectors is not False:
+    if not isinstance(with_vectors, bool):
         raise ValidationError(
-            "with_vectors=True is not available yet: this store does not expose its vectors. Export "
-            "without them; an import re-embeds the rows (agentlog rebuilds the index from them).",
+            f"with_vectors must be True or False, got {type(with_vectors).__name__}", field="with_vectors"
+        )
+    index = store.index
+    if with_vectors and (index is None or store.embedder is None):
+        raise ValidationError(
+            "with_vectors=True needs a store with an embedder (a vector index); this one was opened with "
+            "embedder=None. Open it with its embedder, or export without vectors (an import embeds the rows).",
             field="with_vectors",
         )
     target = prepare_destination(dest)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.path.name}.agentlog-export-", dir=target.path.parent))
+    if with_vectors:
+        store.wait_for_index()  # every row committed so far has its vector (later ones may too)
+    tmp = staging_folder(target)
     try:
-        entries = store.read(lambda cursor: _write_snapshot(cursor, tmp, filters))
+        tables = index.tables if with_vectors and index is not None else None
+        entries, vectors = store.read(lambda cursor: _write_snapshot(cursor, tmp, filters, tables))
         manifest = DatasetManifest(
             agentlog_version=__version__,
             schema_version=store.schema_version,
@@ -185,6 +216,7 @@ def export(
                 since=filters.since, until=filters.until, agents=list(filters.agents) if filters.agents else None
             ),
             embedder=_embedder(store),
+            vectors=_vectors_entry(store, vectors),
             tables=entries,
         )
         fsync_tree(tmp)
@@ -204,14 +236,29 @@ def _embedder(store: Store) -> EmbedderInfo | None:
     return stored.embedder if stored is not None else None
 
 
-def _write_snapshot(cursor: Any, tmp: Path, filters: Filters) -> dict[str, TableEntry]:
-    cursor.execute("BEGIN TRANSACTION")  # one snapshot for every table
+def _vectors_entry(store: Store, vectors: dict[str, TableEntry] | None) -> VectorsEntry | None:
+    if vectors is None:
+        return None
+    assert store.embedder is not None  # checked before
+    return VectorsEntry(
+        embedder=EmbedderInfo(name=store.embedder.name, dimension=store.embedder.dimension), tables=vectors
+    )
+
+
+def _write_snapshot(
+    cursor: Any, tmp: Path, filters: Filters, vector_tables: VectorTables | None
+) -> tuple[dict[str, TableEntry], dict[str, TableEntry] | None]:
+    cursor.execute("BEGIN TRANSACTION")  # one snapshot for every table (and the vectors)
     try:
         layouts = store_layout(cursor)
         entries = {layout.name: _write_table(cursor, tmp, layout, filters) for layout in layouts}
+        vectors = None
+        if vector_tables is not None:
+            by_name = {layout.name: layout for layout in layouts}
+            vectors = write_vectors(cursor, tmp, vector_tables, by_name, filters)
     finally:
         cursor.execute("ROLLBACK")  # read only
-    return entries
+    return entries, vectors
 
 
 def _write_table(cursor: Any, tmp: Path, layout: TableLayout, filters: Filters) -> TableEntry:

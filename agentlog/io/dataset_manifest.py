@@ -4,8 +4,9 @@ The manifest is written last, into the temporary folder the export then
 renames into place, so a folder with a manifest is a complete dataset. It
 says what the dataset holds: the format version, the agentlog and schema
 versions that wrote it, the filters used, the embedder of the source store,
-and for every table its columns (name, Arrow type, nullability), its row
-count and its files (relative path, rows, bytes).
+for every table its columns (name, Arrow type, nullability), its row count
+and its files (relative path, rows, bytes), and the same for the vectors of
+each index source when the export carried them (:class:`VectorsEntry`).
 
 Reading is strict: unknown keys, a newer format version, a path that could
 leave the dataset folder, or a file count that does not add up are
@@ -34,6 +35,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MANIFEST_FILE",
     "MAX_MANIFEST_BYTES",
+    "VECTORS_DIR",
     "ColumnSpec",
     "DataFile",
     "DatasetManifest",
@@ -50,6 +52,8 @@ FORMAT_VERSION = 1
 """The dataset format this agentlog writes and the newest it reads."""
 MANIFEST_FILE = "manifest.json"
 """The manifest's file name inside a dataset folder."""
+VECTORS_DIR = "vectors"
+"""The folder of a dataset's vectors (``vectors/<source>/``), beside the tables."""
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 """Largest manifest read (a dataset of a million files stays far below)."""
 
@@ -147,11 +151,17 @@ class ExportFilters(_Strict):
 
 
 class VectorsEntry(_Strict):
-    """Vectors carried by a dataset (reserved: exports do not write them yet).
+    """The vectors a dataset carries (``export(..., with_vectors=True)``).
 
-    A restore rebuilds vectors from the rows (every restored row gets a fresh
-    ``index_lsn``), so a dataset without vectors loses nothing but the time
-    to embed again.
+    One folder per index source (``vectors/sessions/``, ``vectors/events/``,
+    ``vectors/memories/``, ``vectors/document_chunks/``), each like a table:
+    files with ``id`` (the row's id; a memory's ``memory_id``), ``text`` (what
+    was embedded) and ``vector`` (``embedder.dimension`` float32 values). An
+    import into a store whose embedder has the same name and dimension hands
+    them to its index, so rows whose text is unchanged are not embedded again;
+    otherwise they are ignored and the rows are embedded as usual (every
+    restored row gets a fresh ``index_lsn``), so a dataset loses nothing
+    without them but the time to embed again.
 
     Example:
         >>> VectorsEntry(embedder=EmbedderInfo(name="fake", dimension=8), tables={}).embedder.dimension
@@ -161,7 +171,7 @@ class VectorsEntry(_Strict):
     embedder: EmbedderInfo
     """The embedder that made the vectors."""
     tables: dict[str, TableEntry]
-    """Vector tables by owner kind, files under ``vectors/<kind>/``."""
+    """Vectors by index source, files under ``vectors/<source>/``; ``rows`` is the count per source."""
 
 
 class DatasetManifest(_Strict):
@@ -189,31 +199,40 @@ class DatasetManifest(_Strict):
     embedder: EmbedderInfo | None = None
     """The embedder of the source store, if it had indexed anything."""
     vectors: VectorsEntry | None = None
-    """Vectors, when the export carried them (``None``: rebuilt after import)."""
+    """Vectors, when the export carried them (``None``: the rows are embedded after import)."""
     tables: dict[str, TableEntry]
     """The tables, by name."""
 
     @model_validator(mode="after")
     def _files_under_their_table(self) -> DatasetManifest:
         seen: set[str] = set()
-        for name, table in self.tables.items():
+        folders = [(f"{name}/", f"table {name!r}", table) for name, table in self.tables.items()]
+        if self.vectors is not None:
+            for name, table in self.vectors.tables.items():
+                if not name or "/" in name or name in (".", ".."):
+                    raise ValueError(f"vectors source name {name!r} is not a folder name")
+                folders.append((f"{VECTORS_DIR}/{name}/", f"vectors of {name!r}", table))
+        for prefix, owner, table in folders:
             for item in table.files:
-                if not item.path.startswith(f"{name}/"):
-                    raise ValueError(f"file {item.path!r} of table {name!r} must be under {name}/")
+                if not item.path.startswith(prefix):
+                    raise ValueError(f"file {item.path!r} of {owner} must be under {prefix}")
                 if item.path in seen:
                     raise ValueError(f"file {item.path!r} is listed twice")
                 seen.add(item.path)
         return self
 
     def files(self) -> list[str]:
-        """Every data file the manifest lists (relative paths).
+        """Every data file the manifest lists (relative paths), vectors included.
 
         Example:
             >>> DatasetManifest(agentlog_version="0", schema_version=1,
             ...     created_at="2026-01-01T00:00:00Z", tables={}).files()
             []
         """
-        return [item.path for table in self.tables.values() for item in table.files]
+        files = [item.path for table in self.tables.values() for item in table.files]
+        if self.vectors is not None:
+            files += [item.path for table in self.vectors.tables.values() for item in table.files]
+        return files
 
 
 def _format_error(exc: PydanticValidationError) -> str:

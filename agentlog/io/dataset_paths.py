@@ -43,7 +43,7 @@ from agentlog.io.dataset_manifest import MANIFEST_FILE, read_dataset_manifest
 
 _FSYNC_THREADS = 16
 
-__all__ = ["Destination", "fsync_tree", "install", "member", "prepare_destination", "resolve_source"]
+__all__ = ["Destination", "fsync_tree", "install", "member", "prepare_destination", "resolve_source", "staging_folder"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +157,24 @@ def _remove_export(folder: Path, files: list[str]) -> None:
     for current, _dirs, _files in os.walk(folder, topdown=False):
         with contextlib.suppress(OSError):  # not empty: something that is not ours appeared; leave it
             os.rmdir(current)
+
+
+def staging_folder(dest: Destination) -> Path:
+    """Create the empty, hidden folder beside ``dest`` that an export is written into before :func:`install`.
+
+    Unlike :func:`tempfile.mkdtemp` (mode 0700), the folder gets the permissions
+    of any new folder (the process umask), so the installed dataset is as
+    readable as one copied into place.
+
+    Example:
+        >>> import tempfile
+        >>> staging = staging_folder(prepare_destination(Path(tempfile.mkdtemp()) / "out"))
+        >>> staging.name.startswith(".out.agentlog-export-"), staging.is_dir()
+        (True, True)
+    """
+    path = dest.path.parent / f".{dest.path.name}.agentlog-export-{uuid.uuid4().hex[:12]}"
+    path.mkdir()
+    return path
 
 
 def install(tmp: Path, dest: Destination) -> None:

@@ -35,7 +35,11 @@ __all__ = [
     "select_rows_sql",
     "sequence_conflict_sql",
     "sequence_gap_sql",
+    "sequence_scan_sql",
+    "stored_parents_sql",
     "unique_conflict_sql",
+    "unknown_ids_sql",
+    "vector_rows_sql",
 ]
 
 CATALOG_TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
@@ -148,12 +152,64 @@ def select_rows_sql(spec: ExportTable, columns: Sequence[str], filters: Filters)
     return f"SELECT {', '.join(selected)} FROM {quote(spec.name)} t{where}", params
 
 
-def copy_sql(select: str, *, partitioned: bool) -> str:
+def vector_rows_sql(spec: ExportTable, key: str, registered: str, filters: Filters) -> tuple[str, list[Any]]:
+    """The SELECT of the vectors an export keeps, from a registered scan of a LanceDB table.
+
+    A vector (``id``, ``index_lsn``, ``text``, ``vector``) is kept when the
+    snapshot being exported has the row it was computed from: a row of
+    ``spec`` that the export keeps, whose ``key`` column is the vector's id
+    and whose ``index_lsn`` is the vector's. So a vector of a row changed since
+    it was indexed, or of a row the filters leave out, is not exported (an
+    import embeds that row again). When ``key`` is not the table's key (a
+    memory has a row per version), only the newest row of each key counts.
+
+    Returns ``id`` (UUID), ``text`` and ``vector``, and the parameters.
+
+    Example:
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> sql, params = vector_rows_sql(EXPORT_TABLES[2], "memory_id", "v", Filters())
+        >>> 'PARTITION BY' in sql and 'memory_id' in sql, params
+        (True, [])
+    """
+    conditions, params = _conditions(spec, filters, "t")
+    source = quote(spec.name)
+    if (key,) != spec.key:
+        newest = quote("agentlog_newest")
+        source = f"(SELECT *, max({quote(LSN_COLUMN)}) OVER (PARTITION BY {quote(key)}) AS {newest} FROM {source})"
+        conditions.append(f"t.{quote(LSN_COLUMN)} = t.{newest}")
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    lsn = quote(LSN_COLUMN)
+    kept = f"SELECT t.{quote(key)} AS vid, t.{lsn} AS lsn FROM {source} t{where}"
+    return (
+        f"SELECT k.vid AS id, v.text, v.vector FROM {quote(registered)} v JOIN ({kept}) k "
+        f"ON k.vid = TRY_CAST(v.id AS UUID) AND k.lsn = v.{lsn} WHERE v.text IS NOT NULL AND v.vector IS NOT NULL",
+        params,
+    )
+
+
+def unknown_ids_sql(registered: str, registered_keys: str) -> str:
+    """The first row number (``agentlog_rn``) of a registered table whose ``id`` is not a ``key`` of another.
+
+    Returns one row, NULL when every id is known.
+
+    Example:
+        >>> unknown_ids_sql("v", "k").startswith('SELECT min(v."agentlog_rn")')
+        True
+    """
+    return (
+        f"SELECT min(v.{quote(ROW_NUMBER)}) FROM {quote(registered)} v "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {quote(registered_keys)} k WHERE k.key = v.id)"
+    )
+
+
+def copy_sql(select: str, *, partitioned: bool, file_bytes: int | None = None) -> str:
     """``COPY (select) TO ?`` as zstd Parquet; the destination is the last parameter.
 
-    Partitioned copies write ``<dir>/date=YYYY-MM-DD/part-N.parquet``; others
-    write the single file named by the parameter. Both return one row per
-    file written: ``filename, count, file_size_bytes, ...`` (``RETURN_STATS``).
+    Partitioned copies write ``<dir>/date=YYYY-MM-DD/part-N.parquet``; with
+    ``file_bytes``, ``<dir>/part-N.parquet``, a new file once one holds about
+    that many bytes (whole row groups); others write the single file named by
+    the parameter. All return one row per file written: ``filename, count,
+    file_size_bytes, ...`` (``RETURN_STATS``).
 
     Example:
         >>> copy_sql("SELECT 1", partitioned=False)
@@ -161,7 +217,11 @@ def copy_sql(select: str, *, partitioned: bool) -> str:
     """
     options = "FORMAT parquet, COMPRESSION zstd, RETURN_STATS true"
     if partitioned:
-        options += f", PARTITION_BY ({quote(PARTITION_COLUMN)}), FILENAME_PATTERN 'part-{{i}}'"
+        options += f", PARTITION_BY ({quote(PARTITION_COLUMN)})"
+    if file_bytes is not None:
+        options += f", FILE_SIZE_BYTES {int(file_bytes)}"
+    if partitioned or file_bytes is not None:
+        options += ", FILENAME_PATTERN 'part-{i}'"
     return f"COPY ({select}) TO ? ({options})"
 
 
@@ -260,6 +320,53 @@ def unique_conflict_sql(spec: ExportTable, registered: str, columns: Sequence[st
     )
 
 
+def stored_parents_sql(spec: ExportTable, registered: str) -> str:
+    """The distinct parents of a registered table's rows that the store already has.
+
+    A restore tells the writer's session cache to forget them (their next
+    sequence number changes); parents inserted by the restore itself were
+    never cached.
+
+    Example:
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> stored_parents_sql(EXPORT_TABLES[1], "r").startswith('SELECT b.p FROM (SELECT DISTINCT "session_id"')
+        True
+    """
+    assert spec.parent is not None
+    column, parent_name = spec.parent
+    parent_key = quote(table_spec(parent_name).key[0])
+    return (
+        f"SELECT b.p FROM (SELECT DISTINCT {quote(column)} AS p FROM {quote(registered)}) b "
+        f"WHERE EXISTS (SELECT 1 FROM {quote(parent_name)} x WHERE x.{parent_key} = b.p)"
+    )
+
+
+def sequence_scan_sql(spec: ExportTable, registered: str) -> str:
+    """Whether a registered table's sequence numbers run 1..n per parent, in two cheap aggregates.
+
+    Returns one row: the row count, the count of distinct ``(parent, sequence)``
+    pairs, and how many parents do not have ``min = 1`` and ``max = count``.
+    The numbers are exactly 1..n for every parent when the first two are equal
+    (no repeat within a parent) and the third is 0 (n distinct integers
+    between 1 and n are 1..n). That costs about half of
+    :func:`sequence_gap_sql`'s distinct count per group, which is then run only
+    to describe a failure.
+
+    Example:
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> "count(DISTINCT (" in sequence_scan_sql(EXPORT_TABLES[1], "r")
+        True
+    """
+    assert spec.parent is not None
+    assert spec.sequence is not None
+    parent, seq, table = quote(spec.parent[0]), quote(spec.sequence), quote(registered)
+    return (
+        f"SELECT (SELECT count(*) FROM {table}), (SELECT count(DISTINCT ({parent}, {seq})) FROM {table}), "
+        f"(SELECT count(*) FROM (SELECT {parent} FROM {table} GROUP BY {parent} "
+        f"HAVING min({seq}) <> 1 OR max({seq}) <> count(*)))"
+    )
+
+
 def sequence_gap_sql(spec: ExportTable, registered: str) -> str:
     """One parent whose sequence numbers in a registered table are not exactly 1..n.
 
@@ -293,8 +400,14 @@ def scan_sql(registered: str, json_columns: Sequence[tuple[str, bool]], keys: Se
     for name, objects in json_columns:
         column = quote(name)
         valid = f"json_valid({column})"
-        if objects:  # valid JSON is an object exactly when its first non-blank character is {
-            valid += f" AND (starts_with({column}, '{{') OR starts_with(ltrim({column}, {_JSON_BLANKS}), '{{'))"
+        if objects:
+            # Valid JSON is an object exactly when its first non-blank character is {. The CASE makes
+            # DuckDB trim (a copy of the text) only for texts that do not start with { already: an OR
+            # evaluates both sides for every row, which tripled the cost of this scan.
+            valid = (
+                f"CASE WHEN starts_with({column}, '{{') THEN {valid} "
+                f"ELSE {valid} AND starts_with(ltrim({column}, {_JSON_BLANKS}), '{{') END"
+            )
         parts.append(f"min({quote(ROW_NUMBER)}) FILTER (WHERE NOT ({valid}))")
     for key in keys:
         columns = ", ".join(quote(c) for c in key)

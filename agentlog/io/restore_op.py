@@ -10,8 +10,8 @@ writer thread, in one transaction:
    stored yet (``INSERT ... WHERE NOT EXISTS``, all inside DuckDB, so a
    re-import of a million rows costs one anti-join, not a million Python
    objects), giving each a fresh ``index_lsn`` so the vector index embeds it;
-3. tells the writer's session cache that sessions which got events have a
-   new next ``seq``.
+3. tells the writer's session cache that stored sessions which got events
+   have a new next ``seq`` (sessions the restore inserts were never cached).
 
 Rows already stored are skipped, whatever their content: existing data wins.
 It is the generic counterpart of
@@ -21,12 +21,10 @@ It is the generic counterpart of
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from agentlog.errors import ImportFormatError, ValidationError
 from agentlog.io.dataset_check import with_row_numbers
@@ -35,11 +33,11 @@ from agentlog.io.dataset_sql import (
     insert_new_sql,
     missing_parent_sql,
     sequence_conflict_sql,
+    stored_parents_sql,
     unique_conflict_sql,
 )
 from agentlog.io.layout import TableLayout
 from agentlog.services.session_ops import SessionCache
-from agentlog.store.tables import uuid_storage
 from agentlog.store.writer import Transaction
 
 __all__ = ["RestoreRows", "TableCounts"]
@@ -92,10 +90,23 @@ class RestoreRows:
             for layout, rows in self.tables:
                 if rows.num_rows:
                     self._check(tx, layout, names)
-            return {layout.name: self._insert(tx, layout, rows, names[layout.name]) for layout, rows in self.tables}
+            # Sessions stored before that get events here have a new next seq: the writer's cache must
+            # forget them. Sessions the restore inserts were never cached. Asked before inserting.
+            stale = {
+                layout.name: tx.query(stored_parents_sql(layout.spec, names[layout.name]))
+                for layout, rows in self.tables
+                if rows.num_rows and layout.spec.parent is not None and layout.spec.parent[1] == "sessions"
+            }
+            counts = {layout.name: self._insert(tx, layout, rows, names[layout.name]) for layout, rows in self.tables}
         finally:
             for name in names.values():
                 tx.unregister(name)
+        for name, parents in stale.items():
+            if parents and counts[name].inserted:
+                cache = tx.cached(SessionCache, SessionCache)
+                for (session_id,) in parents:
+                    cache.forget(session_id)
+        return counts
 
     def _check(self, tx: Transaction, layout: TableLayout, names: dict[str, str]) -> None:
         spec = layout.spec
@@ -143,8 +154,4 @@ class RestoreRows:
             params.append(tx.allocate_lsns(total) - 1)  # row n (1-based) gets first + n - 1
         sql = insert_new_sql(spec, registered, layout.schema.names, with_lsn=layout.has_lsn, all_new=stored == 0)
         inserted = int(tx.execute(sql, params)[0][0])
-        if inserted and spec.parent is not None and spec.parent[1] == "sessions":
-            cache = tx.cached(SessionCache, SessionCache)
-            for session_id in pc.unique(uuid_storage(rows.column(spec.parent[0]))).to_pylist():
-                cache.forget(uuid.UUID(bytes=session_id))  # its next seq changed
         return TableCounts(inserted, total - inserted)

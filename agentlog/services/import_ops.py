@@ -17,16 +17,26 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from agentlog.errors import ValidationError
 from agentlog.services.lifecycle import Lifecycle
 from agentlog.services.session_ops import SessionCache
-from agentlog.store.tables import EVENT_ROWS, SESSION_ROWS, uuid_storage
+from agentlog.store.tables import EVENT_ROWS, SESSION_ROWS
 from agentlog.store.writer import Transaction
 
-__all__ = ["EVENT_ROWS", "SESSION_ROWS", "ImportResult", "ImportRows", "check_rows"]
+__all__ = [
+    "EVENT_ROWS",
+    "SESSION_ROWS",
+    "ImportResult",
+    "ImportRows",
+    "check_rows",
+    "count_stored_sql",
+    "insert_new_sql",
+    "parents_sql",
+]
 
 _LIFECYCLES = pa.array([state.value for state in Lifecycle])
 
@@ -94,55 +104,137 @@ class ImportRows:
 
     Events must belong to sessions that exist after the op (stored before, or
     in ``sessions``). Their ``seq`` is kept as given.
+
+    Everything happens inside DuckDB: the tables are registered and inserted
+    with ``INSERT ... WHERE NOT EXISTS`` (an anti-join on the id), so loading
+    data that is mostly stored already costs one join, not a Python object
+    per stored id.
+
+    Example:
+        >>> from agentlog.store import Store
+        >>> with Store.memory(embedder=None) as store:
+        ...     store.write(ImportRows(None, None)).events_inserted
+        0
     """
 
     sessions: pa.Table | None
     events: pa.Table | None
 
     def apply(self, tx: Transaction) -> ImportResult:
-        """De-duplicate against the store, number the rows and buffer them."""
-        sessions_in = sessions_new = events_in = events_new = 0
-        if self.events is not None and self.events.num_rows:
-            self._check_parents(tx)  # before anything is buffered or changed
-        if self.sessions is not None and self.sessions.num_rows:
-            sessions_in = self.sessions.num_rows
-            fresh = tx.new_rows("sessions", self.sessions)
-            sessions_new = fresh.num_rows
-            if sessions_new:
-                tx.append_table("sessions", _with_lsn(tx, fresh))
-        if self.events is not None and self.events.num_rows:
-            events_in = self.events.num_rows
-            fresh = tx.new_rows("events", self.events)
-            events_new = fresh.num_rows
-            if events_new:
-                tx.append_table("events", _with_lsn(tx, fresh))
-                cache = tx.cached(SessionCache, SessionCache)
-                for session_id in pc.unique(uuid_storage(fresh.column("session_id"))).to_pylist():
-                    cache.forget(uuid.UUID(bytes=session_id))  # next_seq changed: reload on next use
+        """Check the events' sessions, then insert the rows whose id is not stored yet.
+
+        Example:
+            >>> from agentlog.store import Store
+            >>> with Store.memory(embedder=None) as store:
+            ...     store.write(ImportRows(None, None)).sessions_skipped
+            0
+        """
+        sessions = self.sessions if self.sessions is not None and self.sessions.num_rows else None
+        events = self.events if self.events is not None and self.events.num_rows else None
+        if sessions is not None:
+            tx.register(_SESSIONS, _numbered(sessions))
+        if events is not None:
+            tx.register(_EVENTS, _numbered(events))
+        try:
+            stale: list[uuid.UUID] = []
+            if events is not None:  # before anything is inserted or changed
+                stale = self._check_parents(tx, with_sessions=sessions is not None)
+            sessions_new = _insert_new(tx, "sessions", _SESSIONS, sessions)
+            events_new = _insert_new(tx, "events", _EVENTS, events)
+        finally:
+            if sessions is not None:
+                tx.unregister(_SESSIONS)
+            if events is not None:
+                tx.unregister(_EVENTS)
+        if events_new:
+            cache = tx.cached(SessionCache, SessionCache)
+            for session_id in stale:
+                cache.forget(session_id)  # next_seq changed: reload on next use
+        sessions_in = 0 if sessions is None else sessions.num_rows
+        events_in = 0 if events is None else events.num_rows
         return ImportResult(sessions_new, sessions_in - sessions_new, events_new, events_in - events_new)
 
-    def _check_parents(self, tx: Transaction) -> None:
-        assert self.events is not None
-        parents = pc.unique(uuid_storage(self.events.column("session_id")))
-        incoming: set[bytes] = set()
-        if self.sessions is not None:
-            incoming = set(uuid_storage(self.sessions.column("id")).to_pylist())
-        outside = [p for p in parents.to_pylist() if p not in incoming]
-        if not outside:
-            return
-        stored = tx.query(
-            "SELECT id FROM sessions WHERE id IN (SELECT unnest($1::UUID[]))",
-            [[uuid.UUID(bytes=p) for p in outside]],
-            flush=False,
-        )
-        missing = len(outside) - len(stored)
+    @staticmethod
+    def _check_parents(tx: Transaction, *, with_sessions: bool) -> list[uuid.UUID]:
+        """Refuse events of sessions neither stored nor imported; return the stored ones (to forget from the cache)."""
+        found = tx.query(parents_sql(_EVENTS, _SESSIONS if with_sessions else None))
+        missing = sum(1 for _, stored in found if not stored)
         if missing:
             raise ValidationError(
                 f"events refer to {missing} session(s) that are neither stored nor imported",
                 field="events.session_id",
             )
+        return [session_id for session_id, _ in found]
 
 
-def _with_lsn(tx: Transaction, rows: pa.Table) -> pa.Table:
-    first = tx.allocate_lsns(rows.num_rows)
-    return rows.append_column("index_lsn", pa.array(range(first, first + rows.num_rows), pa.int64()))
+_SESSIONS = "agentlog_import_sessions"
+_EVENTS = "agentlog_import_events"
+_ROW_NUMBER = "agentlog_rn"
+
+
+def _numbered(rows: pa.Table) -> pa.Table:
+    return rows.append_column(_ROW_NUMBER, pa.array(np.arange(1, rows.num_rows + 1, dtype=np.int64)))
+
+
+def _insert_new(tx: Transaction, table: str, registered: str, rows: pa.Table | None) -> int:
+    """Insert the registered rows whose id is not stored; each gets an ``index_lsn``. Returns how many."""
+    if rows is None:
+        return 0
+    total = rows.num_rows
+    stored = int(tx.query(count_stored_sql(table, registered))[0][0])
+    if stored == total:
+        return 0
+    before_first = tx.allocate_lsns(total) - 1  # row n (1-based) gets before_first + n; skipped rows leave gaps
+    sql = insert_new_sql(table, registered, [c for c in rows.column_names if c != _ROW_NUMBER], all_new=stored == 0)
+    return int(tx.execute(sql, [before_first])[0][0])
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def count_stored_sql(table: str, registered: str) -> str:
+    """How many rows of a registered Arrow table have an ``id`` already stored in ``table``.
+
+    Example:
+        >>> count_stored_sql("events", "r")
+        'SELECT count(*) FROM "r" b WHERE EXISTS (SELECT 1 FROM "events" x WHERE x.id = b.id)'
+    """
+    return (
+        f"SELECT count(*) FROM {_quote(registered)} b WHERE EXISTS (SELECT 1 FROM {_quote(table)} x WHERE x.id = b.id)"
+    )
+
+
+def insert_new_sql(table: str, registered: str, columns: list[str], *, all_new: bool) -> str:
+    """Insert the rows of a registered Arrow table whose ``id`` is not stored; ``?`` + row number is the ``index_lsn``.
+
+    With ``all_new`` (no id is stored) the anti-join is left out.
+
+    Example:
+        >>> insert_new_sql("events", "r", ["id"], all_new=False)  # doctest: +NORMALIZE_WHITESPACE
+        'INSERT INTO "events" BY NAME SELECT b."id", ? + b.agentlog_rn AS index_lsn FROM "r" b
+         WHERE NOT EXISTS (SELECT 1 FROM "events" x WHERE x.id = b.id)'
+    """
+    selected = ", ".join(f"b.{_quote(c)}" for c in columns)
+    insert = (
+        f"INSERT INTO {_quote(table)} BY NAME SELECT {selected}, ? + b.{_ROW_NUMBER} AS index_lsn "
+        f"FROM {_quote(registered)} b"
+    )
+    if all_new:
+        return insert
+    return f"{insert} WHERE NOT EXISTS (SELECT 1 FROM {_quote(table)} x WHERE x.id = b.id)"
+
+
+def parents_sql(events: str, sessions: str | None) -> str:
+    """The sessions of registered events that are stored (``true``) or missing from both store and import (``false``).
+
+    Example:
+        >>> parents_sql("e", None).startswith('SELECT b.p, EXISTS')
+        True
+    """
+    stored = "EXISTS (SELECT 1 FROM sessions x WHERE x.id = b.p)"
+    missing = "true" if sessions is None else f"NOT EXISTS (SELECT 1 FROM {_quote(sessions)} d WHERE d.id = b.p)"
+    return (
+        f"SELECT b.p, {stored} FROM (SELECT DISTINCT session_id AS p FROM {_quote(events)}) b "
+        f"WHERE {stored} OR {missing}"
+    )

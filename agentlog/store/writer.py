@@ -37,10 +37,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from agentlog.errors import AgentlogError, StoreClosedError, StoreError
-from agentlog.store.tables import SCHEMAS, uuid_storage
+from agentlog.store.tables import SCHEMAS
 
 __all__ = ["Transaction", "WriteOp", "Writer"]
 
@@ -135,15 +134,19 @@ class Transaction:
         Rows appended earlier in this group are inserted first, so they count as stored.
         """
         name = f"agentlog_candidates_{table}"
-        self.register(name, rows.select(["id"]))
+        numbered = pa.table({"id": rows.column("id"), "n": pa.array(range(rows.num_rows), pa.int64())})
+        self.register(name, numbered)
         try:
-            stored = self.query(f"SELECT id FROM {table} WHERE id IN (SELECT id FROM {name})")
+            self.flush()
+            # the anti-join runs in DuckDB: only positions come back, never the stored ids
+            fresh = self._con.sql(
+                f"SELECT c.n FROM {name} c WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = c.id) ORDER BY c.n"
+            ).to_arrow_table()
         finally:
             self.unregister(name)
-        if not stored:
+        if fresh.num_rows == rows.num_rows:
             return rows
-        known = pa.array([row[0].bytes for row in stored], pa.binary(16))
-        return rows.filter(pc.invert(pc.is_in(uuid_storage(rows.column("id")), value_set=known)))
+        return rows.take(fresh.column("n"))
 
     def register(self, name: str, table: pa.Table) -> None:
         """Make an Arrow table readable as ``name`` in queries of this transaction."""

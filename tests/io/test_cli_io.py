@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,27 @@ def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     bad = write_lines(tmp_path / "bad.jsonl", [{"type": "session", "agent": "bot"}, json.dumps({"type": "event"})])
     assert main(["--store", store, "import", str(bad)]) == 1
     assert f"{bad.resolve()}:2:" in capsys.readouterr().err
+
+
+def test_export_with_vectors_and_an_import_that_reuses_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, target = str(tmp_path / "source"), str(tmp_path / "target")
+    assert main(["--store", source, "import", str(fixture_dir("codex-cli")), "--no-progress"]) == 0
+    dest = tmp_path / "backup"
+    assert main(["--store", source, "export", str(dest), "--with-vectors"]) == 0
+    out = capsys.readouterr().out
+    manifest = read_dataset_manifest(dest)
+    assert manifest.vectors is not None and manifest.vectors.tables["events"].rows == manifest.tables["events"].rows
+    assert re.search(rf"^vectors/events +{manifest.tables['events'].rows} +1$", out, re.MULTILINE), out
+    assert "vectors of fake-hash-64 (64-d)" in out
+    assert main(["--store", target, "import", str(dest), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "vectors: " in out and "handed to the index" in out
+    with Store(target, embedder="fake") as store:
+        store.wait_for_index(timeout=60)
+        assert store.index is not None and store.index.stats.embedded == 0
+        assert store.index.tables.count("events") == manifest.tables["events"].rows
+    monkeypatch.setenv("AGENTLOG_EMBEDDER", "none")
+    assert main(["--store", str(tmp_path / "plain"), "import", str(dest)]) == 0
+    assert "vectors: not used: this store has no embedder" in capsys.readouterr().out

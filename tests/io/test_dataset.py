@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -380,11 +382,11 @@ def test_export_checks_its_arguments(tmp_path: Path) -> None:
             export(store, tmp_path / "x", agents=[])
         with pytest.raises(ValidationError, match="agents\\[0\\]"):
             export(store, tmp_path / "x", agents=["bad\nname"])
-        with pytest.raises(ValidationError, match="with_vectors"):
-            export(store, tmp_path / "x", with_vectors=True)
+        with pytest.raises(ValidationError, match="with_vectors must be True or False"):
+            export(store, tmp_path / "x", with_vectors=1)  # type: ignore[arg-type]
         with pytest.raises(ValidationError, match="must be a path"):
             export(store, 42)  # type: ignore[arg-type]
-    with pytest.raises(ValidationError, match=r"agentlog\.Store"):
+    with pytest.raises(ValidationError, match="must be an agentlog Store"):
         export("store", tmp_path / "x")  # type: ignore[arg-type]
     with pytest.raises(StoreClosedError):
         export(store, tmp_path / "x")
@@ -442,3 +444,14 @@ async def test_a_table_added_to_the_registry_travels_too(tmp_path: Path, monkeyp
         assert table_rows(target, "widgets") == table_rows(source, "widgets")
         lsns = target.sql("SELECT count(DISTINCT index_lsn) FROM widgets WHERE index_lsn > 1").fetchall()
         assert lsns == [(2,)]
+
+
+def test_an_export_has_the_permissions_of_any_new_folder(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        with Store.memory(embedder=None) as empty:
+            path = export(empty, tmp_path / "backup").path
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o755  # not mkdtemp's 0700: others may read the dataset
+    assert [p.name for p in tmp_path.iterdir()] == ["backup"]  # no staging folder left beside it

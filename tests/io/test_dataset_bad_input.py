@@ -332,3 +332,17 @@ async def test_a_dataset_that_diverged_from_the_store_is_refused(tmp_path: Path)
         await service.add_event(session["id"], "in_the_origin", {})  # ...and a different seq 4 there
         second = export(origin, tmp_path / "second").path
         expect_refused(replica, second, "already has a different event with seq 4", ValidationError)
+
+
+@pytest.mark.parametrize("value", ["NaN", "  -Infinity", "nan"])
+async def test_a_json_value_that_is_only_a_non_finite_number(tmp_path: Path, value: str) -> None:
+    """DuckDB's json_valid accepts a bare NaN or Infinity; strict JSON does not (memories keep any JSON value)."""
+    from agentlog import MemoryService
+
+    with Store.memory(embedder=None) as source:
+        await MemoryService(source).put_memory("user:ada", "score", 0.5, "semantic")
+        folder = export(source, tmp_path / "x").path
+    path = edit(folder, "memories", lambda t: set_column(t, "value", json_values(t, "value", value)))
+    with Store.memory(embedder=None) as store:
+        error = expect_refused(store, folder, "row 0: value is not valid JSON")
+    assert error.path == str(path)
