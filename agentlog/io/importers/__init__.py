@@ -1,4 +1,4 @@
-"""Parsers that turn real agent logs into normalised sessions and events.
+r"""Parsers that turn real agent logs into normalised sessions and events.
 
 Formats (one module each, each with ``parse(path)`` and ``sniff(head)``):
 
@@ -11,10 +11,17 @@ Parsing is pure: no database is touched. Ids are stable, so importing a file
 again yields the same session and event ids.
 
 Example:
+    >>> import tempfile
+    >>> from pathlib import Path
     >>> from agentlog.io.importers import parse_path
-    >>> result = parse_path("~/.claude/projects")  # doctest: +SKIP
-    >>> result.sessions[0].agent, result.failures  # doctest: +SKIP
-    ('claude-code', [])
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "my-bot.jsonl").write_text('{"type":"session","agent":"my-bot"}\n')
+    >>> _ = (folder / "9eda1058-9706-484a-b992-d03f9cfa2546.jsonl").write_text(
+    ...     '{"type":"user","sessionId":"9eda1058-9706-484a-b992-d03f9cfa2546",'
+    ...     '"message":{"role":"user","content":"hi"}}\n'
+    ... )
+    >>> [(s.agent, s.metadata["format"]) for s in parse_path(folder).sessions]
+    [('claude-code', 'claude-code'), ('my-bot', 'jsonl')]
 """
 
 from agentlog.io.importers.api import (

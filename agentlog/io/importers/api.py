@@ -35,7 +35,7 @@ PARSERS: dict[str, Callable[[Path], list[ImportedSession]]] = {
 
 
 def parse_file(path: str | Path, format: str = "auto") -> list[ImportedSession]:
-    """Parse one file.
+    r"""Parse one file.
 
     Args:
         path: The file.
@@ -49,8 +49,13 @@ def parse_file(path: str | Path, format: str = "auto") -> list[ImportedSession]:
         ValidationError: Unknown ``format`` name.
 
     Example:
-        >>> parse_file("trace.json", format="otel")  # doctest: +SKIP
-        [ImportedSession(...)]
+        The format comes from the content, not the file name:
+
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp(), "bot.log")
+        >>> _ = path.write_text('{"type":"session","agent":"my-bot"}\n{"type":"event","event_type":"reply"}\n')
+        >>> [(s.agent, s.metadata["format"], len(s.events)) for s in parse_file(path)]
+        [('my-bot', 'jsonl', 1)]
     """
     path = Path(path).expanduser()
     name = detect_format(path) if check_format(format) == "auto" else format
@@ -58,7 +63,7 @@ def parse_file(path: str | Path, format: str = "auto") -> list[ImportedSession]:
 
 
 def iter_parse_path(path: str | Path, format: str = "auto") -> Iterator[FileResult]:
-    """Parse a file or every log file under a folder, one result per file.
+    r"""Parse a file or every log file under a folder, one result per file.
 
     In a folder walk with ``format="auto"``, files of no known format are
     reported as skipped (``status == "skipped"``); a single file of no known
@@ -79,8 +84,16 @@ def iter_parse_path(path: str | Path, format: str = "auto") -> Iterator[FileResu
         ValidationError: Unknown ``format`` name.
 
     Example:
-        >>> for r in iter_parse_path("~/.codex/sessions"):  # doctest: +SKIP
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "bot.jsonl").write_text('{"type":"session","agent":"my-bot"}\n')
+        >>> _ = (folder / "broken.jsonl").write_text('{"type":"session","agent":"my-bot"}\n{"type":"event"}\n')
+        >>> _ = (folder / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n')
+        >>> for r in iter_parse_path(folder):
         ...     print(r.path.name, r.status, len(r.sessions))
+        bot.jsonl ok 1
+        broken.jsonl failed 0
+        package.json skipped 0
     """
     check_format(format)
     root = Path(path).expanduser()
@@ -99,7 +112,7 @@ def iter_parse_path(path: str | Path, format: str = "auto") -> Iterator[FileResu
 
 
 def parse_path(path: str | Path, format: str = "auto") -> ParseResult:
-    """Parse a file or a folder tree of agent logs, collecting failures.
+    r"""Parse a file or a folder tree of agent logs, collecting failures.
 
     Args:
         path: A file, or a folder walked recursively, e.g.
@@ -116,9 +129,13 @@ def parse_path(path: str | Path, format: str = "auto") -> ParseResult:
         ValidationError: Unknown ``format`` name.
 
     Example:
-        >>> result = parse_path("~/.claude/projects")  # doctest: +SKIP
-        >>> len(result.sessions), [str(p) for p, _ in result.failures]  # doctest: +SKIP
-        (42, [])
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "bot.jsonl").write_text('{"type":"session","agent":"my-bot"}\n')
+        >>> _ = (folder / "broken.jsonl").write_text('{"type":"session","agent":"other-bot"}\n{"type":"event"}\n')
+        >>> result = parse_path(folder)
+        >>> [s.agent for s in result.sessions], [(p.name, e.line) for p, e in result.failures]
+        (['my-bot'], [('broken.jsonl', 2)])
     """
     result = ParseResult()
     sessions: list[ImportedSession] = []

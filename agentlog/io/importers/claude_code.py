@@ -1,4 +1,4 @@
-"""Claude Code transcripts (``~/.claude/projects/<encoded-cwd>/<sessionId>.jsonl``).
+r"""Claude Code transcripts (``~/.claude/projects/<encoded-cwd>/<sessionId>.jsonl``).
 
 One JSON object per line; every line becomes one event, in file order.
 
@@ -56,10 +56,17 @@ Event metadata: ``line``, and where they apply ``message_id``, ``model``,
 ``agent_id``, ``is_meta``, ``leaf_in_file`` (summaries), ``duplicate_uuid``.
 
 Example:
-    >>> from pathlib import Path
-    >>> sessions = parse(Path("session.jsonl"))  # doctest: +SKIP
-    >>> sessions[0].agent  # doctest: +SKIP
-    'claude-code'
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp(), "9eda1058-9706-484a-b992-d03f9cfa2546.jsonl")
+    >>> _ = path.write_text(
+    ...     '{"type":"assistant","sessionId":"9eda1058-9706-484a-b992-d03f9cfa2546","message":{"id":"msg_01",'
+    ...     '"content":[{"type":"tool_use","id":"toolu_01","name":"Bash","input":{"command":"ls"}}]}}\n'
+    ...     '{"type":"user","sessionId":"9eda1058-9706-484a-b992-d03f9cfa2546","message":{"role":"user",'
+    ...     '"content":[{"type":"tool_result","tool_use_id":"toolu_01","is_error":true}]}}\n'
+    ... )
+    >>> session = parse(path)[0]
+    >>> session.agent, [e.event_type for e in session.events], session.metadata["errors"]
+    ('claude-code', ['assistant.tool_use', 'user.tool_result'], 1)
 """
 
 from __future__ import annotations
@@ -268,7 +275,7 @@ def _read_line(
 
 
 def parse(path: Path) -> list[ImportedSession]:
-    """Parse one Claude Code transcript into sessions (usually one).
+    r"""Parse one Claude Code transcript into sessions (usually one).
 
     Args:
         path: A ``.jsonl`` transcript.
@@ -282,9 +289,19 @@ def parse(path: Path) -> list[ImportedSession]:
             the 1-based line number).
 
     Example:
-        >>> sessions = parse(Path("~/.claude/projects/x/abc.jsonl").expanduser())  # doctest: +SKIP
-        >>> [len(s.events) for s in sessions]  # doctest: +SKIP
-        [233]
+        One API response split over two lines (same ``message.id``) counts its tokens once:
+
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp(), "9eda1058-9706-484a-b992-d03f9cfa2546.jsonl")
+        >>> _ = path.write_text(
+        ...     '{"type":"assistant","sessionId":"9eda1058-9706-484a-b992-d03f9cfa2546","message":{"id":"msg_01",'
+        ...     '"content":[{"type":"thinking","thinking":"..."}],"usage":{"input_tokens":12,"output_tokens":30}}}\n'
+        ...     '{"type":"assistant","sessionId":"9eda1058-9706-484a-b992-d03f9cfa2546","message":{"id":"msg_01",'
+        ...     '"content":[{"type":"text","text":"Done."}],"usage":{"input_tokens":12,"output_tokens":30}}}\n'
+        ... )
+        >>> session = parse(path)[0]
+        >>> len(session.events), session.metadata["messages"], session.metadata["tokens"]
+        (2, 1, {'input': 12, 'output': 30})
     """
     seen_ids: set[uuid.UUID] = set()
     tool_names: dict[str, str] = {}

@@ -1,4 +1,4 @@
-"""OpenAI Codex CLI rollouts (``~/.codex/sessions/YYYY/MM/DD/rollout-<ts>-<uuid>.jsonl``).
+r"""OpenAI Codex CLI rollouts (``~/.codex/sessions/YYYY/MM/DD/rollout-<ts>-<uuid>.jsonl``).
 
 Every line is ``{"timestamp", "type", "payload"}`` and becomes one event, in
 file order. A file is one session, named by its first ``session_meta`` line.
@@ -45,9 +45,16 @@ is not counted twice), ``errors``. ``started_at`` also considers
 ``session_meta.payload.timestamp`` (when the session was created).
 
 Example:
-    >>> from pathlib import Path
-    >>> [s.agent for s in parse(Path("rollout.jsonl"))]  # doctest: +SKIP
-    ['codex']
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp(), "rollout-2026-05-11T11-26-55.jsonl")
+    >>> _ = path.write_text(
+    ...     '{"timestamp":"2026-05-11T08:26:55Z","type":"session_meta",'
+    ...     '"payload":{"id":"019e1625-789d-76c0-80ab-3724b5ddb799","cwd":"/work/app"}}\n'
+    ...     '{"timestamp":"2026-05-11T08:27:20Z","type":"event_msg","payload":{"type":"user_message","message":"hi"}}\n'
+    ... )
+    >>> session = parse(path)[0]
+    >>> session.agent, [e.event_type for e in session.events]
+    ('codex', ['session_meta', 'event_msg.user_message'])
 """
 
 from __future__ import annotations
@@ -190,7 +197,7 @@ def _read_line(number: int, raw: bytes, record: dict[str, Any], *, path: Path, t
 
 
 def parse(path: Path) -> list[ImportedSession]:
-    """Parse one Codex rollout into its session.
+    r"""Parse one Codex rollout into its session.
 
     Args:
         path: A ``rollout-*.jsonl`` file.
@@ -204,8 +211,18 @@ def parse(path: Path) -> list[ImportedSession]:
             type; or the file has no ``session_meta`` line with an ``id``.
 
     Example:
-        >>> parse(Path("rollout-x.jsonl"))[0].metadata["model"]  # doctest: +SKIP
-        'gpt-5.5'
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp(), "rollout-2026-05-11T11-26-55.jsonl")
+        >>> _ = path.write_text(
+        ...     '{"timestamp":"2026-05-11T08:26:55Z","type":"session_meta",'
+        ...     '"payload":{"id":"019e1625-789d-76c0-80ab-3724b5ddb799"}}\n'
+        ...     '{"timestamp":"2026-05-11T08:27:18Z","type":"turn_context","payload":{"model":"gpt-5.5"}}\n'
+        ...     '{"timestamp":"2026-05-11T08:27:27Z","type":"event_msg",'
+        ...     '"payload":{"type":"exec_command_end","call_id":"call_1","exit_code":1}}\n'
+        ... )
+        >>> session = parse(path)[0]
+        >>> session.metadata["model"], session.metadata["errors"]
+        ('gpt-5.5', 1)
     """
     tool_names: dict[str, str] = {}
     lines: list[_Line] = []

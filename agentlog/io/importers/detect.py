@@ -54,7 +54,7 @@ _SNIFFERS: dict[str, Callable[[bytes], bool]] = {
 
 
 def detect_format(path: str | Path) -> str:
-    """The format of a log file, judged from its first few KB.
+    r"""The format of a log file, judged from its first few KB.
 
     Args:
         path: A file.
@@ -67,7 +67,13 @@ def detect_format(path: str | Path) -> str:
         ImportFormatError: The file cannot be read or is of no known format.
 
     Example:
-        >>> detect_format("~/.codex/sessions/2026/05/11/rollout-x.jsonl")  # doctest: +SKIP
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp(), "session.log")
+        >>> _ = path.write_text(
+        ...     '{"timestamp":"2026-05-11T08:26:55Z","type":"session_meta",'
+        ...     '"payload":{"id":"019e1625-789d-76c0-80ab-3724b5ddb799","cwd":"/work/app"}}\n'
+        ... )
+        >>> detect_format(path)
         'codex'
     """
     path = Path(path).expanduser()
@@ -83,13 +89,18 @@ def detect_format(path: str | Path) -> str:
 
 
 def sniff_format(path: str | Path) -> str | None:
-    """Like :func:`detect_format`, but ``None`` for a readable file of no known format.
+    r"""Like :func:`detect_format`, but ``None`` for a readable file of no known format.
 
     Raises:
         ImportFormatError: The file cannot be read.
 
     Example:
-        >>> sniff_format("notes.txt")  # doctest: +SKIP
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "notes.txt").write_text("Rotate the logs on Friday.\n")
+        >>> _ = (folder / "bot.jsonl").write_text('{"type":"session","agent":"my-bot"}\n')
+        >>> sniff_format(folder / "notes.txt"), sniff_format(folder / "bot.jsonl")
+        (None, 'jsonl')
     """
     path = Path(path).expanduser()
     try:
@@ -123,7 +134,7 @@ def check_format(format: str) -> str:
 
 
 def iter_source_files(path: str | Path, format: str = "auto") -> Iterator[Path]:
-    """The files an import of ``path`` covers.
+    r"""The files an import of ``path`` covers.
 
     A file is returned as is, whatever its name. A folder is walked
     recursively in sorted order; hidden files and folders (``.name``), files
@@ -143,9 +154,13 @@ def iter_source_files(path: str | Path, format: str = "auto") -> Iterator[Path]:
         ValidationError: Unknown ``format``.
 
     Example:
-        >>> files = list(iter_source_files("~/.claude/projects", "claude-code"))  # doctest: +SKIP
-        >>> files[0].suffix  # doctest: +SKIP
-        '.jsonl'
+        >>> import tempfile
+        >>> projects = Path(tempfile.mkdtemp())
+        >>> (projects / "-work-app").mkdir()
+        >>> for name in ("-work-app/9eda1058.jsonl", "-work-app/.draft.jsonl", "notes.txt", "trace.json"):
+        ...     _ = (projects / name).write_text("{}\n")
+        >>> [p.name for p in iter_source_files(projects)], [p.name for p in iter_source_files(projects, "claude-code")]
+        (['trace.json', '9eda1058.jsonl'], ['9eda1058.jsonl'])
     """
     suffixes = LOG_SUFFIXES[check_format(format)]
     root = Path(path).expanduser()

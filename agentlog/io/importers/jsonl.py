@@ -1,4 +1,4 @@
-"""agentlog's own JSON-lines format, for logs of any other agent.
+r"""agentlog's own JSON-lines format, for logs of any other agent.
 
 One JSON object per line. A ``session`` line opens a session; ``event`` lines
 belong to the session named by their ``session_id`` (or, when that is
@@ -34,9 +34,16 @@ line number). ``event_data`` and ``metadata`` are taken as given;
 metadata when it does not set them.
 
 Example:
-    >>> from pathlib import Path
-    >>> parse(Path("my-agent-log.jsonl"))[0].agent  # doctest: +SKIP
-    'my-bot'
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp(), "my-bot.jsonl")
+    >>> _ = path.write_text(
+    ...     '{"type":"session","agent":"my-bot","metadata":{"model":"gpt-4o"}}\n'
+    ...     '{"type":"event","event_type":"user_message","timestamp":"2026-01-01T10:00:00Z"}\n'
+    ...     '{"type":"event","event_type":"tool_call","metadata":{"is_error":true}}\n'
+    ... )
+    >>> session = parse(path)[0]
+    >>> session.agent, [e.event_type for e in session.events], session.metadata["model"]
+    ('my-bot', ['user_message', 'tool_call'], 'gpt-4o')
 """
 
 from __future__ import annotations
@@ -145,7 +152,7 @@ class _Open:
 
 
 def parse(path: Path) -> list[ImportedSession]:
-    """Parse an agentlog JSON-lines file into its sessions.
+    r"""Parse an agentlog JSON-lines file into its sessions.
 
     Args:
         path: The file.
@@ -159,8 +166,17 @@ def parse(path: Path) -> list[ImportedSession]:
             an unknown session; a repeated session or event id.
 
     Example:
-        >>> parse(Path("log.jsonl"))  # doctest: +SKIP
-        [ImportedSession(...)]
+        Events without ``session_id`` belong to the last session line above them:
+
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp(), "crew.jsonl")
+        >>> _ = path.write_text(
+        ...     '{"type":"session","agent":"planner"}\n{"type":"event","event_type":"plan"}\n'
+        ...     '{"type":"session","agent":"coder"}\n{"type":"event","event_type":"edit"}\n'
+        ...     '{"type":"event","event_type":"test"}\n'
+        ... )
+        >>> [(s.agent, [e.event_type for e in s.events]) for s in parse(path)]
+        [('planner', ['plan']), ('coder', ['edit', 'test'])]
     """
     sessions: dict[uuid.UUID, _Open] = {}
     current: _Open | None = None

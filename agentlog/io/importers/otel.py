@@ -50,9 +50,19 @@ that repeats its children's totals is not counted twice), ``tools``
 error or that carry ``error.type``), ``final_output`` (one-trace files).
 
 Example:
-    >>> from pathlib import Path
-    >>> parse(Path("OPENAI_trace.json"))[0].metadata["trace_id"]  # doctest: +SKIP
-    '4bee2c2d...'
+    An any-agent export, whose 128-bit trace id is a bare JSON integer:
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp(), "OPENAI_trace.json")
+    >>> _ = path.write_text(
+    ...     '{"spans": [{"name": "invoke_agent [any_agent]", "parent": {"trace_id": null, "span_id": null},'
+    ...     ' "context": {"trace_id": 100927429609276267646756448943279827607, "span_id": 12324293800750531911},'
+    ...     ' "attributes": {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "any_agent"}}],'
+    ...     ' "final_output": "2025"}'
+    ... )
+    >>> session = parse(path)[0]
+    >>> session.agent, session.summary, session.metadata["trace_id"]
+    ('any_agent', '2025', '4bedea77bb33b9c5f280371eae21ea97')
 """
 
 from __future__ import annotations
@@ -279,9 +289,19 @@ def parse(path: Path) -> list[ImportedSession]:
             JSON path, e.g. ``$.spans[3].context.trace_id``).
 
     Example:
-        >>> s = parse(Path("AGNO_trace.json"))[0]  # doctest: +SKIP
-        >>> s.agent, [e.event_type for e in s.events][-1]  # doctest: +SKIP
-        ('any_agent', 'invoke_agent')
+        A standard OTLP/JSON export, whose agent is named by the resource:
+
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp(), "trace.json")
+        >>> _ = path.write_text(
+        ...     '{"resourceSpans": [{"resource": {"attributes": [{"key": "service.name",'
+        ...     ' "value": {"stringValue": "support-bot"}}]}, "scopeSpans": [{"spans": [{"name": "chat gpt-4o",'
+        ...     ' "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "attributes":'
+        ...     ' [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]}]}]}]}'
+        ... )
+        >>> session = parse(path)[0]
+        >>> session.agent, session.metadata["variant"], [e.event_type for e in session.events]
+        ('support-bot', 'otlp', ['chat'])
     """
     document = read(path)
     traces: dict[str, list[Span]] = {}
