@@ -153,11 +153,12 @@ def test_import_notebook_on_its_own_sample(kernel_environment: Path) -> None:
     ran = run_notebook(notebook, "04 on its own sample", kernel_environment)
     text = text_of(ran)
     assert "imported a small sample written by this notebook" in text
-    # 3 errors: 2 error_encountered events and 1 marked is_error, as analytics counts them
-    assert "imported 1 file: 2 new sessions, 0 updated; 10 new events (3 errors)" in text
+    # agentlog.io.write_sample_logs: a session in each format (11 + 12 + 6 + 6 events), one failure in each
+    assert "imported 4 files: 4 new sessions, 0 updated; 35 new events (4 errors)" in text
+    assert all(agent in text for agent in ("claude-code", "codex", "trip-planner", "support-bot"))
     assert "skipped 1 file (not agent logs)" in text and "failed 1 file:" in text
     assert_round_trip_identical(ran)
-    assert "(0, 12)" in text  # importing the export again: nothing inserted, 2 sessions + 10 events skipped
+    assert "(0, 39)" in text  # importing the export again: nothing inserted, 4 sessions + 35 events skipped
 
 
 @pytest.mark.slow

@@ -11,6 +11,8 @@
   OpenTelemetry GenAI traces and agentlog JSON lines (parsers in
   :mod:`agentlog.io.importers`).
 * :func:`is_dataset` tells a dataset folder from a folder of logs.
+* :func:`write_sample_logs` writes a small made-up log in each of those
+  formats, for demos and tests without real logs.
 
 Example:
     >>> import tempfile
@@ -32,6 +34,7 @@ from agentlog.io.log_op import RUNNING_WINDOW
 from agentlog.io.registry import EXPORT_TABLES, ExportTable
 from agentlog.io.restore import DatasetImportResult, import_
 from agentlog.io.restore_op import TableCounts
+from agentlog.io.sample_logs import write_sample_logs
 
 __all__ = [
     "EXPORT_TABLES",
@@ -48,6 +51,7 @@ __all__ = [
     "import_logs",
     "is_dataset",
     "read_dataset_manifest",
+    "write_sample_logs",
 ]
 
 
