@@ -15,6 +15,7 @@ from agentlog.analytics.activity import agent_comparison, events_by_type
 from agentlog.analytics.sessions import session_stats
 from agentlog.store import Store
 from agentlog.validation import validate_limit, validate_name, validate_positive_int
+from agentlog.wording import plural
 
 __all__ = ["ActivityReport", "WindowSummary", "activity_report", "window_summary"]
 
@@ -58,7 +59,7 @@ class ActivityReport:
         busiest = (
             "n/a"
             if self.most_active_day is None
-            else f"{self.most_active_day.isoformat()} ({self.most_active_day_sessions} sessions)"
+            else f"{self.most_active_day.isoformat()} ({plural(self.most_active_day_sessions, 'session')})"
         )
         return "\n".join(
             [

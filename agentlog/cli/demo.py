@@ -13,6 +13,7 @@ from agentlog.cli.output import format_table
 from agentlog.demo import DEFAULT_END, generate_demo_data, load_demo_data, read_sample, shift_demo_data
 from agentlog.report import write_report
 from agentlog.store import Store
+from agentlog.wording import plural
 
 __all__ = ["DEFAULT_REPORT", "register", "run_demo", "run_demo_data"]
 
@@ -129,7 +130,7 @@ def _demo(store: Store, out: Path) -> None:
                     f"{row['active_minutes'] / 60:,.1f}",
                     "-"
                     if row["most_active_day"] is None
-                    else f"{row['most_active_day']} ({row['most_active_day_sessions']} sessions)",
+                    else f"{row['most_active_day']} ({plural(row['most_active_day_sessions'], 'session')})",
                 ]
                 for row in table.iter_rows(named=True)
             ],

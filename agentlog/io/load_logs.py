@@ -31,6 +31,7 @@ from agentlog.io.log_op import RUNNING_WINDOW, LoadCounts, LoadLogSessions
 from agentlog.io.log_rows import prepare_sessions
 from agentlog.io.progress import progress_bar
 from agentlog.store import Store, require_open_store
+from agentlog.wording import plural
 
 __all__ = ["LogImportReport", "import_logs"]
 
@@ -106,17 +107,17 @@ class LogImportReport:
             imported 0 files: 0 new sessions, 0 updated; 0 new events (0 errors), 0 already stored
         """
         lines = [
-            f"imported {_plural(self.files, 'file')}: {self.sessions_created} new sessions, "
+            f"imported {plural(self.files, 'file')}: {self.sessions_created} new sessions, "
             f"{self.sessions_updated} updated; {self.events_inserted} new events "
-            f"({_plural(self.error_events, 'error')}), "
+            f"({plural(self.error_events, 'error')}), "
             f"{self.events_skipped} already stored"
         ]
         if self.events_truncated:
             lines.append(f"{self.events_truncated} events had over-sized payloads shortened")
         if self.skipped:
-            lines.append(f"skipped {_plural(len(self.skipped), 'file')} (not agent logs)")
+            lines.append(f"skipped {plural(len(self.skipped), 'file')} (not agent logs)")
         if self.failures:
-            lines.append(f"failed {_plural(len(self.failures), 'file')}:")
+            lines.append(f"failed {plural(len(self.failures), 'file')}:")
             lines.extend(f"  {_describe(path, error)}" for path, error in self.failures)
         return "\n".join(lines)
 
@@ -220,7 +221,3 @@ def _collect(report: LogImportReport, path: Path, future: Future[Any], truncated
         _fail(report, path, exc, single)
         return
     report.add(counts, truncated)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
