@@ -16,13 +16,33 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 __all__ = [
+    "ERROR_EVENT_TYPE",
     "EventRecord",
     "SessionRecord",
     "epoch_us",
     "format_timestamp",
+    "is_error_event",
     "load_json",
     "parse_timestamp",
 ]
+
+ERROR_EVENT_TYPE = "error_encountered"
+"""The documented event type of an error; importers flag other failures with ``metadata["is_error"]``."""
+
+
+def is_error_event(event_type: str, metadata: Any) -> bool:
+    """Whether an event counts as an error: the error type, or ``metadata["is_error"]`` set to ``True``.
+
+    The one definition every count of errors uses (analytics, search frames, import reports).
+
+    Example:
+        >>> is_error_event("error_encountered", {}), is_error_event("tool_call", {"is_error": True})
+        (True, True)
+        >>> is_error_event("tool_call", {"is_error": "yes"}), is_error_event("tool_call", None)
+        (False, False)
+    """
+    flagged = isinstance(metadata, dict) and metadata.get("is_error") is True
+    return event_type == ERROR_EVENT_TYPE or flagged
 
 
 class EventRecord(TypedDict):

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from agentlog.records import ERROR_EVENT_TYPE
+
 __all__ = [
     "ERROR_PREDICATE",
     "activity_report_sql",
@@ -40,7 +42,7 @@ __all__ = [
 Unit = Literal["day", "week"]
 
 ERROR_PREDICATE = (
-    "(e.event_type = 'error_encountered' OR coalesce(json_extract(e.metadata, '$.is_error') = 'true'::JSON, false))"
+    f"(e.event_type = '{ERROR_EVENT_TYPE}' OR coalesce(json_extract(e.metadata, '$.is_error') = 'true'::JSON, false))"
 )
 """True for an error event ``e``: the documented error type, or ``metadata.is_error`` set by an importer."""
 

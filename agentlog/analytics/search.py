@@ -29,6 +29,7 @@ import polars as pl
 
 from agentlog.analytics import schemas
 from agentlog.errors import ValidationError
+from agentlog.records import is_error_event
 from agentlog.store import Store, require_open_store
 from agentlog.validation import validate_limit
 
@@ -264,9 +265,7 @@ def _json(key: str) -> Extract:
 
 
 def _is_error(record: Mapping[str, Any]) -> bool:
-    metadata = record.get("metadata")
-    flagged = isinstance(metadata, dict) and metadata.get("is_error") is True
-    return record.get("event_type") == "error_encountered" or flagged
+    return is_error_event(record.get("event_type", ""), record.get("metadata"))
 
 
 _COLUMNS: dict[str, dict[str, Extract]] = {

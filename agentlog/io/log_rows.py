@@ -34,13 +34,11 @@ import pyarrow as pa
 
 from agentlog.errors import ImportFormatError, ValidationError
 from agentlog.io.importers import ImportedEvent, ImportedSession
+from agentlog.records import is_error_event
 from agentlog.store.tables import TIMESTAMP
 from agentlog.validation import MAX_JSON_BYTES, MAX_JSON_DEPTH, validate_name, validate_text
 
-__all__ = ["ERROR_EVENT_TYPE", "TRUNCATED_MARKER", "PreparedLogSession", "prepare_sessions"]
-
-ERROR_EVENT_TYPE = "error_encountered"
-"""An event of this type counts as an error in import reports, as in :mod:`agentlog.analytics`."""
+__all__ = ["TRUNCATED_MARKER", "PreparedLogSession", "prepare_sessions"]
 
 TRUNCATED_MARKER = "[truncated by agentlog import: {size} bytes]"
 """What replaces a long string of an over-sized event payload."""
@@ -157,7 +155,7 @@ def _prepare(session: ImportedSession, path: Path, mtime: datetime, seen: set[uu
         columns["event_data"].append(data)
         columns["metadata"].append(meta)
         columns["timestamp"].append(event.timestamp)
-        columns["is_error"].append(event.metadata.get("is_error") is True or event.event_type == ERROR_EVENT_TYPE)
+        columns["is_error"].append(is_error_event(event.event_type, event.metadata))
     try:
         events = pa.Table.from_pydict(columns, schema=EVENT_COLUMNS)
     except (pa.ArrowException, UnicodeError) as exc:

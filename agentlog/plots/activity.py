@@ -10,6 +10,7 @@ import polars as pl
 
 from agentlog.errors import ValidationError
 from agentlog.plots._style import ERROR_COLOR, agent_colors, base_figure, empty_note, require
+from agentlog.records import ERROR_EVENT_TYPE
 
 __all__ = ["activity_figure", "error_rate_figure", "event_types_figure", "hour_of_week_figure"]
 
@@ -178,7 +179,7 @@ def event_types_figure(frame: pl.DataFrame) -> go.Figure:
     plain = 0
     for (event_type,), part in full.group_by("event_type", maintain_order=True):
         part = part.sort("agent")
-        if event_type == "error_encountered":
+        if event_type == ERROR_EVENT_TYPE:
             color = ERROR_COLOR
         else:
             color = _TYPE_COLORS[plain % len(_TYPE_COLORS)]

@@ -14,6 +14,7 @@ from agentlog.index.search import MODES
 from agentlog.store import Store, require_open_store
 from agentlog.widgets._display import Explorer, frame_html, status_html
 from agentlog.widgets._queries import agents
+from agentlog.wording import plural
 
 __all__ = ["ANY_AGENT", "RESULT_COLUMNS", "SearchExplorer"]
 
@@ -150,7 +151,7 @@ class SearchExplorer(Explorer):
         self.table.value = frame_html(self.results, columns)
         count = self.results.height
         self.status.value = status_html(
-            f"{count} hit{'s' if count != 1 else ''} for {self.query.value!r} "
+            f"{plural(count, 'hit')} for {self.query.value!r} "
             f"({arguments['kind']}, {arguments['mode']})"
             + ("" if count else ": try another mode, a lower minimum similarity, or fewer filters")
         )
