@@ -3,6 +3,7 @@
 Run ``python benchmarks/embedding.py`` (from the repository root) to print:
 
 * texts/s for batch sizes 1, 8, 32, 128, 256 (15-40-word texts),
+* the same with the matmuls in fp32 (``int8_activations=False``) and the ratio,
 * model load time and single-query latency (p50/p99),
 * a naive baseline measured in the same run: the shipped tokenizer.json as is
   (every text padded to 128 tokens), ``encode_batch``, default onnxruntime
@@ -214,19 +215,23 @@ def measure_naive_baseline(n_texts: int = 256, batch_size: int = 32, repeats: in
 
 def main() -> None:
     embedder = MiniLMEmbedder()
+    fp32 = MiniLMEmbedder(int8_activations=False)
     load_s = measure_load_time()
     rows = measure_embedding_throughput(embedder)
+    fp32_rows = measure_embedding_throughput(fp32)
     latency = measure_query_latency(embedder)
     naive = measure_naive_baseline()
     print(f"embedder: {embedder.name} ({embedder.dimension}-d), texts of {rows[0]['mean_words']:.1f} words on average")
-    print(f"load (verify + session, fresh process): {load_s:.2f} s")
+    print(f"load (verify + int8 rewrite + session, fresh process): {load_s:.2f} s")
     print(f"single query: p50 {latency['p50_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms")
     print()
-    print(f"{'batch size':>10} | {'texts/s':>8} | {'x naive':>7}")
-    print(f"{'-' * 10}-+-{'-' * 8}-+-{'-' * 7}")
-    for row in rows:
-        print(f"{row['batch_size']:>10} | {row['texts_per_s']:>8.0f} | {row['texts_per_s'] / naive:>7.2f}")
-    print(f"{'naive 32':>10} | {naive:>8.0f} | {1.0:>7.2f}")
+    print(f"{'batch size':>10} | {'texts/s':>8} | {'x naive':>7} | {'fp32 matmuls':>12} | {'int8/fp32':>9}")
+    print(f"{'-' * 10}-+-{'-' * 8}-+-{'-' * 7}-+-{'-' * 12}-+-{'-' * 9}")
+    for row, fp32_row in zip(rows, fp32_rows, strict=True):
+        rate, fp32_rate = row["texts_per_s"], fp32_row["texts_per_s"]
+        ratio = rate / fp32_rate
+        print(f"{row['batch_size']:>10} | {rate:>8.0f} | {rate / naive:>7.2f} | {fp32_rate:>12.0f} | {ratio:>9.2f}")
+    print(f"{'naive 32':>10} | {naive:>8.0f} | {1.0:>7.2f} |")
     print()
     print(
         f"load average during the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs "
