@@ -56,6 +56,7 @@ __all__ = [
     "SearchMode",
     "rank",
     "require_index",
+    "rows_for_hits",
     "search_events",
     "search_sessions",
     "search_table",
@@ -74,13 +75,19 @@ MAX_QUERY_CHARS = 10_000
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One ranked row of the index."""
+    """One ranked row of the index.
+
+    ``index_lsn`` is the change that indexed the row: the same number sits on
+    the DuckDB row it was built from (unless that row changed since), which
+    lets a fetch skip the row groups of other changes.
+    """
 
     id: str
     cosine: float
     similarity: float
     score: float
     keyword: bool
+    index_lsn: int | None = None
 
 
 def validate_query(query: Any, mode: Any, threshold: Any) -> tuple[str, SearchMode, float | None]:
@@ -230,16 +237,18 @@ def rank(
     hits: dict[str, dict[str, Any]] = {}
     if mode in ("vector", "hybrid"):
         found = tables.vector_search(table, query_vector, where=where, limit=pool)
-        for position, (row_id, distance) in enumerate(
-            zip(found.column("id").to_pylist(), found.column("_distance").to_pylist(), strict=True)
+        for position, (row_id, lsn, distance) in enumerate(
+            zip(*(found.column(c).to_pylist() for c in ("id", "index_lsn", "_distance")), strict=True)
         ):
-            hits[row_id] = {"cosine": 1.0 - float(distance), "vector_rank": position, "keyword_rank": None}
+            hits[row_id] = {"cosine": 1.0 - float(distance), "vector_rank": position, "keyword_rank": None, "lsn": lsn}
     if mode in ("keyword", "hybrid"):
         found = tables.keyword_search(table, query, where=where, limit=pool)
         vectors = _matrix(found.column("vector"), tables.dimension)
         cosines = vectors @ np.asarray(query_vector, np.float32) if len(vectors) else np.zeros(0)
-        for position, row_id in enumerate(found.column("id").to_pylist()):
-            entry = hits.setdefault(row_id, {"cosine": float(cosines[position]), "vector_rank": None})
+        for position, (row_id, lsn) in enumerate(
+            zip(found.column("id").to_pylist(), found.column("index_lsn").to_pylist(), strict=True)
+        ):
+            entry = hits.setdefault(row_id, {"cosine": float(cosines[position]), "vector_rank": None, "lsn": lsn})
             entry["keyword_rank"] = position
     ranked: list[Hit] = []
     for row_id, entry in hits.items():
@@ -250,7 +259,7 @@ def rank(
             continue
         if mode == "hybrid" and threshold is not None and similarity < threshold and not keyword:
             continue
-        ranked.append(Hit(row_id, entry["cosine"], similarity, score, keyword))
+        ranked.append(Hit(row_id, entry["cosine"], similarity, score, keyword, entry["lsn"]))
     if mode == "vector":
         ranked.sort(key=lambda h: -h.cosine)
     elif mode == "keyword":
@@ -310,7 +319,7 @@ async def search_sessions(
     )
 
     def fetch(cur: Any, hits: list[Hit]) -> dict[str, dict[str, Any]]:
-        rows = _rows_by_id(cur, f"SELECT {sql.SESSION_COLUMNS} FROM sessions", hits)
+        rows = rows_for_hits(cur, f"SELECT {sql.SESSION_COLUMNS} FROM sessions", hits)
         return {key: dict(sql.session_row(row)) for key, row in rows.items()}
 
     found = await search_table(
@@ -369,14 +378,15 @@ async def search_events(
     )
 
     def fetch(cur: Any, hits: list[Hit]) -> dict[str, dict[str, Any]]:
-        rows = _rows_by_id(
-            cur,
-            "SELECT e.id, e.session_id, e.seq, e.event_type, e.event_data, e.metadata, e.timestamp, s.agent "
-            "FROM events e JOIN sessions s ON s.id = e.session_id",
-            hits,
-            id_column="e.id",
+        rows = rows_for_hits(
+            cur, "SELECT id, session_id, seq, event_type, event_data, metadata, timestamp FROM events", hits
         )
-        return {key: {**sql.event_row(row[:7]), "agent": row[7]} for key, row in rows.items()}
+        # The agents in a second, small query: joining sessions would scan all of them.
+        session_ids = list({row[1] for row in rows.values()})
+        agents = dict(
+            cur.execute("SELECT id, agent FROM sessions WHERE id = ANY($1::UUID[])", [session_ids]).fetchall()
+        )
+        return {key: {**sql.event_row(row), "agent": agents.get(row[1])} for key, row in rows.items()}
 
     found = await search_table(
         store, "events", query, where=where, limit=count, threshold=threshold, mode=mode, fetch=fetch
@@ -384,10 +394,40 @@ async def search_events(
     return found  # type: ignore[return-value]
 
 
-def _rows_by_id(cur: Any, select: str, hits: list[Hit], *, id_column: str = "id") -> dict[str, tuple[Any, ...]]:
+def rows_for_hits(cur: Any, select: str, hits: list[Hit]) -> dict[str, tuple[Any, ...]]:
+    """The rows of ``select`` (first column ``id``, table with ``index_lsn``) for the hits, by id.
+
+    Rows are looked up by ``index_lsn`` and id together, which DuckDB answers
+    from the row groups of those changes alone (events have no index on ``id``:
+    it would slow every append); hits whose row changed since it was indexed,
+    or that carry no lsn, are looked up by id alone.
+
+    Args:
+        cur: A DuckDB read cursor.
+        select: ``SELECT id, ... FROM table`` (no ``WHERE``).
+        hits: The hits to read.
+
+    Returns:
+        The rows by ``str(id)``; hits whose row is gone are left out.
+
+    Example:
+        >>> gone = Hit(str(uuid.uuid4()), cosine=1.0, similarity=1.0, score=0.0, keyword=False, index_lsn=7)
+        >>> with Store.memory(embedder=None) as store:
+        ...     store.read(lambda cur: rows_for_hits(cur, "SELECT id, agent FROM sessions", [gone]))
+        {}
+    """
     if not hits:
         return {}
-    rows = cur.execute(
-        f"{select} WHERE {id_column} IN (SELECT unnest($1::UUID[]))", [[uuid.UUID(h.id) for h in hits]]
-    ).fetchall()
-    return {str(row[0]): row for row in rows}
+    lsns = sorted({h.index_lsn for h in hits if h.index_lsn is not None})
+    rows: dict[str, tuple[Any, ...]] = {}
+    if lsns:
+        found = cur.execute(
+            f"{select} WHERE index_lsn = ANY($2::BIGINT[]) AND id = ANY($1::UUID[])",
+            [[uuid.UUID(h.id) for h in hits if h.index_lsn is not None], lsns],
+        ).fetchall()
+        rows = {str(row[0]): row for row in found}
+    missing = [uuid.UUID(h.id) for h in hits if h.id not in rows]
+    if missing:
+        found = cur.execute(f"{select} WHERE id = ANY($1::UUID[])", [missing]).fetchall()
+        rows.update((str(row[0]), row) for row in found)
+    return rows

@@ -92,6 +92,10 @@ class VectorTables:
         self._db = lancedb.connect(str(directory))
         self._tables: dict[str, Any] = {}
         self._lock = threading.Lock()
+        # ANN partition counts, read by every search: list_indices() costs about 0.5 ms,
+        # and only _build_ann/drop_all (this object, the indexer thread) change them.
+        self._partitions: dict[str, int | None] = {}
+        self._partitions_generation = 0  # bumped around every change, so a read that overlaps one is not kept
 
     def schema(self, source: IndexSource) -> pa.Schema:
         """The LanceDB schema of a source's table."""
@@ -155,6 +159,7 @@ class VectorTables:
             for name in self.existing():
                 self._db.drop_table(name)
             self._tables.clear()
+        self._forget_partitions(None)
 
     def maintain(self, name: str) -> None:
         """Compact a fragmented table; build or refresh the ANN, scalar and full-text indexes."""
@@ -191,6 +196,7 @@ class VectorTables:
         from lancedb.index import Bitmap, BTree, IvfSq
 
         partitions = max(1, int(math.sqrt(rows)))
+        self._forget_partitions(name)
         for index in table.list_indices():
             if tuple(index.columns) == ("vector",):
                 table.drop_index(index.name)
@@ -199,6 +205,7 @@ class VectorTables:
             config=IvfSq(distance_type="cosine", num_partitions=partitions),
             name=f"{_VECTOR_INDEX_PREFIX}{partitions}",
         )
+        self._forget_partitions(name)
         existing = {tuple(index.columns) for index in table.list_indices()}
         for field in self.sources[name].fields:
             if (field.name,) in existing:
@@ -211,18 +218,35 @@ class VectorTables:
     # -- reading (any thread) --------------------------------------------------------
 
     def ann_partitions(self, name: str) -> int | None:
-        """The partition count of a table's ANN index, or None without one."""
+        """The partition count of a table's ANN index, or None without one (remembered between calls)."""
+        with self._lock:
+            if name in self._partitions:
+                return self._partitions[name]
+            generation = self._partitions_generation
+        found = None
         for index in self.table(name).list_indices():
             if tuple(index.columns) == ("vector",):
-                return _partitions(index.name)
-        return None
+                found = _partitions(index.name)
+        with self._lock:
+            if generation == self._partitions_generation:
+                self._partitions[name] = found
+        return found
+
+    def _forget_partitions(self, name: str | None) -> None:
+        """Drop the remembered partition count of ``name`` (of every table: ``None``)."""
+        with self._lock:
+            self._partitions_generation += 1
+            if name is None:
+                self._partitions.clear()
+            else:
+                self._partitions.pop(name, None)
 
     def has_ann_index(self, name: str) -> bool:
         """Whether a table has an ANN index on ``vector``."""
         return self.ann_partitions(name) is not None
 
     def vector_search(self, name: str, vector: npt.NDArray[np.float32], *, where: str | None, limit: int) -> pa.Table:
-        """Nearest rows by cosine distance, filtered before the limit: ``id, text, _distance``."""
+        """Nearest rows by cosine distance, filtered before the limit: ``id, index_lsn, _distance``."""
         table = self.table(name)
         query = table.search(np.asarray(vector, dtype=np.float32)).metric("cosine")
         if where:
@@ -235,21 +259,21 @@ class VectorTables:
                 matching = max(table.count_rows(where), 1)
                 probes = max(NPROBES, math.ceil(FILTERED_CANDIDATES * partitions / matching))
             query = query.nprobes(min(partitions, probes)).refine_factor(REFINE_FACTOR)
-        return query.select(["id", "text", "_distance"]).limit(limit).to_arrow()
+        return query.select(["id", "index_lsn", "_distance"]).limit(limit).to_arrow()
 
     def keyword_search(self, name: str, text: str, *, where: str | None, limit: int) -> pa.Table:
-        """Best full-text (BM25) matches, filtered before the limit: ``id, text, vector, _score``."""
+        """Best full-text (BM25) matches, filtered before the limit: ``id, index_lsn, vector, _score``."""
         table = self.table(name)
         if not self._has_text_index(table):
             self.maintain(name)
             if not self._has_text_index(table):  # an empty table: maintain() builds no index on nothing
                 schema = self.schema(self.sources[name])
                 score = pa.field("_score", pa.float32())
-                return pa.schema([*(schema.field(c) for c in ("id", "text", "vector")), score]).empty_table()
+                return pa.schema([*(schema.field(c) for c in ("id", "index_lsn", "vector")), score]).empty_table()
         query = table.search(text, query_type="fts")
         if where:
             query = query.where(where, prefilter=True)
-        return query.select(["id", "text", "vector", "_score"]).limit(limit).to_arrow()
+        return query.select(["id", "index_lsn", "vector", "_score"]).limit(limit).to_arrow()
 
     @staticmethod
     def _has_text_index(table: Any) -> bool:

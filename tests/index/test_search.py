@@ -248,3 +248,24 @@ async def test_session_search_does_not_wait_for_the_event_backlog() -> None:
         committed = store.committed_lsn
         assert len(await service.search_events("step", limit=3)) == 3  # event search waits for them
         assert store.index.watermarks["events"] >= committed
+
+
+async def test_hits_are_read_back_whether_or_not_their_lsn_still_matches(service: SessionService) -> None:
+    from agentlog.index.search import Hit, rows_for_hits
+
+    session = await service.create_session("claude")
+    events = [await service.add_event(session["id"], "task_created", {"n": n}) for n in range(5)]
+    store = service.store
+    lsns = dict(store.sql("SELECT id, index_lsn FROM events").fetchall())
+
+    def hit(event_id: uuid.UUID, lsn: int | None) -> Hit:
+        return Hit(str(event_id), cosine=0.5, similarity=0.5, score=0.0, keyword=False, index_lsn=lsn)
+
+    hits = [
+        hit(events[0]["id"], lsns[events[0]["id"]]),  # as indexed
+        hit(events[1]["id"], lsns[events[1]["id"]] + 1_000),  # the row changed since it was indexed
+        hit(events[2]["id"], None),  # no lsn known
+        hit(uuid.uuid4(), lsns[events[3]["id"]]),  # gone (deleted since): left out
+    ]
+    rows = store.read(lambda cur: rows_for_hits(cur, "SELECT id, seq FROM events", hits))
+    assert rows == {str(e["id"]): (e["id"], e["seq"]) for e in events[:3]}
