@@ -11,16 +11,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from agentlog.errors import NotFoundError
-from agentlog.records import SessionRecord
+from agentlog.records import EventRecord, SessionRecord
 from agentlog.services import session_sql as sql
 
 __all__ = [
     "active_sessions",
     "count_sessions",
+    "events_of_session",
     "get_session",
     "last_session",
     "list_sessions",
     "recent_sessions",
+    "session_by_id",
 ]
 
 
@@ -33,13 +35,35 @@ def get_session(cur: Any, session_id: uuid.UUID, *, with_events: bool = True) ->
         ...     store.read(lambda cur: get_session(cur, uuid.uuid4())) is None
         True
     """
-    rows = cur.execute(sql.SESSION_BY_ID, [session_id]).fetchall()
-    if not rows:
-        return None
-    record = sql.session_row(rows[0])
-    if with_events:
-        record["events"] = [sql.event_row(r) for r in cur.execute(sql.EVENTS_OF_SESSION, [session_id]).fetchall()]
+    record = session_by_id(cur, session_id)
+    if record is not None and with_events:
+        record["events"] = events_of_session(cur, session_id)
     return record
+
+
+def session_by_id(cur: Any, session_id: uuid.UUID) -> SessionRecord | None:
+    """Return a session without its events, or ``None``.
+
+    Example:
+        >>> from agentlog.store import Store
+        >>> with Store.memory() as store:
+        ...     store.read(lambda cur: session_by_id(cur, uuid.uuid4())) is None
+        True
+    """
+    rows = cur.execute(sql.SESSION_BY_ID, [session_id]).fetchall()
+    return sql.session_row(rows[0]) if rows else None
+
+
+def events_of_session(cur: Any, session_id: uuid.UUID) -> list[EventRecord]:
+    """Return the events of a session in ``seq`` order (none for an unknown session).
+
+    Example:
+        >>> from agentlog.store import Store
+        >>> with Store.memory() as store:
+        ...     store.read(lambda cur: events_of_session(cur, uuid.uuid4()))
+        []
+    """
+    return sql.session_events(cur.execute(sql.SESSION_EVENTS, [session_id]).fetchall(), session_id)
 
 
 def _cursor_position(cur: Any, after: uuid.UUID) -> tuple[datetime, uuid.UUID]:
@@ -51,6 +75,7 @@ def _cursor_position(cur: Any, after: uuid.UUID) -> tuple[datetime, uuid.UUID]:
 
 _WINDOWS_DAYS = (1, 7, 30, 365)
 """Look-back windows tried, newest first, before an unbounded scan (see :func:`list_sessions`)."""
+_DAY_MICROSECONDS = 86_400_000_000
 
 
 def list_sessions(
@@ -70,7 +95,11 @@ def list_sessions(
     the query first looks back a day from the newest candidate, then a week, a
     month, a year, and only then without a bound, stopping at the first window
     that fills the page. That is exact: every session outside a window is older
-    than every session inside it.
+    than every session inside it. The first window finds the newest start in
+    the same statement as the page (one statement fewer, and DuckDB then reads
+    the page's columns in its filtered scan rather than in a second scan of
+    the table); only when that page is short is the newest start looked up on
+    its own and the windows tried in turn.
 
     Example:
         >>> from agentlog.store import Store
@@ -80,6 +109,9 @@ def list_sessions(
         []
     """
     position = _cursor_position(cur, after) if after is not None else None
+    rows = _list_page(cur, agent, project_id, since, until, position, limit, offset, window=_WINDOWS_DAYS[0])
+    if len(rows) == limit:
+        return sql.session_rows(rows)
     newest = _newest_start(cur, until, position)
     if newest is None:
         return []
@@ -89,7 +121,7 @@ def list_sessions(
     for lower in lower_bounds:
         rows = _list_page(cur, agent, project_id, lower, until, position, limit, offset)
         if len(rows) == limit or lower is since:
-            return [sql.session_row(r) for r in rows]
+            return sql.session_rows(rows)
     raise AssertionError("unreachable: the last window is unbounded")  # pragma: no cover
 
 
@@ -112,16 +144,22 @@ def _list_page(
     position: tuple[datetime, uuid.UUID] | None,
     limit: int,
     offset: int,
+    *,
+    window: int | None = None,
 ) -> list[tuple[Any, ...]]:
+    """One page; ``window`` (days) also bounds it to that long before the newest start (see :func:`list_sessions`)."""
     params: list[Any] = [v for v in (agent, project_id, since, until) if v is not None]
     if position is not None:
         params.extend([position[0], position[0], position[1]])
+    if window is not None:
+        params.extend([until, position[0] if position else None, window * _DAY_MICROSECONDS])
     query = sql.list_sessions_sql(
         agent=agent is not None,
         project_id=project_id is not None,
         since=since is not None,
         until=until is not None,
         after=position is not None,
+        window=window is not None,
     )
     params.extend([limit, offset])
     return cur.execute(query, params).fetchall()  # type: ignore[no-any-return]
@@ -140,7 +178,7 @@ def last_session(cur: Any, agent: str) -> SessionRecord | None:
     if not found:
         return None
     record = found[0]
-    record["events"] = [sql.event_row(r) for r in cur.execute(sql.EVENTS_OF_SESSION, [record["id"]]).fetchall()]
+    record["events"] = events_of_session(cur, record["id"])
     return record
 
 
@@ -187,4 +225,4 @@ def active_sessions(cur: Any, limit: int, offset: int) -> list[SessionRecord]:
         ...     store.read(lambda cur: active_sessions(cur, 100, 0))
         []
     """
-    return [sql.session_row(r) for r in cur.execute(sql.ACTIVE_SESSIONS, [limit, offset]).fetchall()]
+    return sql.session_rows(cur.execute(sql.ACTIVE_SESSIONS, [limit, offset]).fetchall())

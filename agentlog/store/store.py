@@ -77,6 +77,22 @@ _LSN_COLUMNS = ("index_lsn", "watermark")
 
 _READ_THREADS = 4
 
+_DISABLED_COMPRESSION = "rle"
+"""DuckDB compression left out of the segments this store writes.
+
+Bulk loads store the events of a session next to each other, so DuckDB
+run-length encodes ``events.session_id``. An index lookup then fetches its rows
+one by one, and fetching a row from an RLE segment walks the runs from the
+segment's start: looking a session up cost time in proportion to where its
+rows lie in their row group (measured on 1M events: a session of 10 events,
+0.6 ms at the start of a row group, 1.2 ms at its end; counting the events of
+20 sessions, 6 ms instead of 1.5 ms). Uncompressed ids cost 16 bytes a row
+(+35% file size for a bulk-loaded store of 1M events, no change in load time)
+and nothing for events written one by one, which RLE does not compress anyway.
+A store's ``duckdb_config`` may set ``disabled_compression_methods`` itself.
+Segments written before keep their encoding.
+"""
+
 
 class Store:
     """An agentlog store.
@@ -190,6 +206,8 @@ class Store:
                 raise StoreLockedError(self.path) from exc
             raise
         db.execute("SET GLOBAL TimeZone = 'UTC'")
+        if "disabled_compression_methods" not in (config or {}):
+            db.execute(f"SET GLOBAL disabled_compression_methods = '{_DISABLED_COMPRESSION}'")
         return db
 
     def _update_manifest(self) -> None:
