@@ -12,6 +12,10 @@ Prints, for this machine and in one run:
 and the ratios (a)/(d), (b)/(d), (c)/(e). Figures are printed, never asserted.
 
 Usage: ``python benchmarks/ingest.py [--bulk 1000000] [--sequential 2000] [--writers 50] [--per-writer 400]``
+
+``--only bulk`` runs (c) and (e) alone, with the same table; ``--only bulk --repeat N`` runs the pair N times in
+one process, interleaved ((e) first in odd runs, (c) first in even ones), and prints the ratio (c)/(e) of each
+run (timings on a shared machine are noisy).
 """
 
 from __future__ import annotations
@@ -169,15 +173,55 @@ def raw_insert(directory: Path, table: pa.Table) -> dict[str, float]:
     return {"events_per_s": count / elapsed, "seconds": elapsed}
 
 
+def bulk_only(table: pa.Table, repeat: int) -> None:
+    """Run (e) and (c) ``repeat`` times, interleaved, and print each run's ratio (c)/(e)."""
+
+    def raw(base: Path) -> dict[str, float]:
+        (base / "e").mkdir()
+        return raw_insert(base / "e", table)
+
+    def ours(base: Path) -> dict[str, float]:
+        with Store(base / "c", embedder=None) as store:
+            return asyncio.run(bulk(store, table))
+
+    print(f"{'run':>3s} {'(c) add_events/s':>17s} {'(c) s':>7s} {'(e) raw/s':>12s} {'(e) s':>7s} {'(c)/(e)':>8s}")
+    ratios = []
+    for run in range(1, repeat + 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            base = Path(tmp)
+            if run % 2:
+                e, c = raw(base), ours(base)
+            else:
+                c, e = ours(base), raw(base)
+        ratio = c["events_per_s"] / e["events_per_s"]
+        ratios.append(ratio)
+        print(
+            f"{run:>3d} {c['events_per_s']:>17,.0f} {c['seconds']:>7.2f} "
+            f"{e['events_per_s']:>12,.0f} {e['seconds']:>7.2f} {ratio:>8.2f}"
+        )
+    print()
+    print(
+        f"(c)/(e) over {repeat} run(s): median {statistics.median(ratios):.2f}, "
+        f"min {min(ratios):.2f}, max {max(ratios):.2f}   (target >= 0.70)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bulk", type=int, default=1_000_000)
     parser.add_argument("--sequential", type=int, default=2000)
     parser.add_argument("--writers", type=int, default=50)
     parser.add_argument("--per-writer", type=int, default=400)
+    parser.add_argument("--only", choices=["bulk"], help="run only (c) and (e)")
+    parser.add_argument("--repeat", type=int, default=1, help="with --only bulk: runs of (c) and (e), interleaved")
     args = parser.parse_args()
+    if args.repeat < 1 or (args.repeat > 1 and args.only != "bulk"):
+        parser.error("--repeat takes a count of 1 or more, and more than 1 only with --only bulk")
 
     table = event_table(args.bulk)
+    if args.only == "bulk":
+        bulk_only(table, args.repeat)
+        return
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)

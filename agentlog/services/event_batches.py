@@ -9,48 +9,47 @@ Two input shapes are accepted:
   DataFrame) with columns ``event_type`` (string), ``event_data`` (JSON object
   text) and optionally ``metadata`` (JSON object text), ``id`` (UUID, 16-byte
   binary or UUID text) and ``timestamp`` (timezone-aware timestamp). This is
-  the fast path: every check is vectorised (RE2 regular expressions in DuckDB,
-  which also uses every core), with Python only looking at rows a cheap
-  pre-filter flags as possibly too deep.
+  the fast path: every check is vectorised, with Python only looking at the
+  rows a regular expression flags.
 
-JSON text must be strict RFC 8259. All the checks run in one parallel DuckDB
-scan: ``json_valid`` and ``json_type`` for every row; DuckDB's parser is lenient
-only about ``NaN``/``Infinity`` and trailing commas, so rows where a cheap
-pattern (:data:`LENIENT_CANDIDATE`) finds those letters or a comma before a
-closing bracket, and rows with more than :data:`~agentlog.validation.MAX_JSON_DEPTH`
-opening brackets, are parsed again by Python's strict parser and checked in
-full. Ids must be unique within the table (first occurrence kept).
+JSON text must be strict RFC 8259 (an object, within the bounds of
+:mod:`agentlog.validation`). Its checks are those of
+:mod:`agentlog.services.json_columns` and run in the writer's op
+(:class:`~agentlog.services.session_ops.AppendEventTable`), in the transaction
+that inserts the rows, so a bad value still stores nothing:
+:func:`prepare_event_table` returns the scan of every value as a check for the
+op to run while it inserts, and DuckDB's JSON parser checks the syntax of the
+rows inserted. Ids must be unique within the table (first occurrence kept); the
+syntax of the rows left out is checked here, as they are never inserted.
 """
 
 from __future__ import annotations
 
-import json
+import functools
+import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from agentlog.errors import ValidationError
-from agentlog.services.session_ops import PreparedEvent
+from agentlog.services.json_columns import LENIENT_CANDIDATE, check_json_column, first_invalid
+from agentlog.services.session_ops import JSON_TEXT_COLUMNS, PreparedEvent
 from agentlog.store.tables import TIMESTAMP
 from agentlog.validation import (
     EVENT_TYPE_PATTERN,
-    MAX_JSON_BYTES,
-    MAX_JSON_DEPTH,
     dump_json,
     validate_aware_datetime,
     validate_event_type,
     validate_json_object,
-    validate_json_value,
     validate_uuid,
 )
 
 __all__ = ["LENIENT_CANDIDATE", "prepare_event", "prepare_event_rows", "prepare_event_table"]
-
-LENIENT_CANDIDATE = r"(?i)nan|inf|,\s*[\]}]"
-"""Rows this pattern finds may use what DuckDB accepts but strict JSON does not."""
 
 _ALLOWED_KEYS = frozenset({"event_type", "event_data", "metadata", "event_id", "id", "timestamp"})
 
@@ -139,8 +138,13 @@ def prepare_event_rows(events: Sequence[Mapping[str, Any]]) -> list[PreparedEven
     return prepared
 
 
-def prepare_event_table(data: Any, cursor: Any) -> pa.Table:
+def prepare_event_table(data: Any, cursor: Any) -> tuple[pa.Table, Callable[[], None]]:
     """Validate an Arrow-like table of events and return it in the writer's column shape.
+
+    The JSON text is checked later, by the writer's op, while the rows are
+    inserted (see :mod:`agentlog.services.json_columns`): the returned check
+    scans it, and DuckDB's parser checks its syntax. Every other check is done
+    here.
 
     Args:
         data: A ``pyarrow.Table`` or an object with ``to_arrow()`` (Polars DataFrame).
@@ -148,17 +152,24 @@ def prepare_event_table(data: Any, cursor: Any) -> pa.Table:
 
     Returns:
         A table with columns ``id`` (uuid), ``event_type``, ``event_data``,
-        ``metadata`` and ``timestamp`` (UTC, nulls allowed), ids unique (first
-        occurrence kept).
+        ``metadata``, ``timestamp`` (UTC, nulls allowed) and ``input_row`` (the
+        row of ``data``, ascending), ids unique (first occurrence kept); and the
+        check of the JSON text of every row of ``data`` (raises
+        :class:`~agentlog.errors.ValidationError`).
 
     Raises:
         ValidationError: Naming the column and the first offending row.
 
     Example:
         >>> import duckdb
-        >>> t = pa.table({"event_type": ["x"], "event_data": ['{"a":1}']})
-        >>> prepare_event_table(t, duckdb.connect()).column_names
-        ['id', 'event_type', 'event_data', 'metadata', 'timestamp']
+        >>> t = pa.table({"event_type": ["x", "x"], "event_data": ['{"a":1}', '{"a":NaN}']})
+        >>> rows, check = prepare_event_table(t, duckdb.connect())
+        >>> rows.column_names
+        ['id', 'event_type', 'event_data', 'metadata', 'timestamp', 'input_row']
+        >>> check()
+        Traceback (most recent call last):
+        ...
+        agentlog.errors.ValidationError: event_data at row 1 is not valid JSON: NaN is not valid JSON
     """
     table = _as_arrow(data)
     n = table.num_rows
@@ -171,6 +182,7 @@ def prepare_event_table(data: Any, cursor: Any) -> pa.Table:
             field="events",
         )
     event_type = _string_column(table, "event_type")
+    json_columns = {name: _string_column(table, name) for name in JSON_TEXT_COLUMNS if name in names}
     _check_pattern(
         event_type,
         _distinct_if_few(event_type),
@@ -178,24 +190,39 @@ def prepare_event_table(data: Any, cursor: Any) -> pa.Table:
         "event_type",
         "an identifier such as task_created",
     )
-    json_columns = {"event_data": _string_column(table, "event_data")}
-    if "metadata" in names:
-        json_columns["metadata"] = _string_column(table, "metadata")
-    given_ids = "id" in names
     ids = _id_column(table, n)
-    unique = _check_json_columns(json_columns, ids if given_ids else None, cursor)
-    metadata = json_columns.get("metadata", pa.array(["{}"] * n, pa.string()))
-    timestamps = _timestamp_column(table, n)
     result = pa.table(
         {
             "id": ids,
             "event_type": event_type,
             "event_data": json_columns["event_data"],
-            "metadata": metadata,
-            "timestamp": timestamps,
+            "metadata": json_columns.get("metadata", pa.repeat(pa.scalar("{}"), n)),
+            "timestamp": _timestamp_column(table, n),
+            "input_row": pa.array(np.arange(n, dtype=np.int64)),
         }
     )
-    return result if unique else _first_occurrences(result, cursor)
+    check = functools.partial(_check_json_columns, json_columns)
+    if "id" not in names or _unique(ids, cursor):
+        return result, check
+    kept = _first_occurrences(result, cursor)
+    # rows left out are never inserted, so DuckDB's parser would not see them: check them here
+    left_out = result.filter(pc.invert(pc.is_in(result.column("input_row"), value_set=kept.column("input_row"))))
+    error = first_invalid(left_out, list(json_columns))
+    if error is not None:
+        raise error
+    return kept, check
+
+
+def _check_json_columns(columns: dict[str, pa.ChunkedArray]) -> None:
+    """Check JSON text columns side by side (Arrow releases the GIL); an error names the first column's row."""
+    if len(columns["event_data"]) < 10_000:  # not worth threads
+        for name, full in columns.items():
+            check_json_column(full, _distinct_if_few(full), name)
+        return
+    with ThreadPoolExecutor(len(columns)) as pool:
+        checks = [pool.submit(check_json_column, full, _distinct_if_few(full), name) for name, full in columns.items()]
+        for check in checks:
+            check.result()
 
 
 def _as_arrow(data: Any) -> pa.Table:
@@ -246,37 +273,18 @@ def _distinct_if_few(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array([pc.unique(column)])
 
 
-_JSON_CHECK = (
-    "SELECT count(*) FILTER (WHERE NOT CASE WHEN json_valid(v) THEN json_type(v) = 'OBJECT' ELSE false END), "
-    "list(v) FILTER (WHERE regexp_matches(v, $1) OR length(v) - length(replace(replace(v, '{', ''), '[', '')) > $2) "
-    "FROM agentlog_checked_json"
-)
-"""Count the values that are not JSON objects; list those that need the strict check."""
+def _row_of(column: pa.ChunkedArray, value: Any) -> int:
+    return int(pc.index(column, value).as_py())
 
 
-def _check_json_columns(columns: dict[str, pa.ChunkedArray], ids: Any, cursor: Any) -> bool:
-    """Check JSON object columns (one DuckDB scan each); return whether the ids are unique.
-
-    Columns whose values repeat a lot are checked by their distinct values; an
-    error then names the first row holding the bad value.
-    """
-    for name, full in columns.items():
-        column = _distinct_if_few(full)
-        too_big = _first_false(pc.less_equal(pc.binary_length(column), MAX_JSON_BYTES))
-        if too_big is not None:
-            row = _row_of(full, column[too_big])
-            raise ValidationError(f"{name} at row {row} is larger than {MAX_JSON_BYTES} bytes", field=f"{name}[{row}]")
-        cursor.register("agentlog_checked_json", pa.table({"v": column}))
-        try:
-            invalid, suspects = cursor.execute(_JSON_CHECK, [LENIENT_CANDIDATE, MAX_JSON_DEPTH]).fetchall()[0]
-        finally:
-            cursor.unregister("agentlog_checked_json")
-        if invalid:
-            _raise_first_invalid(full, name)
-        for text in suspects or []:
-            _check_strictly(text, f"{name}[{_row_of(full, text)}]")
-    if ids is None:
-        return True
+def _unique(ids: pa.Array | pa.ChunkedArray, cursor: Any) -> bool:
+    """Whether the ids are distinct: first their two halves XORed (a sort), then, on a tie, exactly in DuckDB."""
+    storage = (ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids).storage
+    end = 2 * (storage.offset + len(storage))
+    halves = np.frombuffer(storage.buffers()[1], dtype=np.uint64, count=end)[2 * storage.offset :]
+    folded = np.sort(halves[0::2] ^ halves[1::2])
+    if not (folded[1:] == folded[:-1]).any():
+        return True  # equal ids would fold to equal values
     cursor.register("agentlog_checked_ids", pa.table({"id": ids}))
     try:
         distinct = cursor.execute("SELECT count(DISTINCT id) FROM agentlog_checked_ids").fetchall()[0][0]
@@ -285,40 +293,9 @@ def _check_json_columns(columns: dict[str, pa.ChunkedArray], ids: Any, cursor: A
     return bool(distinct == len(ids))
 
 
-def _row_of(column: pa.ChunkedArray, value: Any) -> int:
-    return int(pc.index(column, value).as_py())
-
-
-def _check_strictly(text: str, field: str) -> None:
-    try:
-        value = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise ValidationError(f"{field} is not valid JSON: {exc}", field=field) from None
-    if not isinstance(value, dict):
-        raise ValidationError(f"{field} must be a JSON object, got {type(value).__name__}", field=field)
-    validate_json_value(value, field)
-
-
-def _raise_first_invalid(column: pa.ChunkedArray, name: str) -> None:
-    for index, text in enumerate(column.to_pylist()):
-        try:
-            value = json.loads(text, parse_constant=_reject_constant)
-        except ValueError as exc:
-            raise ValidationError(f"{name} at row {index} is not valid JSON: {exc}", field=f"{name}[{index}]") from None
-        if not isinstance(value, dict):
-            raise ValidationError(
-                f"{name} at row {index} must be a JSON object, got {type(value).__name__}", field=f"{name}[{index}]"
-            )
-    raise ValidationError(f"{name} holds invalid JSON (trailing comma?)", field=name)  # pragma: no cover
-
-
-def _reject_constant(token: str) -> Any:
-    raise ValueError(f"{token} is not valid JSON")
-
-
 def _id_column(table: pa.Table, n: int) -> pa.Array | pa.ChunkedArray:
     if "id" not in table.column_names:
-        return pa.array([uuid.uuid4().bytes for _ in range(n)], pa.uuid())
+        return _random_uuids(n)
     column = table.column("id")
     if column.null_count:
         first = pc.index(pc.is_null(column), True).as_py()
@@ -333,6 +310,15 @@ def _id_column(table: pa.Table, n: int) -> pa.Array | pa.ChunkedArray:
     raise ValidationError(f"column id must hold UUIDs, got {column.type}", field="id")
 
 
+def _random_uuids(n: int) -> pa.Array:
+    """``n`` version-4 UUIDs (what ``uuid.uuid4()`` makes, from ``os.urandom``), without a Python loop."""
+    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    storage = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), n, [None, pa.py_buffer(raw.tobytes())])
+    return pa.ExtensionArray.from_storage(pa.uuid(), storage)
+
+
 def _timestamp_column(table: pa.Table, n: int) -> pa.Array | pa.ChunkedArray:
     if "timestamp" not in table.column_names:
         return pa.nulls(n, TIMESTAMP)
@@ -345,10 +331,9 @@ def _timestamp_column(table: pa.Table, n: int) -> pa.Array | pa.ChunkedArray:
 
 
 def _first_occurrences(table: pa.Table, cursor: Any) -> pa.Table:
-    indexed = pa.table({"id": table.column("id"), "rn": pa.array(range(table.num_rows), pa.int64())})
-    cursor.register("agentlog_event_ids", indexed)
+    cursor.register("agentlog_event_ids", table.select(["id", "input_row"]))
     try:
-        keep = cursor.execute("SELECT min(rn) FROM agentlog_event_ids GROUP BY id ORDER BY 1").fetchall()
+        keep = cursor.sql("SELECT min(input_row) AS n FROM agentlog_event_ids GROUP BY id ORDER BY 1").to_arrow_table()
     finally:
         cursor.unregister("agentlog_event_ids")
-    return table.take(pa.array([row[0] for row in keep], pa.int64()))
+    return table.take(keep.column("n"))

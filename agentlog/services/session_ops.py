@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,14 +26,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from agentlog.errors import AlreadyExistsError, InvalidTransitionError, NotFoundError, SessionClosedError
+from agentlog.errors import (
+    AlreadyExistsError,
+    InvalidTransitionError,
+    NotFoundError,
+    SessionClosedError,
+    ValidationError,
+)
 from agentlog.records import EventRecord, SessionRecord, format_timestamp
 from agentlog.services import session_sql as sql
+from agentlog.services.json_columns import error_position, first_invalid
 from agentlog.services.lifecycle import ENDED, OPEN_FOR_EVENTS, Lifecycle, check_transition
 from agentlog.store.tables import EVENTS, TIMESTAMP
 from agentlog.store.writer import Transaction
 
 __all__ = [
+    "JSON_TEXT_COLUMNS",
     "AppendEventTable",
     "AppendEvents",
     "CreateSession",
@@ -45,6 +55,9 @@ __all__ = [
 ]
 
 _CACHE_SIZE = 100_000
+
+JSON_TEXT_COLUMNS = ("event_data", "metadata")
+"""The columns of ``events`` whose text DuckDB's parser checks as they are inserted."""
 
 
 @dataclass(slots=True)
@@ -279,23 +292,73 @@ class AppendEventTable:
     """Append an Arrow table of validated events to one session (the bulk path).
 
     ``events`` has the columns of :data:`~agentlog.store.tables.EVENTS` except
-    ``session_id``, ``seq`` and ``index_lsn``; ``timestamp`` may hold nulls
-    (stamped with the commit time). Ids must be unique within the table (the
-    service makes them so); rows whose id is already stored are skipped.
-    The result is ``(inserted, skipped)``.
+    ``session_id``, ``seq`` and ``index_lsn``, plus ``input_row`` (the row of
+    the caller's table, named in errors); ``timestamp`` may hold nulls (stamped
+    with the commit time). Ids must be unique within the table (the service
+    makes them so); rows whose id is already stored are skipped.
+
+    The JSON text is checked here, in the transaction:
+
+    * ``check``, if given, runs on a thread of its own while the rows are
+      inserted (the scan of :func:`~agentlog.services.json_columns.check_json_column`,
+      over every row of the caller's table); the op waits for it;
+    * DuckDB's parser checks the syntax of the rows inserted (the cast to the
+      ``JSON`` columns) and :func:`~agentlog.services.json_columns.first_invalid`
+      that of the rows skipped.
+
+    A value rejected by either raises :class:`~agentlog.errors.ValidationError`
+    naming the row; the transaction rolls back, so nothing of the table is
+    stored. The result is ``(inserted, skipped)``.
     """
 
     session_id: uuid.UUID
     events: pa.Table
+    check: Callable[[], None] | None = None
+    rejected: ValidationError | None = field(default=None)
+    """The error found by an earlier try of this op (the writer retries an op that failed after a change)."""
 
     def apply(self, tx: Transaction) -> tuple[int, int]:
-        """Number the rows and buffer them as one Arrow table."""
-        facts = _open_session(tx, self.session_id)
-        tx.local.pop(_GroupEventIds, None)  # ids appended here are not tracked there: look again later
+        """Insert the rows while ``check`` runs; fail, after the insert, if either finds a bad value."""
+        if self.rejected is not None:
+            raise self.rejected  # before any change: the retry fails alone
+        with ThreadPoolExecutor(1) as pool:
+            checked = pool.submit(self.check) if self.check is not None else None
+            try:
+                # a bad value wins over a closed or unknown session, as when the arguments are checked first
+                facts = _open_session(tx, self.session_id)
+                tx.local.pop(_GroupEventIds, None)  # ids appended here are not tracked there: look again later
+                counts = self._insert(tx, facts)
+            except Exception as exc:
+                self._raise_first(exc if isinstance(exc, ValidationError) else None, checked)
+                raise
+            self._raise_first(None, checked)
+        return counts
+
+    def _raise_first(self, found: ValidationError | None, checked: Future[None] | None) -> None:
+        """Raise the error naming the first bad value, of ``found`` and the check's; return if neither.
+
+        Waits for the check. Its errors are remembered in ``rejected`` for the writer's retry.
+        """
+        error = checked.exception() if checked is not None else None
+        if error is not None and not isinstance(error, ValidationError):
+            raise error
+        errors = [e for e in (found, error) if e is not None]
+        if errors:
+            self.rejected = min(errors, key=lambda e: error_position(e, JSON_TEXT_COLUMNS))
+            raise self.rejected from None
+
+    def _insert(self, tx: Transaction, facts: _Facts) -> tuple[int, int]:
         total = self.events.num_rows
         # Flushes the rows of earlier ops in this group, so they are seen too.
         table = tx.new_rows("events", self.events)
         count = table.num_rows
+        if count < total:
+            # the rows skipped are never cast to JSON: check their text before changing anything
+            inserted = pc.is_in(self.events.column("input_row"), value_set=table.column("input_row"))
+            skipped = self.events.filter(pc.invert(inserted))
+            error = first_invalid(skipped, JSON_TEXT_COLUMNS)
+            if error is not None:
+                raise error
         if count == 0:
             return 0, total
         now = tx.now()
@@ -320,7 +383,15 @@ class AppendEventTable:
             },
             schema=EVENTS,
         )
-        tx.append_table("events", rows)
+        try:
+            tx.insert_table("events", rows)
+        except Exception:
+            # DuckDB's parser rejected a JSON value (its message may even fail to decode, a UnicodeDecodeError),
+            # or something else failed: name the row if it is a value, else let the writer report the failure
+            self.rejected = first_invalid(table, JSON_TEXT_COLUMNS)
+            if self.rejected is None:
+                raise
+            raise self.rejected from None
         return count, total - count
 
 

@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -178,7 +179,14 @@ class SessionService:
             ``session = await service.get_session(session_id)``
         """
         sid = validate_uuid(session_id, "session_id")
-        return await self.store.read_async(lambda cur: queries.get_session(cur, sid))
+        # Two index lookups that do not depend on each other: run them on two reader threads at once.
+        found = self.store.read_async(lambda cur: queries.session_by_id(cur, sid))
+        events = self.store.read_async(lambda cur: queries.events_of_session(cur, sid))
+        record: SessionRecord | None
+        record, record_events = await asyncio.gather(found, events)
+        if record is not None:
+            record["events"] = record_events
+        return record
 
     async def list_sessions(
         self,
@@ -316,9 +324,9 @@ class SessionService:
             prepared = prepare_event_rows(events)
             _, inserted = await self.store.write_async(AppendEvents(sid, prepared, check_duplicates=True))
             return {"session_id": sid, "inserted": inserted, "duplicates": len(events) - inserted}
-        table = await self.store.read_async(lambda cur: prepare_event_table(events, cur))
+        table, check = await self.store.read_async(lambda cur: prepare_event_table(events, cur))
         total = _row_count(events)
-        inserted, skipped = await self.store.write_async(AppendEventTable(sid, table))
+        inserted, skipped = await self.store.write_async(AppendEventTable(sid, table, check))
         return {"session_id": sid, "inserted": inserted, "duplicates": skipped + (total - table.num_rows)}
 
     # -- temporal queries -------------------------------------------------------------

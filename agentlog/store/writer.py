@@ -20,7 +20,8 @@ each op in a transaction of its own, so only the culprit fails.
 
 Ops run on the writer thread only. They read with :meth:`Transaction.query`,
 change rows with :meth:`Transaction.execute`, and add rows with
-:meth:`Transaction.append` (buffered and inserted in bulk). Writer-side caches
+:meth:`Transaction.append` (buffered and inserted in bulk) or
+:meth:`Transaction.insert_table` (inserted at once). Writer-side caches
 (``Transaction.cache``) are dropped whenever a transaction rolls back.
 """
 
@@ -36,6 +37,7 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
+import numpy as np
 import pyarrow as pa
 
 from agentlog.errors import AgentlogError, StoreClosedError, StoreError
@@ -55,9 +57,12 @@ class WriteOp(Protocol):
     """A unit of work for the writer.
 
     ``apply`` runs on the writer thread inside the group's transaction and
-    returns the op's result. It must raise expected errors (``AgentlogError``)
-    before its first :meth:`Transaction.execute`; rows added with
-    :meth:`Transaction.append` are dropped automatically when it raises.
+    returns the op's result. It should raise expected errors (``AgentlogError``)
+    before its first :meth:`Transaction.execute` or :meth:`Transaction.insert_table`;
+    rows added with :meth:`Transaction.append` are dropped automatically when it
+    raises. An error raised after a change rolls the whole group back and
+    retries its ops one by one, so the op should then raise again, before any
+    change, when it is retried.
     """
 
     def apply(self, tx: Transaction) -> Any:
@@ -128,24 +133,45 @@ class Transaction:
         self._tables.setdefault(table, []).append(rows)
         self._op_rows += rows.num_rows
 
+    def insert_table(self, table: str, rows: pa.Table) -> None:
+        """Insert an Arrow table of rows for ``table`` now (rows appended before are inserted first).
+
+        Unlike :meth:`append_table`, an error of the ``INSERT`` (a value that does
+        not fit its column, such as text that is not JSON for a ``JSON`` column)
+        is raised here, inside the op. The transaction can then only roll back:
+        the writer retries the group op by op, so the op should raise again,
+        before changing anything, when it is retried.
+        """
+        schema = SCHEMAS[table]
+        agentlog_batch = rows.select(schema.names).cast(schema)  # read by DuckDB's replacement scan below
+        if agentlog_batch.num_rows == 0:
+            return
+        self.flush()
+        self._begin()
+        self._op_changed = True
+        self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM agentlog_batch")
+
     def new_rows(self, table: str, rows: pa.Table) -> pa.Table:
         """The rows whose ``id`` is not yet stored in ``table`` (ids must be unique within ``rows``).
 
         Rows appended earlier in this group are inserted first, so they count as stored.
         """
         name = f"agentlog_candidates_{table}"
-        numbered = pa.table({"id": rows.column("id"), "n": pa.array(range(rows.num_rows), pa.int64())})
+        numbered = pa.table({"id": rows.column("id"), "n": pa.array(np.arange(rows.num_rows, dtype=np.int64))})
         self.register(name, numbered)
         try:
             self.flush()
-            # the anti-join runs in DuckDB: only positions come back, never the stored ids
+            # the joins run in DuckDB: a count first (the usual answer is none), then only positions come back
+            stored = self._con.execute(
+                f"SELECT count(*) FROM {name} c WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.id = c.id)"
+            ).fetchall()[0][0]
+            if stored == 0:
+                return rows
             fresh = self._con.sql(
                 f"SELECT c.n FROM {name} c WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = c.id) ORDER BY c.n"
             ).to_arrow_table()
         finally:
             self.unregister(name)
-        if fresh.num_rows == rows.num_rows:
-            return rows
         return rows.take(fresh.column("n"))
 
     def register(self, name: str, table: pa.Table) -> None:
