@@ -145,7 +145,12 @@ class Calibration:
             [0.0, 0.25, 1.0]
         """
         values = np.asarray(cosine, dtype=np.float64)
-        mapped = np.interp(values, self.cosines, self.similarities)
+        xs, ys = np.asarray(self.cosines), np.asarray(self.similarities)
+        mapped = np.interp(values, xs, ys)
+        # Rounding can carry an interpolated value one ulp past its segment's end knot (for a cosine
+        # just below a knot): keep each value inside its segment's range, so the map stays monotone.
+        segment = np.clip(np.searchsorted(xs, values, side="right") - 1, 0, len(xs) - 2)
+        mapped = np.clip(mapped, ys[segment], ys[segment + 1])
         mapped = np.where(np.isnan(mapped), 0.0, mapped)
         if mapped.ndim == 0:
             return float(mapped)

@@ -153,3 +153,10 @@ def test_bad_pairs_file(tmp_path) -> None:
 def test_fake_calibration_reproduces_from_the_data() -> None:
     fit, _ = split_pairs(load_calibration_pairs())
     assert fit_calibration(FakeEmbedder(), fit).knots == FAKE_CALIBRATION.knots
+
+
+def test_monotone_next_to_a_knot_despite_rounding() -> None:
+    """Found by hypothesis: interpolating just below a knot rounded one ulp past the knot's similarity."""
+    cal = Calibration(((-0.578125, 0.0), (4.490485002553193e-215, 0.09927576329394763), (1.0, 1.0)))
+    assert cal(0.0) <= cal(1.7523303030315396e-129)
+    assert cal(np.array([0.0, 1.7523303030315396e-129])).tolist() == [cal(0.0), cal(1.7523303030315396e-129)]
