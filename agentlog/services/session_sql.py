@@ -17,7 +17,6 @@ __all__ = [
     "COUNT_SESSIONS",
     "DELETE_EVENTS",
     "DELETE_SESSION",
-    "EVENTS_OF_SESSION",
     "EVENT_BY_ID",
     "EVENT_COLUMNS",
     "EVENT_COUNTS",
@@ -43,7 +42,6 @@ EVENT_COLUMNS = "id, session_id, seq, event_type, event_data, metadata, timestam
 """Columns of an event record, in the order :func:`event_row` reads them."""
 
 SESSION_BY_ID = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"
-EVENTS_OF_SESSION = f"SELECT {EVENT_COLUMNS} FROM events WHERE session_id = ? ORDER BY seq"
 EVENT_BY_ID = f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?"
 
 _ISO_UTC = "strftime(timezone('UTC', {}), '%Y-%m-%dT%H:%M:%S.%f+00:00')"

@@ -95,7 +95,6 @@ class Transaction:
         self.local: dict[type, Any] = {}
         """State that lives for this transaction only (e.g. ids appended so far)."""
         self._columns: dict[str, dict[str, list[Any]]] = {}
-        self._tables: dict[str, list[pa.Table]] = {}
         self._op_rows = 0
         self._op_changed = False
         self.begun = False
@@ -128,15 +127,10 @@ class Transaction:
             values.append(row[name])
         self._op_rows += 1
 
-    def append_table(self, table: str, rows: pa.Table) -> None:
-        """Buffer an Arrow table of rows for ``table`` (any column order; cast to the table schema)."""
-        self._tables.setdefault(table, []).append(rows)
-        self._op_rows += rows.num_rows
-
     def insert_table(self, table: str, rows: pa.Table) -> None:
         """Insert an Arrow table of rows for ``table`` now (rows appended before are inserted first).
 
-        Unlike :meth:`append_table`, an error of the ``INSERT`` (a value that does
+        Unlike rows buffered by :meth:`append`, an error of the ``INSERT`` (a value that does
         not fit its column, such as text that is not JSON for a ``JSON`` column)
         is raised here, inside the op. The transaction can then only roll back:
         the writer retries the group op by op, so the op should raise again,
@@ -215,7 +209,6 @@ class Transaction:
                 BEGIN/COMMIT round trips.
         """
         tables = [t for t, c in self._columns.items() if next(iter(c.values()))]
-        tables += [t for t, v in self._tables.items() if v and t not in tables]
         if not tables:
             return
         if self._op_rows:
@@ -236,42 +229,31 @@ class Transaction:
 
     # -- per-op bookkeeping used by the writer -----------------------------------
 
-    def _begin_op(self) -> tuple[dict[str, int], dict[str, int]]:
+    def _begin_op(self) -> dict[str, int]:
         self._op_rows = 0
         self._op_changed = False
-        rows = {t: len(next(iter(c.values()))) for t, c in self._columns.items()}
-        return rows, {t: len(v) for t, v in self._tables.items()}
+        return {t: len(next(iter(c.values()))) for t, c in self._columns.items()}
 
-    def _undo_op(self, mark: tuple[dict[str, int], dict[str, int]]) -> bool:
+    def _undo_op(self, rows: dict[str, int]) -> bool:
         """Drop the current op's buffered rows; False if it already changed DuckDB."""
         if self._op_changed:
             return False
-        rows, tables = mark
         for table, columns in self._columns.items():
             keep = rows.get(table, 0)
             for values in columns.values():
                 del values[keep:]
-        for table, pending in self._tables.items():
-            del pending[tables.get(table, 0) :]
         self._op_rows = 0
         return True
 
     def _take(self, table: str) -> pa.Table | None:
         schema = SCHEMAS[table]
-        parts: list[pa.Table] = []
         columns = self._columns.pop(table, None)
-        if columns and columns[schema.names[0]]:
-            arrays = [pa.array(columns[f.name], type=f.type) for f in schema]
-            parts.append(pa.Table.from_arrays(arrays, schema=schema))
-        for extra in self._tables.pop(table, []):
-            parts.append(extra.select(schema.names).cast(schema))
-        if not parts:
+        if not columns or not columns[schema.names[0]]:
             return None
-        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+        return pa.Table.from_arrays([pa.array(columns[f.name], type=f.type) for f in schema], schema=schema)
 
     def _discard(self) -> None:
         self._columns.clear()
-        self._tables.clear()
         self._op_rows = 0
 
 
