@@ -98,8 +98,13 @@ class _Rewrite:
         return self.quantised[activations]
 
 
-def _weight_only_int8(node: Any, producers: dict[str, Any], initializers: dict[str, Any]) -> tuple[Any, Any] | None:
-    """``(int8 weight, column scales)`` if ``node`` is ``MatMul(x, Cast(W_int8) * scale)``, else ``None``."""
+def _weight_only_int8(
+    node: Any, producers: dict[str, Any], initializers: dict[str, Any]
+) -> tuple[Any, Any, list[Any]] | None:
+    """``(int8 weight, column scales, [Mul, Cast])`` if ``node`` is ``MatMul(x, Cast(W_int8) * scale)``, or ``None``.
+
+    The Mul comes first: it reads the Cast, so it must go first when both are dropped.
+    """
     if node.op_type != "MatMul":
         return None
     mul = producers.get(node.input[1])
@@ -115,17 +120,16 @@ def _weight_only_int8(node: Any, producers: dict[str, Any], initializers: dict[s
     columns = int(weight.dims[1])
     if int(np.prod(scale.dims, dtype=np.int64)) != columns:
         return None
-    return weight, scale
+    return weight, scale, [mul, cast]
 
 
-def _without_dead_dequantisation(nodes: list[Any], graph_outputs: set[str]) -> list[Any]:
-    """``nodes`` minus the Cast/Mul nodes whose results nothing reads any more (the old ``Cast(W) * scale``)."""
-    while True:
+def _without_dead(nodes: list[Any], candidates: list[Any], graph_outputs: set[str]) -> list[Any]:
+    """``nodes`` minus the ``candidates`` (in reading order: a Mul before the Cast it reads) nothing reads any more."""
+    for candidate in candidates:
         read = {name for node in nodes for name in node.input} | graph_outputs
-        kept = [node for node in nodes if node.op_type not in ("Cast", "Mul") or any(o in read for o in node.output)]
-        if len(kept) == len(nodes):
-            return kept
-        nodes = kept
+        if not any(output in read for output in candidate.output):
+            nodes = [node for node in nodes if node is not candidate]
+    return nodes
 
 
 def quantize_activations(model: Any) -> int:
@@ -157,14 +161,16 @@ def quantize_activations(model: Any) -> int:
     initializers = {init.name: init for init in graph.initializer}
     rewrite = _Rewrite(onnx)
     replaced_scales: set[str] = set()
+    dequantisers: list[Any] = []  # the Mul and Cast nodes of the rewritten matmuls' weights
     count = 0
     for node in graph.node:
         found = _weight_only_int8(node, producers, initializers)
         if found is None:
             rewrite.nodes.append(node)
             continue
-        weight, scale = found
+        weight, scale, weight_nodes = found
         replaced_scales.add(scale.name)
+        dequantisers.extend(weight_nodes)
         inputs, outputs = (int(d) for d in weight.dims)
         quantised, row_scale, row_zero_point, lead = rewrite.quantise_rows(node.input[0], inputs)
         p = f"{node.name or node.output[0]}/rowq/"
@@ -186,7 +192,7 @@ def quantize_activations(model: Any) -> int:
         count += 1
     if not count:
         return 0
-    kept = _without_dead_dequantisation(rewrite.nodes, {out.name for out in graph.output})
+    kept = _without_dead(rewrite.nodes, dequantisers, {out.name for out in graph.output})
     del graph.node[:]
     graph.node.extend(kept)
     still_read = {name for node in kept for name in node.input}
