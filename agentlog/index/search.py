@@ -24,8 +24,8 @@ Modes:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -79,7 +79,9 @@ class Hit:
 
     ``index_lsn`` is the change that indexed the row: the same number sits on
     the DuckDB row it was built from (unless that row changed since), which
-    lets a fetch skip the row groups of other changes.
+    lets a fetch skip the row groups of other changes. ``fields`` holds the
+    index columns a search asked to carry (values that never change once
+    written, such as an event's agent, so the fetch need not look them up).
     """
 
     id: str
@@ -88,6 +90,7 @@ class Hit:
     score: float
     keyword: bool
     index_lsn: int | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 def validate_query(query: Any, mode: Any, threshold: Any) -> tuple[str, SearchMode, float | None]:
@@ -150,6 +153,7 @@ async def search_table(
     threshold: float | None,
     mode: SearchMode,
     fetch: Fetch,
+    carry: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Search one LanceDB table for an already validated query; return the hits' records, best first.
 
@@ -168,6 +172,7 @@ async def search_table(
         threshold: Minimum similarity (``None``: none).
         mode: ``"vector"``, ``"keyword"`` or ``"hybrid"``.
         fetch: Reads the records of the hits.
+        carry: Index columns to bring along in each hit's ``fields``.
 
     Raises:
         SearchUnavailableError: If the store has no embedder, or indexing fails.
@@ -192,6 +197,7 @@ async def search_table(
             threshold=threshold,
             mode=mode,
             calibrate=embedder.calibration,
+            carry=carry,
         )
         records = fetch(cur, hits) if hits else {}
         results = []
@@ -222,8 +228,11 @@ def rank(
     threshold: float | None,
     mode: SearchMode,
     calibrate: Any,
+    carry: Sequence[str] = (),
 ) -> list[Hit]:
     """Rank the rows of one LanceDB table for a query (the shared core of every search).
+
+    ``carry`` names index columns whose values each hit brings along in ``fields``.
 
     Example:
         >>> import tempfile
@@ -236,19 +245,36 @@ def rank(
     pool = limit if mode == "vector" else max(limit * 4, 40)
     hits: dict[str, dict[str, Any]] = {}
     if mode in ("vector", "hybrid"):
-        found = tables.vector_search(table, query_vector, where=where, limit=pool)
-        for position, (row_id, lsn, distance) in enumerate(
-            zip(*(found.column(c).to_pylist() for c in ("id", "index_lsn", "_distance")), strict=True)
+        found = tables.vector_search(table, query_vector, where=where, limit=pool, columns=carry)
+        for position, (row_id, lsn, distance, carried) in enumerate(
+            zip(
+                *(found.column(c).to_pylist() for c in ("id", "index_lsn", "_distance")),
+                _carried(found, carry),
+                strict=True,
+            )
         ):
-            hits[row_id] = {"cosine": 1.0 - float(distance), "vector_rank": position, "keyword_rank": None, "lsn": lsn}
+            hits[row_id] = {
+                "cosine": 1.0 - float(distance),
+                "vector_rank": position,
+                "keyword_rank": None,
+                "lsn": lsn,
+                "fields": carried,
+            }
     if mode in ("keyword", "hybrid"):
-        found = tables.keyword_search(table, query, where=where, limit=pool)
+        found = tables.keyword_search(table, query, where=where, limit=pool, columns=carry)
         vectors = _matrix(found.column("vector"), tables.dimension)
         cosines = vectors @ np.asarray(query_vector, np.float32) if len(vectors) else np.zeros(0)
-        for position, (row_id, lsn) in enumerate(
-            zip(found.column("id").to_pylist(), found.column("index_lsn").to_pylist(), strict=True)
+        for position, (row_id, lsn, carried) in enumerate(
+            zip(
+                found.column("id").to_pylist(),
+                found.column("index_lsn").to_pylist(),
+                _carried(found, carry),
+                strict=True,
+            )
         ):
-            entry = hits.setdefault(row_id, {"cosine": float(cosines[position]), "vector_rank": None, "lsn": lsn})
+            entry = hits.setdefault(
+                row_id, {"cosine": float(cosines[position]), "vector_rank": None, "lsn": lsn, "fields": carried}
+            )
             entry["keyword_rank"] = position
     ranked: list[Hit] = []
     for row_id, entry in hits.items():
@@ -259,7 +285,7 @@ def rank(
             continue
         if mode == "hybrid" and threshold is not None and similarity < threshold and not keyword:
             continue
-        ranked.append(Hit(row_id, entry["cosine"], similarity, score, keyword, entry["lsn"]))
+        ranked.append(Hit(row_id, entry["cosine"], similarity, score, keyword, entry["lsn"], entry["fields"]))
     if mode == "vector":
         ranked.sort(key=lambda h: -h.cosine)
     elif mode == "keyword":
@@ -267,6 +293,12 @@ def rank(
     else:
         ranked.sort(key=lambda h: (-h.score, -h.cosine))
     return ranked[:limit]
+
+
+def _carried(found: pa.Table, carry: Sequence[str]) -> list[dict[str, Any]]:
+    """The carried columns of each row of a search result, as one dict per row."""
+    columns = {name: found.column(name).to_pylist() for name in carry}
+    return [{name: values[row] for name, values in columns.items()} for row in range(found.num_rows)]
 
 
 def _matrix(column: pa.ChunkedArray, dimension: int) -> np.ndarray:
@@ -381,15 +413,20 @@ async def search_events(
         rows = rows_for_hits(
             cur, "SELECT id, session_id, seq, event_type, event_data, metadata, timestamp FROM events", hits
         )
-        # The agents in a second, small query: joining sessions would scan all of them.
-        session_ids = list({row[1] for row in rows.values()})
-        agents = dict(
-            cur.execute("SELECT id, agent FROM sessions WHERE id = ANY($1::UUID[])", [session_ids]).fetchall()
-        )
-        return {key: {**sql.event_row(row), "agent": agents.get(row[1])} for key, row in rows.items()}
+        # A session's agent never changes: the index's copy saves a lookup (joining sessions would scan them all).
+        agents = {hit.id: hit.fields["agent"] for hit in hits}
+        return {key: {**sql.event_row(row), "agent": agents[key]} for key, row in rows.items()}
 
     found = await search_table(
-        store, "events", query, where=where, limit=count, threshold=threshold, mode=mode, fetch=fetch
+        store,
+        "events",
+        query,
+        where=where,
+        limit=count,
+        threshold=threshold,
+        mode=mode,
+        fetch=fetch,
+        carry=("agent",),
     )
     return found  # type: ignore[return-value]
 

@@ -12,8 +12,15 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
 * brute-force search is exact and fast enough for small tables, so an ANN
   index is built only from :data:`ANN_MIN_ROWS` rows: IVF_SQ (8-bit scalar
   quantisation; it trained 6x faster than IVF_PQ here and kept recall@10 at
-  1.0 with a small refine step), with sqrt(rows) partitions, retrained when
-  the table outgrows them 4x; scalar indexes on the filter columns come with it;
+  1.0 with a small refine step) with partitions of a *target size*,
+  sqrt(rows) at build time, retrained when the table outgrows it 4x; scalar
+  indexes on the filter columns come with it;
+* the index is given a target partition size, never a partition count:
+  ``optimize`` splits and joins IVF partitions towards the index's target,
+  and an index built with a count has none, so LanceDB joined its partitions
+  into a few of its default size (1,000 partitions became 31 at 1M rows,
+  and every search then compared 65% of the table). An index built that way
+  by an older agentlog is rebuilt at the next maintenance;
 * a filter makes the probed partitions hold fewer candidates, so a filtered
   search probes enough partitions to see about :data:`FILTERED_CANDIDATES`
   rows that pass it (counted with the scalar indexes);
@@ -56,7 +63,10 @@ FILTERED_CANDIDATES = 3000
 
 _BITMAP_COLUMNS = frozenset({"agent", "event_type", "project_id", "memory_type", "document_type"})
 _BTREE_COLUMNS = frozenset({"session_id", "document_id", "namespace"})
-_VECTOR_INDEX_PREFIX = "vector_ivfsq_p"
+_VECTOR_INDEX_PREFIX = "vector_ivfsq_t"
+"""Name prefix of the ANN index, followed by its target partition size."""
+_COUNTED_INDEX_PREFIX = "vector_ivfsq_p"
+"""Name prefix of an ANN index an earlier build made with a partition count (sqrt(rows): also its size then)."""
 
 
 class VectorTables:
@@ -92,7 +102,7 @@ class VectorTables:
         self._db = lancedb.connect(str(directory))
         self._tables: dict[str, Any] = {}
         self._lock = threading.Lock()
-        # ANN partition counts, read by every search: list_indices() costs about 0.5 ms,
+        # ANN target partition sizes, read by every search: list_indices() costs about 0.5 ms,
         # and only _build_ann/drop_all (this object, the indexer thread) change them.
         self._partitions: dict[str, int | None] = {}
         self._partitions_generation = 0  # bumped around every change, so a read that overlaps one is not kept
@@ -181,7 +191,10 @@ class VectorTables:
             if rows >= self.ann_min_rows:
                 self._build_ann(table, name, rows)
             fresh = True
-        elif rows > 4 * _partitions(vector_index.name) ** 2:
+        elif not vector_index.name.startswith(_VECTOR_INDEX_PREFIX):
+            self._build_ann(table, name, rows)  # built with a partition count: optimize() would merge them away
+            fresh = True
+        elif rows > 4 * _partition_size(vector_index.name) ** 2:
             self._build_ann(table, name, rows)  # outgrown its partitions: retrain
             fresh = True
         else:
@@ -195,15 +208,15 @@ class VectorTables:
     def _build_ann(self, table: Any, name: str, rows: int) -> None:
         from lancedb.index import Bitmap, BTree, IvfSq
 
-        partitions = max(1, int(math.sqrt(rows)))
+        target = max(1, int(math.sqrt(rows)))
         self._forget_partitions(name)
         for index in table.list_indices():
             if tuple(index.columns) == ("vector",):
                 table.drop_index(index.name)
         table.create_index(
             "vector",
-            config=IvfSq(distance_type="cosine", num_partitions=partitions),
-            name=f"{_VECTOR_INDEX_PREFIX}{partitions}",
+            config=IvfSq(distance_type="cosine", target_partition_size=target),
+            name=f"{_VECTOR_INDEX_PREFIX}{target}",
         )
         self._forget_partitions(name)
         existing = {tuple(index.columns) for index in table.list_indices()}
@@ -217,8 +230,8 @@ class VectorTables:
 
     # -- reading (any thread) --------------------------------------------------------
 
-    def ann_partitions(self, name: str) -> int | None:
-        """The partition count of a table's ANN index, or None without one (remembered between calls)."""
+    def ann_partition_size(self, name: str) -> int | None:
+        """The target partition size of a table's ANN index, or None without one (remembered between calls)."""
         with self._lock:
             if name in self._partitions:
                 return self._partitions[name]
@@ -226,14 +239,14 @@ class VectorTables:
         found = None
         for index in self.table(name).list_indices():
             if tuple(index.columns) == ("vector",):
-                found = _partitions(index.name)
+                found = _partition_size(index.name)
         with self._lock:
             if generation == self._partitions_generation:
                 self._partitions[name] = found
         return found
 
     def _forget_partitions(self, name: str | None) -> None:
-        """Drop the remembered partition count of ``name`` (of every table: ``None``)."""
+        """Drop the remembered partition size of ``name`` (of every table: ``None``)."""
         with self._lock:
             self._partitions_generation += 1
             if name is None:
@@ -241,39 +254,64 @@ class VectorTables:
             else:
                 self._partitions.pop(name, None)
 
-    def has_ann_index(self, name: str) -> bool:
-        """Whether a table has an ANN index on ``vector``."""
-        return self.ann_partitions(name) is not None
+    def unindexed_rows(self, name: str) -> int:
+        """Rows of a table that its ANN index does not cover yet (searched by a scan); 0 without an index.
 
-    def vector_search(self, name: str, vector: npt.NDArray[np.float32], *, where: str | None, limit: int) -> pa.Table:
-        """Nearest rows by cosine distance, filtered before the limit: ``id, index_lsn, _distance``."""
+        Example:
+            >>> import tempfile
+            >>> VectorTables(Path(tempfile.mkdtemp()), dimension=4).unindexed_rows("events")
+            0
+        """
+        for index in self.table(name).list_indices():
+            if tuple(index.columns) == ("vector",):
+                return int(index.num_unindexed_rows)
+        return 0
+
+    def has_ann_index(self, name: str) -> bool:
+        """Whether a table has an ANN index on ``vector`` (one that searches use)."""
+        return self.ann_partition_size(name) is not None
+
+    def vector_search(
+        self,
+        name: str,
+        vector: npt.NDArray[np.float32],
+        *,
+        where: str | None,
+        limit: int,
+        columns: Sequence[str] = (),
+    ) -> pa.Table:
+        """Nearest rows by cosine distance, filtered before the limit: ``id, index_lsn, <columns>, _distance``."""
         table = self.table(name)
         query = table.search(np.asarray(vector, dtype=np.float32)).metric("cosine")
         if where:
             query = query.where(where, prefilter=True)
-        partitions = self.ann_partitions(name)
-        if partitions is not None:
+        size = self.ann_partition_size(name)
+        if size is not None:
             probes = NPROBES
             if where:
-                # probe enough partitions to see about FILTERED_CANDIDATES rows that pass the filter
+                # probe enough partitions to see about FILTERED_CANDIDATES rows that pass the filter:
+                # the partitions hold about `size` rows each, `matching / rows` of them pass
                 matching = max(table.count_rows(where), 1)
-                probes = max(NPROBES, math.ceil(FILTERED_CANDIDATES * partitions / matching))
-            query = query.nprobes(min(partitions, probes)).refine_factor(REFINE_FACTOR)
-        return query.select(["id", "index_lsn", "_distance"]).limit(limit).to_arrow()
+                probes = max(NPROBES, math.ceil(FILTERED_CANDIDATES * table.count_rows() / (size * matching)))
+            query = query.nprobes(probes).refine_factor(REFINE_FACTOR)
+        return query.select(["id", "index_lsn", *columns, "_distance"]).limit(limit).to_arrow()
 
-    def keyword_search(self, name: str, text: str, *, where: str | None, limit: int) -> pa.Table:
-        """Best full-text (BM25) matches, filtered before the limit: ``id, index_lsn, vector, _score``."""
+    def keyword_search(
+        self, name: str, text: str, *, where: str | None, limit: int, columns: Sequence[str] = ()
+    ) -> pa.Table:
+        """Best full-text (BM25) matches, filtered before the limit: ``id, index_lsn, <columns>, vector, _score``."""
         table = self.table(name)
         if not self._has_text_index(table):
             self.maintain(name)
             if not self._has_text_index(table):  # an empty table: maintain() builds no index on nothing
                 schema = self.schema(self.sources[name])
                 score = pa.field("_score", pa.float32())
-                return pa.schema([*(schema.field(c) for c in ("id", "index_lsn", "vector")), score]).empty_table()
+                names = ("id", "index_lsn", *columns, "vector")
+                return pa.schema([*(schema.field(c) for c in names), score]).empty_table()
         query = table.search(text, query_type="fts")
         if where:
             query = query.where(where, prefilter=True)
-        return query.select(["id", "index_lsn", "vector", "_score"]).limit(limit).to_arrow()
+        return query.select(["id", "index_lsn", *columns, "vector", "_score"]).limit(limit).to_arrow()
 
     @staticmethod
     def _has_text_index(table: Any) -> bool:
@@ -306,8 +344,15 @@ class VectorTables:
         return table.column("id").to_pylist(), matrix.reshape(-1, self.dimension)
 
 
-def _partitions(index_name: str) -> int:
-    """The partition count recorded in the name of an index built by :meth:`VectorTables.maintain`."""
-    if index_name.startswith(_VECTOR_INDEX_PREFIX):
-        return int(index_name.removeprefix(_VECTOR_INDEX_PREFIX))
+def _partition_size(index_name: str) -> int:
+    """The partition size recorded in the name of an ANN index built by :meth:`VectorTables.maintain`.
+
+    Example:
+        >>> _partition_size("vector_ivfsq_t316"), _partition_size("vector_ivfsq_p1000"), _partition_size("other")
+        (316, 1000, 1)
+    """
+    for prefix in (_VECTOR_INDEX_PREFIX, _COUNTED_INDEX_PREFIX):
+        size = index_name.removeprefix(prefix)
+        if index_name.startswith(prefix) and size.isdigit():
+            return int(size)
     return 1

@@ -124,6 +124,7 @@ async def test_hybrid_and_keyword_find_exact_identifiers(service: SessionService
         hits = await service.search_events("QueuePoolExhausted", mode=mode, limit=5)
         assert hits[0]["event_data"]["error"] == "QueuePoolExhausted", mode
         assert hits[0]["keyword_match"] is True
+        assert {h["agent"] for h in hits} == {"claude"}, mode  # carried by the index on both paths
         path = await service.search_events("src/agentlog/store/writer.py", mode=mode, limit=5)
         assert path[0]["event_data"].get("file") == "src/agentlog/store/writer.py", mode
     hybrid = await service.search_events("QueuePoolExhausted", mode="hybrid", limit=10, threshold=0.99)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+from lancedb.index import IvfSq
 
-from agentlog.index.vectors import VectorTables
+from agentlog.index.vectors import MAX_FRAGMENTS, NPROBES, VectorTables
 
 DIM = 16
 
@@ -52,7 +54,7 @@ def test_ann_index_filters_and_late_rows(tmp_path: Path) -> None:
     second, second_vectors = rows(900, 1100, "common", rng, centers)
     tables.add("events", second, second_vectors)
     tables.maintain("events")
-    assert tables.ann_partitions("events") == int(np.sqrt(2000))
+    assert tables.ann_partition_size("events") == int(np.sqrt(2000))
     late, late_vectors = rows(2000, 60, "late", rng, centers)
     tables.add("events", late, late_vectors)  # after the index was built: unindexed rows
     ids = first.column("id").to_pylist() + second.column("id").to_pylist() + late.column("id").to_pylist()
@@ -71,4 +73,43 @@ def test_ann_index_filters_and_late_rows(tmp_path: Path) -> None:
     more, more_vectors = rows(3000, 8000, "common", rng, centers)
     tables.add("events", more, more_vectors)
     tables.maintain("events")
-    assert tables.ann_partitions("events") == int(np.sqrt(tables.count("events")))
+    assert tables.ann_partition_size("events") == int(np.sqrt(tables.count("events")))
+
+
+def compared_rows(tables: VectorTables, query: np.ndarray) -> float:
+    """How many rows an unfiltered search compares with the query, from LanceDB's analysed plan."""
+    plan = tables.table("events").search(query).metric("cosine").nprobes(NPROBES).limit(10).analyze_plan()
+    value, unit = re.findall(r"index_comparisons=([\d.]+)( K)?", plan)[0]
+    return float(value) * (1000 if unit else 1)
+
+
+def test_compaction_keeps_partitions_near_their_target_size(tmp_path: Path) -> None:
+    # LanceDB's optimize() splits and joins IVF partitions towards the index's target size; an
+    # index built with a partition count instead had its partitions joined into one here, and
+    # every search then compared every row.
+    rng = np.random.default_rng(5)
+    centers = rng.normal(size=(60, DIM))
+    tables = VectorTables(tmp_path, DIM, ann_min_rows=1000)
+    tables.add("events", *rows(0, 6000, "common", rng, centers))
+    tables.maintain("events")
+    assert tables.ann_partition_size("events") == int(np.sqrt(6000))
+    for batch in range(MAX_FRAGMENTS + 1):  # small appends: enough fragments to compact
+        tables.add("events", *rows(6000 + 20 * batch, 20, "common", rng, centers))
+    tables.maintain("events")
+    assert tables.table("events").stats()["fragment_stats"]["num_fragments"] <= 2  # compacted
+    query = rows(9000, 1, "q", rng, centers)[1][0]
+    assert compared_rows(tables, query) < 0.5 * tables.count("events")
+
+
+def test_an_index_built_with_a_partition_count_is_rebuilt(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    centers = rng.normal(size=(20, DIM))
+    tables = VectorTables(tmp_path, DIM, ann_min_rows=1000)
+    tables.add("events", *rows(0, 2000, "common", rng, centers))
+    tables.table("events").create_index(
+        "vector", config=IvfSq(distance_type="cosine", num_partitions=44), name="vector_ivfsq_p44"
+    )
+    assert tables.ann_partition_size("events") == 44  # still searched with it meanwhile
+    tables.maintain("events")
+    names = [index.name for index in tables.table("events").list_indices() if index.columns == ["vector"]]
+    assert names == ["vector_ivfsq_t44"]
