@@ -20,7 +20,8 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
   and an index built with a count has none, so LanceDB joined its partitions
   into a few of its default size (1,000 partitions became 31 at 1M rows,
   and every search then compared 65% of the table). An index built that way
-  by an older agentlog is rebuilt at the next maintenance;
+  by an older agentlog is rebuilt at the next maintenance. A rebuild creates
+  the new index before it drops the old one, so searches keep an ANN index;
 * a filter makes the probed partitions hold fewer candidates, so a filtered
   search probes enough partitions to see about :data:`FILTERED_CANDIDATES`
   rows that pass it (counted with the scalar indexes);
@@ -209,15 +210,19 @@ class VectorTables:
         from lancedb.index import Bitmap, BTree, IvfSq
 
         target = max(1, int(math.sqrt(rows)))
+        index_name = f"{_VECTOR_INDEX_PREFIX}{target}"
+        previous = [index.name for index in table.list_indices() if tuple(index.columns) == ("vector",)]
         self._forget_partitions(name)
-        for index in table.list_indices():
-            if tuple(index.columns) == ("vector",):
-                table.drop_index(index.name)
+        if index_name in previous:
+            table.drop_index(index_name)
+        # The new index first, then the old one goes: searches meanwhile keep an ANN index
+        # (LanceDB uses the older of two) instead of scanning the whole table.
         table.create_index(
-            "vector",
-            config=IvfSq(distance_type="cosine", target_partition_size=target),
-            name=f"{_VECTOR_INDEX_PREFIX}{target}",
+            "vector", config=IvfSq(distance_type="cosine", target_partition_size=target), name=index_name
         )
+        for old in previous:
+            if old != index_name:
+                table.drop_index(old)
         self._forget_partitions(name)
         existing = {tuple(index.columns) for index in table.list_indices()}
         for field in self.sources[name].fields:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from lancedb.index import IvfSq
 
 from agentlog.index.vectors import MAX_FRAGMENTS, NPROBES, VectorTables
@@ -101,7 +102,7 @@ def test_compaction_keeps_partitions_near_their_target_size(tmp_path: Path) -> N
     assert compared_rows(tables, query) < 0.5 * tables.count("events")
 
 
-def test_an_index_built_with_a_partition_count_is_rebuilt(tmp_path: Path) -> None:
+def test_an_index_built_with_a_partition_count_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(6)
     centers = rng.normal(size=(20, DIM))
     tables = VectorTables(tmp_path, DIM, ann_min_rows=1000)
@@ -110,6 +111,15 @@ def test_an_index_built_with_a_partition_count_is_rebuilt(tmp_path: Path) -> Non
         "vector", config=IvfSq(distance_type="cosine", num_partitions=44), name="vector_ivfsq_p44"
     )
     assert tables.ann_partition_size("events") == 44  # still searched with it meanwhile
+    table = tables.table("events")
+    calls: list[str] = []
+    create_index, drop_index = table.create_index, table.drop_index
+    monkeypatch.setattr(
+        table, "create_index", lambda column, **kw: calls.append(f"create {column}") or create_index(column, **kw)
+    )
+    monkeypatch.setattr(table, "drop_index", lambda name: calls.append(f"drop {name}") or drop_index(name))
     tables.maintain("events")
-    names = [index.name for index in tables.table("events").list_indices() if index.columns == ["vector"]]
+    names = [index.name for index in table.list_indices() if index.columns == ["vector"]]
     assert names == ["vector_ivfsq_t44"]
+    # the new index is built before the old one goes, so searches never lose their ANN index
+    assert calls.index("create vector") < calls.index("drop vector_ivfsq_p44")
