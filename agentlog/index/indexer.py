@@ -22,6 +22,11 @@ records the new watermarks in DuckDB (``index_state``) through the writer.
   index is rebuilt from DuckDB.
 * An error while indexing (say the model cannot load) is kept and raised to
   every waiting search; the indexer retries with a growing pause.
+* Maintenance (compaction, index updates and rebuilds: seconds to minutes on
+  a large table) runs on a thread of its own, so new rows keep being indexed
+  meanwhile and a search never waits for it. LanceDB lets the two write the
+  same table; when a compaction loses a commit race with the indexer's
+  deletes, it is tried again after a pause.
 * Vectors computed elsewhere (a dataset exported with its vectors) can be
   offered before their rows are written (:meth:`Indexer.offer_vectors`, see
   :mod:`agentlog.index.offers`): a row whose id and text match an offered
@@ -157,6 +162,8 @@ class Indexer:
         self._cond = threading.Condition()
         self._waiters: list[tuple[int, frozenset[str], asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._thread: threading.Thread | None = None
+        self._maintenance_thread: threading.Thread | None = None
+        self._maintenance_wanted = False
         self._rows_since_maintenance = 0
         self._appends_since_maintenance = 0
         self._offers: list[VectorOffer] = []
@@ -192,6 +199,10 @@ class Indexer:
         self._target = max(self.store.committed_lsn, max(self.watermarks.values(), default=0))
         self._thread = threading.Thread(target=self._run, name="agentlog-indexer", daemon=True)
         self._thread.start()
+        self._maintenance_thread = threading.Thread(
+            target=self._run_maintenance, name="agentlog-index-maintenance", daemon=True
+        )
+        self._maintenance_thread.start()
 
     def _indexed_rows(self, source: IndexSource) -> int:
         """How many rows of ``source`` are at or below its watermark (should be in LanceDB)."""
@@ -204,8 +215,9 @@ class Indexer:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join()
+        for thread in (self._thread, self._maintenance_thread):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join()
         with self._cond:
             self._offers.clear()
         self._fail_waiters(StoreClosedError("the store was closed while a search waited for the index"))
@@ -407,7 +419,9 @@ class Indexer:
         self._rows_since_maintenance += processed
         if self._rows_since_maintenance >= _MAINTAIN_AFTER_ROWS or self._appends_since_maintenance >= MAX_FRAGMENTS:
             self._rows_since_maintenance = self._appends_since_maintenance = 0
-            self.maintain()
+            with self._cond:
+                self._maintenance_wanted = True
+                self._cond.notify_all()
 
     def _step(self, source: IndexSource, after: int, target: int) -> tuple[int, int]:
         """Index one batch of ``source``'s changes above ``after``; return the new watermark and the row count."""
@@ -440,12 +454,48 @@ class Indexer:
         return upto, rows.num_rows
 
     def maintain(self) -> None:
-        """Compact tables and build indexes where they pay (indexer thread, or when idle)."""
+        """Compact tables and build indexes where they pay, now, on the calling thread.
+
+        The indexer's maintenance thread does this every few thousand indexed
+        rows; call it to bring a table to its maintained state at once (a
+        benchmark, a test). A source whose maintenance fails is logged and left
+        for the next time.
+        """
+        self._maintain_sources()
+
+    def _maintain_sources(self) -> bool:
+        """Maintain every source's table; return whether all succeeded."""
+        succeeded = True
         for source in self.sources:
+            if self._closing:
+                break
             try:
                 self.tables.maintain(source.name)
-            except Exception:  # maintenance must never stop indexing
-                logger.exception("agentlog: maintenance of %s failed", source.name)
+            except Exception as exc:  # maintenance must never stop indexing
+                succeeded = False
+                if "commit conflict" in str(exc).lower():  # LanceDB's words for a lost race: retried
+                    logger.info("agentlog: maintenance of %s lost a commit race; it will be retried", source.name)
+                else:
+                    logger.exception("agentlog: maintenance of %s failed", source.name)
+        return succeeded
+
+    def _run_maintenance(self) -> None:
+        """The maintenance thread: maintain the tables whenever the indexer asks, retrying failures later."""
+        pause = 1.0
+        while True:
+            with self._cond:
+                while not self._maintenance_wanted and not self._closing:
+                    self._cond.wait()
+                if self._closing:
+                    return
+                self._maintenance_wanted = False
+            if self._maintain_sources():
+                pause = 1.0
+                continue
+            with self._cond:
+                self._maintenance_wanted = True
+                self._cond.wait(pause)
+            pause = min(pause * 2, 60.0)
 
     def _release_waiters(self) -> None:
         with self._cond:

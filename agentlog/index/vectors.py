@@ -103,6 +103,7 @@ class VectorTables:
         self._db = lancedb.connect(str(directory))
         self._tables: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._maintenance_lock = threading.Lock()
         # ANN target partition sizes, read by every search: list_indices() costs about 0.5 ms,
         # and only _build_ann/drop_all (this object, the indexer thread) change them.
         self._partitions: dict[str, int | None] = {}
@@ -173,7 +174,16 @@ class VectorTables:
         self._forget_partitions(None)
 
     def maintain(self, name: str) -> None:
-        """Compact a fragmented table; build or refresh the ANN, scalar and full-text indexes."""
+        """Compact a fragmented table; build or refresh the ANN, scalar and full-text indexes.
+
+        One maintenance at a time (the maintenance thread, a keyword search
+        that finds no full-text index, an explicit call); appends and deletes
+        may go on meanwhile.
+        """
+        with self._maintenance_lock:
+            self._maintain(name)
+
+    def _maintain(self, name: str) -> None:
         from lancedb.index import FTS
 
         table = self.table(name)

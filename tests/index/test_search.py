@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -224,6 +225,35 @@ async def test_many_small_appends_are_compacted(file_store: Store) -> None:
     stats = file_store.index.tables.table("events").stats()
     assert stats["fragment_stats"]["num_fragments"] <= MAX_FRAGMENTS
     assert file_store.index.tables.count("events") == MAX_FRAGMENTS * 3
+
+
+async def test_a_search_does_not_wait_for_maintenance(file_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Maintenance of a large table takes seconds to minutes (a compaction at 1M rows: ~17 s);
+    # it runs on its own thread, so rows written meanwhile are indexed and found at once.
+    assert file_store.index is not None
+    tables = file_store.index.tables
+    entered, release, finished = threading.Event(), threading.Event(), threading.Event()
+    maintain = tables.maintain
+
+    def blocked_maintain(name: str) -> None:
+        entered.set()
+        release.wait(120)
+        finished.set()
+        maintain(name)
+
+    monkeypatch.setattr(tables, "maintain", blocked_maintain)
+    service = SessionService(file_store)
+    session = await service.create_session("claude")
+    try:
+        events = [{"event_type": "task_updated", "event_data": {"n": n}} for n in range(5000)]
+        await service.add_events(session["id"], events)  # enough rows for the indexer to ask for maintenance
+        assert await asyncio.to_thread(entered.wait, 60)
+        await service.add_event(session["id"], "note", {"text": "zebra quasar lighthouse"})
+        hits = await asyncio.wait_for(service.search_events("zebra quasar lighthouse", limit=1), timeout=30)
+        assert not finished.is_set()  # found while maintenance was still running
+        assert hits[0]["event_data"] == {"text": "zebra quasar lighthouse"}
+    finally:
+        release.set()
 
 
 class SlowFake(FakeEmbedder):
