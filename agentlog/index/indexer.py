@@ -199,6 +199,8 @@ class Indexer:
         self._target = max(self.store.committed_lsn, max(self.watermarks.values(), default=0))
         self._thread = threading.Thread(target=self._run, name="agentlog-indexer", daemon=True)
         self._thread.start()
+        # an index an earlier build made (or one a crash left beside its replacement) is redone now
+        self._maintenance_wanted = any(self.tables.ann_outdated(source.name) for source in self.sources)
         self._maintenance_thread = threading.Thread(
             target=self._run_maintenance, name="agentlog-index-maintenance", daemon=True
         )
@@ -464,23 +466,26 @@ class Indexer:
         self._maintain_sources()
 
     def _maintain_sources(self) -> bool:
-        """Maintain every source's table; return whether all succeeded."""
-        succeeded = True
+        """Maintain every source's table; return whether one lost a commit race (worth retrying soon).
+
+        Other failures are logged and left until the indexer next asks for maintenance.
+        """
+        lost_race = False
         for source in self.sources:
             if self._closing:
                 break
             try:
                 self.tables.maintain(source.name)
             except Exception as exc:  # maintenance must never stop indexing
-                succeeded = False
-                if "commit conflict" in str(exc).lower():  # LanceDB's words for a lost race: retried
+                if "commit conflict" in str(exc).lower():  # LanceDB's words for a lost race
+                    lost_race = True
                     logger.info("agentlog: maintenance of %s lost a commit race; it will be retried", source.name)
                 else:
                     logger.exception("agentlog: maintenance of %s failed", source.name)
-        return succeeded
+        return lost_race
 
     def _run_maintenance(self) -> None:
-        """The maintenance thread: maintain the tables whenever the indexer asks, retrying failures later."""
+        """The maintenance thread: maintain the tables whenever the indexer asks; retry lost races after a pause."""
         pause = 1.0
         while True:
             with self._cond:
@@ -489,12 +494,14 @@ class Indexer:
                 if self._closing:
                     return
                 self._maintenance_wanted = False
-            if self._maintain_sources():
+            if not self._maintain_sources():
                 pause = 1.0
                 continue
+            deadline = time.monotonic() + pause  # commits wake the condition: wait out the whole pause
             with self._cond:
+                while not self._closing and (left := deadline - time.monotonic()) > 0:
+                    self._cond.wait(left)
                 self._maintenance_wanted = True
-                self._cond.wait(pause)
             pause = min(pause * 2, 60.0)
 
     def _release_waiters(self) -> None:

@@ -103,7 +103,7 @@ class VectorTables:
         self._db = lancedb.connect(str(directory))
         self._tables: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self._maintenance_lock = threading.Lock()
+        self._maintenance_locks: dict[str, threading.Lock] = {}  # one per table: maintenances never overlap
         # ANN target partition sizes, read by every search: list_indices() costs about 0.5 ms,
         # and only _build_ann/drop_all (this object, the indexer thread) change them.
         self._partitions: dict[str, int | None] = {}
@@ -176,11 +176,13 @@ class VectorTables:
     def maintain(self, name: str) -> None:
         """Compact a fragmented table; build or refresh the ANN, scalar and full-text indexes.
 
-        One maintenance at a time (the maintenance thread, a keyword search
-        that finds no full-text index, an explicit call); appends and deletes
-        may go on meanwhile.
+        One maintenance of a table at a time (the maintenance thread, a keyword
+        search that finds no full-text index, an explicit call); appends and
+        deletes may go on meanwhile.
         """
-        with self._maintenance_lock:
+        with self._lock:
+            lock = self._maintenance_locks.setdefault(name, threading.Lock())
+        with lock:
             self._maintain(name)
 
     def _maintain(self, name: str) -> None:
@@ -197,8 +199,12 @@ class VectorTables:
             from lancedb.index import BTree
 
             table.create_index("id", config=BTree())  # replacing a row deletes by id first
-        vector_index = indexes.get(("vector",))
-        if vector_index is None:
+        vectors = self._vector_indexes(table)
+        vector_index = vectors[0] if vectors else None  # the one LanceDB searches with
+        if len(vectors) > 1:
+            self._build_ann(table, name, rows)  # a rebuild was cut short before it dropped the old index
+            fresh = True
+        elif vector_index is None:
             if rows >= self.ann_min_rows:
                 self._build_ann(table, name, rows)
             fresh = True
@@ -245,16 +251,34 @@ class VectorTables:
 
     # -- reading (any thread) --------------------------------------------------------
 
+    @staticmethod
+    def _vector_indexes(table: Any) -> list[Any]:
+        """The table's indexes on ``vector``, oldest first (LanceDB searches with the first)."""
+        return [index for index in table.list_indices() if tuple(index.columns) == ("vector",)]
+
+    def ann_outdated(self, name: str) -> bool:
+        """Whether a table's ANN index needs rebuilding regardless of its size.
+
+        True for an index built with a partition count (by an earlier agentlog:
+        compaction merges its partitions away) and for two indexes on ``vector``
+        (a rebuild cut short before it dropped the old one, which searches use).
+
+        Example:
+            >>> import tempfile
+            >>> VectorTables(Path(tempfile.mkdtemp()), dimension=4).ann_outdated("events")
+            False
+        """
+        vectors = self._vector_indexes(self.table(name))
+        return len(vectors) > 1 or any(not index.name.startswith(_VECTOR_INDEX_PREFIX) for index in vectors)
+
     def ann_partition_size(self, name: str) -> int | None:
         """The target partition size of a table's ANN index, or None without one (remembered between calls)."""
         with self._lock:
             if name in self._partitions:
                 return self._partitions[name]
             generation = self._partitions_generation
-        found = None
-        for index in self.table(name).list_indices():
-            if tuple(index.columns) == ("vector",):
-                found = _partition_size(index.name)
+        vectors = self._vector_indexes(self.table(name))
+        found = _partition_size(vectors[0].name) if vectors else None
         with self._lock:
             if generation == self._partitions_generation:
                 self._partitions[name] = found

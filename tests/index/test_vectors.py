@@ -123,3 +123,21 @@ def test_an_index_built_with_a_partition_count_is_rebuilt(tmp_path: Path, monkey
     assert names == ["vector_ivfsq_t44"]
     # the new index is built before the old one goes, so searches never lose their ANN index
     assert calls.index("create vector") < calls.index("drop vector_ivfsq_p44")
+
+
+def test_a_rebuild_cut_short_is_finished(tmp_path: Path) -> None:
+    # Crash (or a lost commit race) between creating the new index and dropping the old one:
+    # LanceDB searches with the older, so the next maintenance must not keep both.
+    rng = np.random.default_rng(7)
+    centers = rng.normal(size=(20, DIM))
+    tables = VectorTables(tmp_path, DIM, ann_min_rows=1000)
+    tables.add("events", *rows(0, 2000, "common", rng, centers))
+    table = tables.table("events")
+    table.create_index("vector", config=IvfSq(distance_type="cosine", num_partitions=2), name="vector_ivfsq_p2")
+    table.create_index(
+        "vector", config=IvfSq(distance_type="cosine", target_partition_size=44), name="vector_ivfsq_t44"
+    )
+    assert tables.ann_outdated("events") and tables.ann_partition_size("events") == 2  # what searches use
+    tables.maintain("events")
+    assert [index.name for index in table.list_indices() if index.columns == ["vector"]] == ["vector_ivfsq_t44"]
+    assert not tables.ann_outdated("events")
