@@ -199,8 +199,6 @@ class Indexer:
         self._target = max(self.store.committed_lsn, max(self.watermarks.values(), default=0))
         self._thread = threading.Thread(target=self._run, name="agentlog-indexer", daemon=True)
         self._thread.start()
-        # an index an earlier build made (or one a crash left beside its replacement) is redone now
-        self._maintenance_wanted = any(self.tables.ann_outdated(source.name) for source in self.sources)
         self._maintenance_thread = threading.Thread(
             target=self._run_maintenance, name="agentlog-index-maintenance", daemon=True
         )
@@ -486,6 +484,15 @@ class Indexer:
 
     def _run_maintenance(self) -> None:
         """The maintenance thread: maintain the tables whenever the indexer asks; retry lost races after a pause."""
+        # an index an earlier build made (or one a crash left beside its replacement) is redone at once
+        try:
+            outdated = any(self.tables.ann_outdated(source.name) for source in self.sources)
+        except Exception:  # the thread must live on: the indexer's requests still come
+            logger.exception("agentlog: could not check the vector indexes")
+            outdated = False
+        if outdated:
+            with self._cond:
+                self._maintenance_wanted = True
         pause = 1.0
         while True:
             with self._cond:

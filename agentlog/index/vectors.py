@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -192,27 +192,22 @@ class VectorTables:
         rows = table.count_rows()
         if rows == 0:
             return
-        indexes = {tuple(index.columns): index for index in table.list_indices()}
+        listed = list(table.list_indices())
+        indexes = {tuple(index.columns): index for index in listed}
         if ("text",) not in indexes:
             table.create_index("text", config=FTS(with_position=True), replace=True)
         if self.sources[name].replaces and ("id",) not in indexes:
             from lancedb.index import BTree
 
             table.create_index("id", config=BTree())  # replacing a row deletes by id first
-        vectors = self._vector_indexes(table)
+        vectors = _vector_indexes(listed)
         vector_index = vectors[0] if vectors else None  # the one LanceDB searches with
-        if len(vectors) > 1:
-            self._build_ann(table, name, rows)  # a rebuild was cut short before it dropped the old index
-            fresh = True
-        elif vector_index is None:
+        if vector_index is None:
             if rows >= self.ann_min_rows:
                 self._build_ann(table, name, rows)
             fresh = True
-        elif not vector_index.name.startswith(_VECTOR_INDEX_PREFIX):
-            self._build_ann(table, name, rows)  # built with a partition count: optimize() would merge them away
-            fresh = True
-        elif rows > 4 * _partition_size(vector_index.name) ** 2:
-            self._build_ann(table, name, rows)  # outgrown its partitions: retrain
+        elif _outdated(vectors) or rows > 4 * _partition_size(vector_index.name) ** 2:
+            self._build_ann(table, name, rows)  # outdated (see ann_outdated), or outgrown its partitions: retrain
             fresh = True
         else:
             fresh = False
@@ -227,7 +222,7 @@ class VectorTables:
 
         target = max(1, int(math.sqrt(rows)))
         index_name = f"{_VECTOR_INDEX_PREFIX}{target}"
-        previous = [index.name for index in table.list_indices() if tuple(index.columns) == ("vector",)]
+        previous = [index.name for index in _vector_indexes(table.list_indices())]
         self._forget_partitions(name)
         if index_name in previous:
             table.drop_index(index_name)
@@ -251,11 +246,6 @@ class VectorTables:
 
     # -- reading (any thread) --------------------------------------------------------
 
-    @staticmethod
-    def _vector_indexes(table: Any) -> list[Any]:
-        """The table's indexes on ``vector``, oldest first (LanceDB searches with the first)."""
-        return [index for index in table.list_indices() if tuple(index.columns) == ("vector",)]
-
     def ann_outdated(self, name: str) -> bool:
         """Whether a table's ANN index needs rebuilding regardless of its size.
 
@@ -268,8 +258,7 @@ class VectorTables:
             >>> VectorTables(Path(tempfile.mkdtemp()), dimension=4).ann_outdated("events")
             False
         """
-        vectors = self._vector_indexes(self.table(name))
-        return len(vectors) > 1 or any(not index.name.startswith(_VECTOR_INDEX_PREFIX) for index in vectors)
+        return _outdated(_vector_indexes(self.table(name).list_indices()))
 
     def ann_partition_size(self, name: str) -> int | None:
         """The target partition size of a table's ANN index, or None without one (remembered between calls)."""
@@ -277,7 +266,7 @@ class VectorTables:
             if name in self._partitions:
                 return self._partitions[name]
             generation = self._partitions_generation
-        vectors = self._vector_indexes(self.table(name))
+        vectors = _vector_indexes(self.table(name).list_indices())
         found = _partition_size(vectors[0].name) if vectors else None
         with self._lock:
             if generation == self._partitions_generation:
@@ -301,10 +290,8 @@ class VectorTables:
             >>> VectorTables(Path(tempfile.mkdtemp()), dimension=4).unindexed_rows("events")
             0
         """
-        for index in self.table(name).list_indices():
-            if tuple(index.columns) == ("vector",):
-                return int(index.num_unindexed_rows)
-        return 0
+        vectors = _vector_indexes(self.table(name).list_indices())
+        return int(vectors[0].num_unindexed_rows) if vectors else 0
 
     def has_ann_index(self, name: str) -> bool:
         """Whether a table has an ANN index on ``vector`` (one that searches use)."""
@@ -381,6 +368,16 @@ class VectorTables:
         table = query.select(["id", "vector"]).limit(None).to_arrow()
         matrix = np.asarray(table.column("vector").combine_chunks().flatten(), dtype=np.float32)
         return table.column("id").to_pylist(), matrix.reshape(-1, self.dimension)
+
+
+def _vector_indexes(listed: Iterable[Any]) -> list[Any]:
+    """The indexes on ``vector`` among a table's ``list_indices()``, oldest first (LanceDB searches with the first)."""
+    return [index for index in listed if tuple(index.columns) == ("vector",)]
+
+
+def _outdated(vectors: Sequence[Any]) -> bool:
+    """Whether a table's vector indexes need a rebuild whatever its size (see :meth:`VectorTables.ann_outdated`)."""
+    return len(vectors) > 1 or any(not index.name.startswith(_VECTOR_INDEX_PREFIX) for index in vectors)
 
 
 def _partition_size(index_name: str) -> int:
