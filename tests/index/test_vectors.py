@@ -58,6 +58,7 @@ def test_ann_index_filters_and_late_rows(tmp_path: Path) -> None:
     assert tables.ann_partition_size("events") == int(np.sqrt(2000))
     late, late_vectors = rows(2000, 60, "late", rng, centers)
     tables.add("events", late, late_vectors)  # after the index was built: unindexed rows
+    assert tables.unindexed_rows("events") == 60
     ids = first.column("id").to_pylist() + second.column("id").to_pylist() + late.column("id").to_pylist()
     vectors = np.vstack([first_vectors, second_vectors, late_vectors])
     types = np.array(["common"] * 2000 + ["late"] * 60)
