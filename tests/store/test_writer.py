@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
 
@@ -119,3 +121,76 @@ def test_closed_writer_refuses_new_ops_but_commits_queued_ones(writer: Any) -> N
     assert blocker.result(5) == 0 and queued.result(5) == 1
     with pytest.raises(StoreClosedError):
         writer.submit(Insert(2))
+
+
+class Recorder:
+    """Record the size of the group this op was committed in."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        self.sizes = sizes
+
+    def apply(self, tx: Transaction) -> None:
+        self.sizes.append(len(tx.ops))
+
+
+@contextlib.contextmanager
+def writer_waiting(seconds: float) -> Iterator[Writer]:
+    """A writer on a fresh database with table ``t`` whose groups wait up to ``seconds`` for more ops."""
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE t (x INTEGER PRIMARY KEY)")
+        writer = Writer(con.cursor(), group_wait=seconds)
+        try:
+            yield writer
+        finally:
+            writer.close()
+
+
+def commit_group_of(writer: Writer, size: int) -> None:
+    """Commit one group of ``size`` ops, so that the writer expects ``size`` ops in the next group."""
+    sizes: list[int] = []
+    gate, first = hold(writer, 0)
+    burst = [writer.submit(Recorder(sizes)) for _ in range(size)]
+    gate.set()
+    for future in [first, *burst]:
+        future.result(5)
+    assert sizes == [size] * size  # the queued ops: one group
+
+
+def test_ops_trickling_in_after_a_large_group_are_committed_together() -> None:
+    """Concurrent writers come back one by one after their commit: the writer gathers them for one commit."""
+    sizes: list[int] = []
+    with writer_waiting(1.0) as writer:
+        commit_group_of(writer, 4)
+        trickle = []
+        for _ in range(4):  # the next ops arrive one at a time, well apart
+            trickle.append(writer.submit(Recorder(sizes)))
+            threading.Event().wait(0.02)
+        for future in trickle:
+            future.result(5)  # four expected: the fourth completes the group
+        assert sizes == [4] * 4
+
+
+def test_a_short_group_commits_at_the_deadline_and_a_lone_writer_never_waits() -> None:
+    sizes: list[int] = []
+    with writer_waiting(0.05) as writer:
+        commit_group_of(writer, 3)
+        writer.submit(Recorder(sizes)).result(5)  # three expected, one comes: committed at the deadline
+        assert sizes == [1]
+        lone = [writer.submit(Recorder(sizes)).result(5) for _ in range(3)]
+        assert lone == [None] * 3 and sizes == [1] * 4
+
+
+def test_closing_during_the_wait_commits_the_group() -> None:
+    sizes: list[int] = []
+    with writer_waiting(1.0) as writer:
+        commit_group_of(writer, 5)
+        waiting = writer.submit(Recorder(sizes))  # five expected: the writer waits for more
+        writer.close()
+        assert waiting.result(5) is None
+        assert sizes[-1] == 1
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, True, "0.002", float("nan")])
+def test_group_wait_is_checked(bad: Any) -> None:
+    with duckdb.connect() as con, pytest.raises(ValidationError, match="group_wait"):
+        Writer(con.cursor(), group_wait=bad)
