@@ -27,12 +27,20 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
   rows that pass it (counted with the scalar indexes);
 * a full-text index on ``text`` serves keyword and hybrid search (rows added
   after it was built are still searched, by a scan).
+
+LanceDB's own log goes to standard error from Rust, at level ``warn`` by
+default; its warnings during maintenance are about internals handled here
+(k-means leaving clusters empty on duplicate vectors, index deltas of
+different partition counts, which the next optimize merges). Unless
+``LANCEDB_LOG`` is set, agentlog sets it to :data:`LANCEDB_LOG_LEVEL` before
+it imports LanceDB; ``LANCEDB_LOG=warn`` brings them back.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -45,9 +53,12 @@ import pyarrow as pa
 from agentlog.index.lance_filter import Filter, literal
 from agentlog.index.sources import SOURCES, IndexSource
 
-__all__ = ["ANN_MIN_ROWS", "MAX_FRAGMENTS", "VectorTables"]
+__all__ = ["ANN_MIN_ROWS", "LANCEDB_LOG_LEVEL", "MAX_FRAGMENTS", "VectorTables"]
 
 logger = logging.getLogger("agentlog.index")
+
+LANCEDB_LOG_LEVEL = "error"
+"""LanceDB's log level when ``LANCEDB_LOG`` is not set (see the module docstring)."""
 
 ANN_MIN_ROWS = 20_000
 """Rows from which a table gets an ANN index (below it, exact search is used)."""
@@ -94,6 +105,7 @@ class VectorTables:
         *,
         ann_min_rows: int = ANN_MIN_ROWS,
     ) -> None:
+        os.environ.setdefault("LANCEDB_LOG", LANCEDB_LOG_LEVEL)  # read once, when LanceDB's Rust side loads
         import lancedb  # imported here: it takes a second and only the index needs it
 
         self.directory = directory

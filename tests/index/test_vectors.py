@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +145,48 @@ def test_a_rebuild_cut_short_is_finished(tmp_path: Path) -> None:
     tables.maintain("events")
     assert [index.name for index in table.list_indices() if index.columns == ["vector"]] == ["vector_ivfsq_t44"]
     assert not tables.ann_outdated("events")
+
+
+_DUPLICATES_INDEXED = """
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from agentlog.index.vectors import VectorTables  # before anything imports lancedb, as in an application
+
+n, dim = 1200, 16
+tables = VectorTables(Path(sys.argv[1]), dim, ann_min_rows=1000)
+rows = pa.table({
+    "id": [f"00000000-0000-4000-8000-{i:012d}" for i in range(n)],
+    "index_lsn": pa.array(range(1, n + 1), pa.int64()),
+    "text": ["row"] * n,
+    "session_id": ["s"] * n,
+    "agent": ["claude"] * n,
+    "project_id": pa.nulls(n, pa.string()),
+    "event_type": ["common"] * n,
+    "timestamp_us": pa.array([0] * n, pa.int64()),
+})
+tables.add("events", rows, np.tile(np.eye(dim, dtype=np.float32)[:3], (n // 3, 1)))  # three distinct vectors
+tables.maintain("events")
+assert tables.has_ann_index("events")
+"""
+
+
+@pytest.mark.parametrize("user_level", [None, "warn"])
+def test_lancedb_warnings_stay_quiet_unless_asked_for(tmp_path: Path, user_level: str | None) -> None:
+    """k-means on duplicate vectors makes LanceDB warn from Rust; agentlog quiets it unless LANCEDB_LOG is set."""
+    env = {k: v for k, v in os.environ.items() if k != "LANCEDB_LOG"}
+    if user_level is not None:
+        env["LANCEDB_LOG"] = user_level
+    done = subprocess.run(
+        [sys.executable, "-c", _DUPLICATES_INDEXED, str(tmp_path / "lance")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    warned = re.search(r"WARN\s+lance", done.stderr) is not None
+    assert warned == (user_level == "warn"), done.stderr[-2000:]
