@@ -12,10 +12,42 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from agentlog._version import __version__
 from agentlog.errors import ImportFormatError
-from agentlog.io.dataset_manifest import DataFile
+from agentlog.io.dataset_manifest import DataFile, DatasetManifest
 
-__all__ = ["loose_schema", "read_data_file"]
+__all__ = ["check_size", "loose_schema", "read_data_file", "unknown_part"]
+
+
+def check_size(path: Path, item: DataFile) -> None:
+    """Raise :class:`ImportFormatError` unless the file has the size its manifest entry lists.
+
+    Example:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "x.parquet"
+        >>> _ = path.write_bytes(b"PAR1")
+        >>> check_size(path, DataFile(path="t/x.parquet", rows=0, bytes=4))
+    """
+    size = path.stat().st_size
+    if size != item.bytes:
+        raise ImportFormatError(
+            f"file is {size} bytes but the manifest says {item.bytes}: truncated or replaced", path=path
+        )
+
+
+def unknown_part(what: str, manifest: DatasetManifest, where: Path) -> ImportFormatError:
+    """The error for a part of a dataset (``what``) that this agentlog does not know: a newer one wrote it.
+
+    Example:
+        >>> m = DatasetManifest(agentlog_version="9.0", schema_version=1, created_at="2026-01-01T00:00:00Z", tables={})
+        >>> str(unknown_part("table 'x' is not one", m, Path("manifest.json")))  # doctest: +ELLIPSIS
+        "manifest.json: table 'x' is not one this agentlog (...) imports; ... agentlog 9.0: upgrade agentlog"
+    """
+    return ImportFormatError(
+        f"{what} this agentlog ({__version__}) imports; the dataset was written by "
+        f"agentlog {manifest.agentlog_version}: upgrade agentlog",
+        path=where,
+    )
 
 
 def loose_schema(schema: pa.Schema) -> pa.Schema:
@@ -58,11 +90,7 @@ def read_data_file(path: Path, item: DataFile, schema: pa.Schema, *, use_threads
         ...
         agentlog.errors.ImportFormatError: ...x.parquet: file is ... bytes but the manifest says 1: truncated ...
     """
-    size = path.stat().st_size
-    if size != item.bytes:
-        raise ImportFormatError(
-            f"file is {size} bytes but the manifest says {item.bytes}: truncated or replaced", path=path
-        )
+    check_size(path, item)
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError, ValueError) as exc:

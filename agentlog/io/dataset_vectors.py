@@ -43,11 +43,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from agentlog._version import __version__
 from agentlog.errors import ImportFormatError
 from agentlog.index.sources import SOURCES, IndexSource
 from agentlog.io.dataset_check import first_true, locate_row, with_row_numbers
-from agentlog.io.dataset_files import loose_schema, read_data_file
+from agentlog.io.dataset_files import check_size, loose_schema, read_data_file, unknown_part
 from agentlog.io.dataset_manifest import MANIFEST_FILE, VECTORS_DIR, ColumnSpec, DataFile, DatasetManifest, TableEntry
 from agentlog.io.dataset_paths import member
 from agentlog.io.dataset_sql import (
@@ -219,11 +218,7 @@ def plan_vectors(root: Path, manifest: DatasetManifest, embedder: Embedder | Non
     for name, table in entry.tables.items():
         source = known.get(name)
         if source is None:
-            raise ImportFormatError(
-                f"vectors of {name!r} are not of an index source this agentlog ({__version__}) knows; the dataset "
-                f"was written by agentlog {manifest.agentlog_version}: upgrade agentlog",
-                path=where,
-            )
+            raise unknown_part(f"vectors of {name!r} are not of an index source", manifest, where)
         if table.columns != vector_columns():
             raise ImportFormatError(
                 f"vectors of {name!r} have columns {[c.model_dump() for c in table.columns]}, expected "
@@ -235,11 +230,7 @@ def plan_vectors(root: Path, manifest: DatasetManifest, embedder: Embedder | Non
         files = []
         for item in table.files:
             path = member(root, item.path)
-            size = path.stat().st_size
-            if size != item.bytes:
-                raise ImportFormatError(
-                    f"file is {size} bytes but the manifest says {item.bytes}: truncated or replaced", path=path
-                )
+            check_size(path, item)
             files.append((path, item))
         planned.append((source, tuple(files)))
     rows = {name: table.rows for name, table in entry.tables.items()}

@@ -39,7 +39,7 @@ import pyarrow as pa
 from agentlog._version import __version__
 from agentlog.errors import ImportFormatError, SearchUnavailableError, StoreError
 from agentlog.io.dataset_check import LoadedTable, check_keys, check_rows, check_sequence
-from agentlog.io.dataset_files import loose_schema, read_data_file
+from agentlog.io.dataset_files import loose_schema, read_data_file, unknown_part
 from agentlog.io.dataset_manifest import MANIFEST_FILE, DataFile, DatasetManifest, read_dataset_manifest
 from agentlog.io.dataset_paths import member, resolve_source
 from agentlog.io.dataset_vectors import VectorReuse, plan_vectors, read_vectors
@@ -225,11 +225,7 @@ def _match_tables(root: Path, manifest: DatasetManifest, layouts: dict[str, Tabl
     for name, entry in manifest.tables.items():
         layout = layouts.get(name)
         if layout is None:
-            raise ImportFormatError(
-                f"table {name!r} is not one this agentlog ({__version__}) imports; the dataset was written by "
-                f"agentlog {manifest.agentlog_version}: upgrade agentlog",
-                path=where,
-            )
+            raise unknown_part(f"table {name!r} is not one", manifest, where)
         expected = layout.column_specs()
         if entry.columns != expected:
             raise ImportFormatError(
