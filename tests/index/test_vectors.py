@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -145,6 +146,43 @@ def test_a_rebuild_cut_short_is_finished(tmp_path: Path) -> None:
     tables.maintain("events")
     assert [index.name for index in table.list_indices() if index.columns == ["vector"]] == ["vector_ivfsq_t44"]
     assert not tables.ann_outdated("events")
+
+
+def test_appends_and_deletes_stand_while_a_table_is_compacted(tmp_path: Path) -> None:
+    """The maintenance thread compacts while the indexer appends and deletes (tombstones): none of theirs fails.
+
+    A compaction may lose a commit race (the maintenance thread retries it); an append or delete that
+    lost one would fail an indexing round, so they must not.
+    """
+    rng = np.random.default_rng(8)
+    centers = rng.normal(size=(10, DIM))
+    tables = VectorTables(tmp_path, DIM, ann_min_rows=10**9)
+    stop = threading.Event()
+    compactions: list[str] = []
+
+    def compact() -> None:
+        while not stop.is_set():
+            try:
+                tables.table("events").optimize()
+                compactions.append("done")
+            except Exception as exc:  # a lost race: retried by the maintenance thread in the store
+                compactions.append(f"{type(exc).__name__}: {exc}")
+
+    compactor = threading.Thread(target=compact)
+    compactor.start()
+    kept: set[str] = set()
+    try:
+        for batch in range(40):
+            table, vectors = rows(20 * batch, 20, "common", rng, centers)
+            tables.add("events", table, vectors)
+            ids = table.column("id").to_pylist()
+            tables.delete_where("events", "id", ids[::2])
+            kept.update(ids[1::2])
+    finally:
+        stop.set()
+        compactor.join(60)
+    assert set(tables.vectors("events")[0]) == kept
+    assert "done" in compactions, compactions[-3:]  # the compactions did run alongside
 
 
 _DUPLICATES_INDEXED = """
