@@ -32,8 +32,10 @@ LanceDB's own log goes to standard error from Rust, at level ``warn`` by
 default; its warnings during maintenance are about internals handled here
 (k-means leaving clusters empty on duplicate vectors, index deltas of
 different partition counts, which the next optimize merges). Unless
-``LANCEDB_LOG`` is set, agentlog sets it to :data:`LANCEDB_LOG_LEVEL` before
-it imports LanceDB; ``LANCEDB_LOG=warn`` brings them back.
+``LANCEDB_LOG`` is set, importing this module sets it to
+:data:`LANCEDB_LOG_LEVEL` (in the process environment, so child processes
+inherit it; it acts only if LanceDB is imported afterwards);
+``LANCEDB_LOG=warn`` brings them back.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ logger = logging.getLogger("agentlog.index")
 
 LANCEDB_LOG_LEVEL = "error"
 """LanceDB's log level when ``LANCEDB_LOG`` is not set (see the module docstring)."""
+# Read once, when LanceDB's Rust side loads; set at import, before any thread of LanceDB runs.
+os.environ.setdefault("LANCEDB_LOG", LANCEDB_LOG_LEVEL)
 
 ANN_MIN_ROWS = 20_000
 """Rows from which a table gets an ANN index (below it, exact search is used)."""
@@ -105,7 +109,6 @@ class VectorTables:
         *,
         ann_min_rows: int = ANN_MIN_ROWS,
     ) -> None:
-        os.environ.setdefault("LANCEDB_LOG", LANCEDB_LOG_LEVEL)  # read once, when LanceDB's Rust side loads
         import lancedb  # imported here: it takes a second and only the index needs it
 
         self.directory = directory

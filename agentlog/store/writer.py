@@ -13,7 +13,10 @@ resolves every caller's future (group commit). So:
   :data:`GROUP_WAIT_S` for as many ops as the last one had: concurrent writers
   that each await their commit come back one by one, and committing the first
   of them alone would cost a whole commit (about 2 ms of DuckDB's CPU) for one
-  op. A lone writer (groups of one) never waits;
+  op. It waits only while that pays: not after a group of one (a lone writer
+  never waits), not when its first op comes more than :data:`GROUP_WAIT_S`
+  after the last commit (the writers of that group are not coming back), and
+  not right after a group that waited in vain;
 * writes are totally ordered, and an op sees the effects of the ops before it.
 
 Failure handling keeps one bad op from failing its neighbours. An op that
@@ -274,8 +277,8 @@ class Writer:
         first_lsn: The last change number already used in the store.
         on_commit: Called on the writer thread after each commit with the
             highest change number committed so far.
-        group_wait: Longest a group waits for more ops (see :data:`GROUP_WAIT_S`);
-            0 commits whatever is queued at once.
+        group_wait: Longest a group waits for more ops, in seconds (see
+            :data:`GROUP_WAIT_S`); 0 commits whatever is queued at once. At most 60.
 
     Example:
         >>> import duckdb
@@ -300,9 +303,9 @@ class Writer:
         name: str = "agentlog-writer",
         group_wait: float = GROUP_WAIT_S,
     ) -> None:
-        if isinstance(group_wait, bool) or not isinstance(group_wait, int | float) or not 0 <= group_wait <= 1:
+        if isinstance(group_wait, bool) or not isinstance(group_wait, int | float) or not 0 <= group_wait <= 60:
             raise ValidationError(
-                f"group_wait must be between 0 and 1 second, got {group_wait!r}",
+                f"group_wait must be between 0 and 60 seconds, got {group_wait!r}",
                 field="group_wait",
                 value=repr(group_wait),
             )
@@ -382,26 +385,33 @@ class Writer:
             self._queue.put((op, waiter))
 
     def _run(self) -> None:
-        expected = 1
+        expected = 1  # ops worth waiting for in the next group (1: do not wait)
+        last_commit = time.monotonic()
         while True:
             first = self._queue.get()
             if first is None:
                 break
-            group, stop = self._collect(first, expected)
-            expected = len(group)
+            if time.monotonic() - last_commit > self._group_wait:
+                expected = 1  # a late first op: the last group's writers are not coming back
+            group, stop, filled = self._collect(first, expected)
+            expected = len(group) if filled else 1
             try:
                 self._commit_group(group)
             except BaseException as exc:  # pragma: no cover - last-resort guard
                 logger.exception("agentlog writer: unexpected failure")
                 self._resolve([(w, None, exc) for _, w in group])
+            last_commit = time.monotonic()
             if stop:
                 break
 
-    def _collect(self, first: tuple[WriteOp, _Waiter], expected: int) -> tuple[list[tuple[WriteOp, _Waiter]], bool]:
-        """The group that starts with ``first``, and whether the writer is closing.
+    def _collect(
+        self, first: tuple[WriteOp, _Waiter], expected: int
+    ) -> tuple[list[tuple[WriteOp, _Waiter]], bool, bool]:
+        """The group that starts with ``first``, whether the writer is closing, and whether the group filled.
 
-        Takes what is queued; while that is fewer than ``expected`` ops (the size of
-        the last group), waits for more until :data:`GROUP_WAIT_S` after the first.
+        Takes what is queued; while that is fewer than ``expected`` ops, waits for
+        more until :data:`GROUP_WAIT_S` after the first. The group has *filled*
+        unless that wait ran out.
         """
         group = [first]
         deadline: float | None = None
@@ -414,16 +424,16 @@ class Writer:
                 if deadline is None:
                     deadline = time.monotonic() + self._group_wait
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
                 try:
+                    if remaining <= 0:
+                        raise queue.Empty
                     item = self._queue.get(timeout=remaining)
                 except queue.Empty:
-                    break
+                    return group, False, False
             if item is None:
-                return group, True
+                return group, True, True
             group.append(item)
-        return group, False
+        return group, False, True
 
     def _commit_group(self, group: list[tuple[WriteOp, _Waiter]]) -> None:
         outcomes = self._try_group(group)

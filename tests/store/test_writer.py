@@ -170,27 +170,55 @@ def test_ops_trickling_in_after_a_large_group_are_committed_together() -> None:
         assert sizes == [4] * 4
 
 
-def test_a_short_group_commits_at_the_deadline_and_a_lone_writer_never_waits() -> None:
+def test_a_lone_writer_never_waits() -> None:
     sizes: list[int] = []
-    with writer_waiting(0.05) as writer:
-        commit_group_of(writer, 3)
-        writer.submit(Recorder(sizes)).result(5)  # three expected, one comes: committed at the deadline
-        assert sizes == [1]
-        lone = [writer.submit(Recorder(sizes)).result(5) for _ in range(3)]
-        assert lone == [None] * 3 and sizes == [1] * 4
+    with writer_waiting(30.0) as writer:  # a wait would outlast result()'s timeout
+        done = [writer.submit(Recorder(sizes)).result(10) for _ in range(3)]
+    assert done == [None] * 3 and sizes == [1, 1, 1]
 
 
-def test_closing_during_the_wait_commits_the_group() -> None:
+def test_a_group_that_waited_in_vain_is_not_waited_for_again() -> None:
     sizes: list[int] = []
     with writer_waiting(1.0) as writer:
+        commit_group_of(writer, 4)
+        pair = [writer.submit(Recorder(sizes)) for _ in range(2)]  # four expected, two come: the deadline
+        for future in pair:
+            future.result(10)
+        alone = writer.submit(Recorder(sizes))  # right after that group: committed without waiting
+        threading.Event().wait(0.5)
+        later = writer.submit(Recorder(sizes))  # had the writer waited for a second op, this would be it
+        alone.result(10)
+        later.result(10)
+    assert sizes == [2, 2, 1, 1]
+
+
+def test_an_op_long_after_the_last_commit_does_not_wait() -> None:
+    sizes: list[int] = []
+    with writer_waiting(0.5) as writer:
+        commit_group_of(writer, 4)
+        threading.Event().wait(0.8)  # longer than the wait: the group's writers are not coming back
+        first = writer.submit(Recorder(sizes))
+        threading.Event().wait(0.25)
+        second = writer.submit(Recorder(sizes))  # had the writer waited for four ops, this would join
+        first.result(10)
+        second.result(10)
+    assert sizes == [1, 1]
+
+
+def test_closing_during_the_wait_commits_the_group_at_once() -> None:
+    sizes: list[int] = []
+    with writer_waiting(30.0) as writer:
         commit_group_of(writer, 5)
         waiting = writer.submit(Recorder(sizes))  # five expected: the writer waits for more
-        writer.close()
-        assert waiting.result(5) is None
-        assert sizes[-1] == 1
+        closer = threading.Thread(target=writer.close)
+        closer.start()
+        closer.join(10)
+        assert not closer.is_alive(), "close() waited for the group's deadline"
+        assert waiting.result(1) is None
+    assert sizes == [1]
 
 
-@pytest.mark.parametrize("bad", [-0.1, 1.5, True, "0.002", float("nan")])
+@pytest.mark.parametrize("bad", [-0.1, 61, True, "0.002", float("nan")])
 def test_group_wait_is_checked(bad: Any) -> None:
     with duckdb.connect() as con, pytest.raises(ValidationError, match="group_wait"):
         Writer(con.cursor(), group_wait=bad)
