@@ -424,9 +424,9 @@ class Writer:
                 if deadline is None:
                     deadline = time.monotonic() + self._group_wait
                 remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return group, False, False
                 try:
-                    if remaining <= 0:
-                        raise queue.Empty
                     item = self._queue.get(timeout=remaining)
                 except queue.Empty:
                     return group, False, False
