@@ -13,8 +13,11 @@ Prints, for this machine and in one run:
     table is searched as logging leaves it (its last rows added in small appends with the indexer's
     maintenance: compacted, index deltas, the newest rows not in the ANN index yet), each query twice:
     first with its index partitions not yet in LanceDB's cache, then again.
+(d) what repeated compactions do to search latency: a 100k table, then rounds of small appends, each
+    followed by a maintenance that compacts; agentlog bounds the ANN index's segments (each compaction
+    adds one), against the same rounds with LanceDB's optimize alone (segments unbounded).
 
-Figures are printed, never asserted. Usage: ``python benchmarks/search.py [--full] [--skip-a] [--skip-b]``
+Figures are printed, never asserted. Usage: ``python benchmarks/search.py [--full] [--skip-a|b|c|d]``
 """
 
 from __future__ import annotations
@@ -36,9 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agentlog import SessionService, Store
 from agentlog.embeddings import Calibration
+from agentlog.index import vectors as vectors_module
 from agentlog.index.indexer import SetWatermarks
 from agentlog.index.sources import SOURCES
-from agentlog.index.vectors import VectorTables
+from agentlog.index.vectors import MAX_FRAGMENTS, MAX_INDEX_SEGMENTS, VectorTables
 from agentlog.services.import_ops import EVENT_ROWS, SESSION_ROWS, ImportRows, check_rows
 
 DIM = 384
@@ -209,6 +213,7 @@ async def part_c(n: int, queries: int = 200) -> None:
                 store.index.maintain()
             tail_time = time.perf_counter() - t
             unindexed = tables.unindexed_rows("events")
+            segments = tables.ann_segments("events")
             ann = tables.has_ann_index("events")
             service = SessionService(store)
             for label, event_type in (("no filter", None), (f"event_type = {RARE} (~5%)", RARE)):
@@ -236,8 +241,68 @@ async def part_c(n: int, queries: int = 200) -> None:
                 print(f"    {n:>9,} vectors  {label:38s} {'  |  '.join(figures)}  recall@10 {recall:.3f}")
     print(
         f"    ({n:,}: data built in {built:.0f} s; ANN index ({ann}) built in {index_time:.0f} s; last {tail:,} rows "
-        f"added with maintenance in {tail_time:.0f} s, {unindexed:,} of them not yet in the ANN index)"
+        f"added with maintenance in {tail_time:.0f} s, {unindexed:,} of them not yet in the ANN index, which has "
+        f"{segments} segments)"
     )
+
+
+def part_d(n: int = 100_000, rounds: int = 40, queries: int = 100) -> None:
+    """Search latency while logging compacts a table again and again, with the ANN index's segments bounded
+    (agentlog) and unbounded (LanceDB's optimize alone: every compaction adds a segment), same data."""
+    rng = np.random.default_rng(11)
+    centers = rng.normal(size=(1000, DIM)).astype(np.float32)
+    centers /= np.linalg.norm(centers, axis=1, keepdims=True)
+    query_vectors = clustered(rng, queries, centers)
+    total = n + rounds * (MAX_FRAGMENTS + 1) * 10
+    vectors, rows = index_rows_only(rng, total, centers)
+    print(f"(d) {n:,} vectors, then {rounds} rounds of {MAX_FRAGMENTS + 1} appends of 10 rows and a maintenance"
+          " (which compacts): unfiltered search p50")
+    results: dict[str, list[tuple[int, int, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, bound in (("bounded", vectors_module.MAX_INDEX_SEGMENTS), ("unbounded", 10**9)):
+            vectors_module.MAX_INDEX_SEGMENTS = bound
+            try:
+                tables = VectorTables(Path(tmp) / label, DIM)
+                add_vectors(tables, rows, vectors, 0, n, 100_000)
+                tables.maintain("events")
+                start, marks = n, []
+                for done in range(1, rounds + 1):
+                    add_vectors(tables, rows, vectors, start, start + (MAX_FRAGMENTS + 1) * 10, 10)
+                    start += (MAX_FRAGMENTS + 1) * 10
+                    tables.maintain("events")
+                    if done % 10 == 0:
+                        latencies = []
+                        for query in query_vectors:
+                            begin = time.perf_counter()
+                            tables.vector_search("events", query, where=None, limit=10)
+                            latencies.append(time.perf_counter() - begin)
+                        marks.append((done, tables.ann_segments("events"), statistics.median(latencies) * 1000))
+                results[label] = marks
+            finally:
+                vectors_module.MAX_INDEX_SEGMENTS = MAX_INDEX_SEGMENTS
+    header = f"{'rounds':>6s}  {'segments':>8s}  {'bounded p50':>11s}  {'segments':>8s}  {'unbounded p50':>13s}"
+    print(f"    {header}  ratio")
+    for (done, seg_b, p50_b), (_, seg_u, p50_u) in zip(results["bounded"], results["unbounded"], strict=True):
+        print(f"    {done:6d}  {seg_b:8d}  {p50_b:8.1f} ms  {seg_u:8d}  {p50_u:10.1f} ms  {p50_u / p50_b:5.2f}x")
+
+
+def index_rows_only(rng: np.random.Generator, n: int, centers: np.ndarray) -> tuple[np.ndarray, pa.Table]:
+    """``n`` synthetic events as index rows only (no store): their vectors and rows."""
+    ids = [str(uuid.UUID(bytes=rng.bytes(16), version=4)) for _ in range(n)]
+    types = np.where(rng.random(n) < 0.05, RARE, np.array(TYPES)[rng.integers(0, len(TYPES), n)])
+    rows = pa.table(
+        {
+            "id": ids,
+            "index_lsn": pa.array(range(1, n + 1), pa.int64()),
+            "text": pa.nulls(n, pa.string()),
+            "session_id": [ids[i % 1000] for i in range(n)],
+            "agent": pa.array(np.array(["claude", "gemini", "gpt", "user"])[rng.integers(0, 4, n)]),
+            "project_id": pa.nulls(n, pa.string()),
+            "event_type": pa.array(types),
+            "timestamp_us": pa.array(np.zeros(n, np.int64)),
+        }
+    )
+    return clustered(rng, n, centers), rows
 
 
 def main() -> None:
@@ -245,16 +310,20 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also measure (c) at 1M vectors (several minutes)")
     parser.add_argument("--skip-a", action="store_true")
     parser.add_argument("--skip-b", action="store_true")
+    parser.add_argument("--skip-c", action="store_true")
+    parser.add_argument("--skip-d", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     if not args.skip_a:
         part_a()
     if not args.skip_b:
         asyncio.run(part_b())
-    print("(c) search_events top-10 latency and recall@10 (synthetic clustered vectors, 384-d)")
-    for n in (100_000, 1_000_000) if args.full else (100_000,):
-        asyncio.run(part_c(n))
-
+    if not args.skip_c:
+        print("(c) search_events top-10 latency and recall@10 (synthetic clustered vectors, 384-d)")
+        for n in (100_000, 1_000_000) if args.full else (100_000,):
+            asyncio.run(part_c(n))
+    if not args.skip_d:
+        part_d()
 
 if __name__ == "__main__":
     main()

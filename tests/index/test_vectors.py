@@ -8,12 +8,14 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pytest
 from lancedb.index import IvfSq
 
+from agentlog.index import vectors as vectors_module
 from agentlog.index.vectors import MAX_FRAGMENTS, NPROBES, VectorTables
 
 DIM = 16
@@ -107,6 +109,17 @@ def test_compaction_keeps_partitions_near_their_target_size(tmp_path: Path) -> N
     assert compared_rows(tables, query) < 0.5 * tables.count("events")
 
 
+def record_index_changes(table: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record ``create <column>`` and ``drop <name>`` for each index the table creates or drops, in order."""
+    calls: list[str] = []
+    create_index, drop_index = table.create_index, table.drop_index
+    monkeypatch.setattr(
+        table, "create_index", lambda column, **kw: calls.append(f"create {column}") or create_index(column, **kw)
+    )
+    monkeypatch.setattr(table, "drop_index", lambda name: calls.append(f"drop {name}") or drop_index(name))
+    return calls
+
+
 def test_an_index_built_with_a_partition_count_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(6)
     centers = rng.normal(size=(20, DIM))
@@ -117,12 +130,7 @@ def test_an_index_built_with_a_partition_count_is_rebuilt(tmp_path: Path, monkey
     )
     assert tables.ann_partition_size("events") == 44  # still searched with it meanwhile
     table = tables.table("events")
-    calls: list[str] = []
-    create_index, drop_index = table.create_index, table.drop_index
-    monkeypatch.setattr(
-        table, "create_index", lambda column, **kw: calls.append(f"create {column}") or create_index(column, **kw)
-    )
-    monkeypatch.setattr(table, "drop_index", lambda name: calls.append(f"drop {name}") or drop_index(name))
+    calls = record_index_changes(table, monkeypatch)
     tables.maintain("events")
     names = [index.name for index in table.list_indices() if index.columns == ["vector"]]
     assert names == ["vector_ivfsq_t44"]
@@ -144,8 +152,41 @@ def test_a_rebuild_cut_short_is_finished(tmp_path: Path) -> None:
     )
     assert tables.ann_outdated("events") and tables.ann_partition_size("events") == 2  # what searches use
     tables.maintain("events")
-    assert [index.name for index in table.list_indices() if index.columns == ["vector"]] == ["vector_ivfsq_t44"]
+    # one index left; sqrt(2000) = 44 was the name of one being replaced, so the new one is named for 45
+    assert [index.name for index in table.list_indices() if index.columns == ["vector"]] == ["vector_ivfsq_t45"]
     assert not tables.ann_outdated("events")
+
+
+def test_compactions_never_give_the_ann_index_more_than_max_segments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LanceDB's optimize() adds the rows that came since the last compaction to the ANN index as one more
+    # segment and never merges segments; every search ranks and probes each. Logging compacts after every
+    # few small appends, so without a bound the segments (and the cost of a search) grew without end.
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    monkeypatch.setattr(vectors_module, "MAX_INDEX_SEGMENTS", 4)
+    rng = np.random.default_rng(9)
+    centers = rng.normal(size=(20, DIM))
+    tables = VectorTables(tmp_path, DIM, ann_min_rows=1000)
+    tables.add("events", *rows(0, 2000, "common", rng, centers))
+    tables.maintain("events")
+    table = tables.table("events")
+    calls = record_index_changes(table, monkeypatch)
+    segments, start = [], 2000
+    for _ in range(9):
+        for _ in range(4):  # more appends than MAX_FRAGMENTS: the next maintenance compacts
+            tables.add("events", *rows(start, 3, "late", rng, centers))
+            start += 3
+        tables.maintain("events")
+        segments.append(tables.ann_segments("events"))
+    assert max(segments) == 4  # the compactions added segments up to the bound
+    full = segments.index(4)
+    assert segments[full + 1] == 1  # then the one that would have added a fifth rebuilt the index in one
+    # each rebuild created the new index before it dropped the old one: searches always had one
+    assert re.fullmatch(r"(create vector;(drop vector_ivfsq_t\d+;)+)+", "".join(f"{call};" for call in calls))
+    late = rows(9000, 5, "q", rng, centers)[1]
+    hits = tables.vector_search("events", late[0], where="event_type = 'late'", limit=10)
+    assert hits.num_rows == 10  # the late rows (27 of them) are all found through the rebuilt index
 
 
 def test_appends_and_deletes_stand_while_a_table_is_compacted(tmp_path: Path) -> None:
