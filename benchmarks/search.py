@@ -255,8 +255,10 @@ def part_d(n: int = 100_000, rounds: int = 40, queries: int = 100) -> None:
     query_vectors = clustered(rng, queries, centers)
     total = n + rounds * (MAX_FRAGMENTS + 1) * 10
     vectors, rows = index_rows_only(rng, total, centers)
-    print(f"(d) {n:,} vectors, then {rounds} rounds of {MAX_FRAGMENTS + 1} appends of 10 rows and a maintenance"
-          " (which compacts): unfiltered search p50")
+    print(
+        f"(d) {n:,} vectors, then {rounds} rounds of {MAX_FRAGMENTS + 1} appends of 10 rows and a maintenance"
+        " (which compacts): unfiltered search p50"
+    )
     results: dict[str, list[tuple[int, int, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, bound in (("bounded", vectors_module.MAX_INDEX_SEGMENTS), ("unbounded", 10**9)):
@@ -324,6 +326,7 @@ def main() -> None:
             asyncio.run(part_c(n))
     if not args.skip_d:
         part_d()
+
 
 if __name__ == "__main__":
     main()

@@ -41,6 +41,17 @@ def rows(
     return table, vectors
 
 
+def filled_tables(
+    tmp_path: Path, seed: int, count: int, clusters: int = 20
+) -> tuple[VectorTables, np.random.Generator, np.ndarray]:
+    """Tables that build an ANN index from 1,000 rows, with ``count`` rows in ``events``; and the rng and centers."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(clusters, DIM))
+    tables = VectorTables(tmp_path, DIM, ann_min_rows=1000)
+    tables.add("events", *rows(0, count, "common", rng, centers))
+    return tables, rng, centers
+
+
 def recall(
     tables: VectorTables, ids: list[str], vectors: np.ndarray, query: np.ndarray, mask: np.ndarray, where: str | None
 ) -> float:
@@ -121,10 +132,7 @@ def record_index_changes(table: Any, monkeypatch: pytest.MonkeyPatch) -> list[st
 
 
 def test_an_index_built_with_a_partition_count_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rng = np.random.default_rng(6)
-    centers = rng.normal(size=(20, DIM))
-    tables = VectorTables(tmp_path, DIM, ann_min_rows=1000)
-    tables.add("events", *rows(0, 2000, "common", rng, centers))
+    tables, _, _ = filled_tables(tmp_path, 6, 2000)
     tables.table("events").create_index(
         "vector", config=IvfSq(distance_type="cosine", num_partitions=44), name="vector_ivfsq_p44"
     )
@@ -141,10 +149,7 @@ def test_an_index_built_with_a_partition_count_is_rebuilt(tmp_path: Path, monkey
 def test_a_rebuild_cut_short_is_finished(tmp_path: Path) -> None:
     # Crash (or a lost commit race) between creating the new index and dropping the old one:
     # LanceDB searches with the older, so the next maintenance must not keep both.
-    rng = np.random.default_rng(7)
-    centers = rng.normal(size=(20, DIM))
-    tables = VectorTables(tmp_path, DIM, ann_min_rows=1000)
-    tables.add("events", *rows(0, 2000, "common", rng, centers))
+    tables, _, _ = filled_tables(tmp_path, 7, 2000)
     table = tables.table("events")
     table.create_index("vector", config=IvfSq(distance_type="cosine", num_partitions=2), name="vector_ivfsq_p2")
     table.create_index(
@@ -152,9 +157,28 @@ def test_a_rebuild_cut_short_is_finished(tmp_path: Path) -> None:
     )
     assert tables.ann_outdated("events") and tables.ann_partition_size("events") == 2  # what searches use
     tables.maintain("events")
-    # one index left; sqrt(2000) = 44 was the name of one being replaced, so the new one is named for 45
-    assert [index.name for index in table.list_indices() if index.columns == ["vector"]] == ["vector_ivfsq_t45"]
+    # the newer index was complete (creating an index commits it whole): it stays, without a third being trained
+    assert [index.name for index in table.list_indices() if index.columns == ["vector"]] == ["vector_ivfsq_t44"]
     assert not tables.ann_outdated("events")
+
+
+def test_searches_use_the_oldest_index_and_so_does_ann_partition_size(tmp_path: Path) -> None:
+    # LanceDB lists indexes by name but searches with the oldest: during a rebuild from 99 to 198 rows per
+    # partition, "vector_ivfsq_t198" is listed first. Taking its size would make filtered searches probe half
+    # the partitions they need.
+    tables, rng, centers = filled_tables(tmp_path, 10, 3000)
+    table = tables.table("events")
+    for size in (99, 198):
+        table.create_index(
+            "vector", config=IvfSq(distance_type="cosine", target_partition_size=size), name=f"vector_ivfsq_t{size}"
+        )
+    query = rows(9000, 1, "q", rng, centers)[1][0]
+    plan = table.search(query).metric("cosine").nprobes(NPROBES).limit(10).analyze_plan()
+    assert "name=vector_ivfsq_t99," in plan  # what LanceDB searches with
+    assert tables.ann_partition_size("events") == 99
+    tables.maintain("events")  # finishes the rebuild: the newer index stays
+    assert [index.name for index in table.list_indices() if index.columns == ["vector"]] == ["vector_ivfsq_t198"]
+    assert tables.ann_partition_size("events") == 198
 
 
 def test_compactions_never_give_the_ann_index_more_than_max_segments(
@@ -165,10 +189,7 @@ def test_compactions_never_give_the_ann_index_more_than_max_segments(
     # few small appends, so without a bound the segments (and the cost of a search) grew without end.
     monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
     monkeypatch.setattr(vectors_module, "MAX_INDEX_SEGMENTS", 4)
-    rng = np.random.default_rng(9)
-    centers = rng.normal(size=(20, DIM))
-    tables = VectorTables(tmp_path, DIM, ann_min_rows=1000)
-    tables.add("events", *rows(0, 2000, "common", rng, centers))
+    tables, rng, centers = filled_tables(tmp_path, 9, 2000)
     tables.maintain("events")
     table = tables.table("events")
     calls = record_index_changes(table, monkeypatch)
@@ -184,9 +205,49 @@ def test_compactions_never_give_the_ann_index_more_than_max_segments(
     assert segments[full + 1] == 1  # then the one that would have added a fifth rebuilt the index in one
     # each rebuild created the new index before it dropped the old one: searches always had one
     assert re.fullmatch(r"(create vector;(drop vector_ivfsq_t\d+;)+)+", "".join(f"{call};" for call in calls))
-    late = rows(9000, 5, "q", rng, centers)[1]
-    hits = tables.vector_search("events", late[0], where="event_type = 'late'", limit=10)
-    assert hits.num_rows == 10  # the late rows (27 of them) are all found through the rebuilt index
+    # the 108 rows that came in small appends are found through the rebuilt index as an exact search finds them
+    everything = table.to_arrow()
+    ids = everything.column("id").to_pylist()
+    vectors = np.stack(everything.column("vector").to_numpy(zero_copy_only=False))
+    late = np.array(everything.column("event_type").to_pylist()) == "late"
+    queries = rows(9000, 10, "q", rng, centers)[1]
+    assert np.mean([recall(tables, ids, vectors, q, late, "event_type = 'late'") for q in queries]) >= 0.9
+
+
+def test_a_failing_rebuild_does_not_stop_compaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    monkeypatch.setattr(vectors_module, "MAX_INDEX_SEGMENTS", 1)
+    tables, rng, centers = filled_tables(tmp_path, 11, 2000)
+    tables.maintain("events")
+    for n in range(5):
+        tables.add("events", *rows(2000 + 3 * n, 3, "late", rng, centers))
+
+    def fail(*args: object) -> None:
+        raise RuntimeError("k-means ran out of memory")
+
+    monkeypatch.setattr(tables, "_build_ann", fail)
+    tables.maintain("events")  # a rebuild is due (one segment is the most) and fails: the table is compacted anyway
+    assert tables.table("events").stats()["fragment_stats"]["num_fragments"] <= 2
+    assert "rebuilding the ANN index of events failed" in caplog.text
+
+
+def test_an_index_of_too_many_segments_is_outdated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a store whose index an earlier agentlog let compactions grow: the maintenance thread rebuilds it at start
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    tables, rng, centers = filled_tables(tmp_path, 12, 2000)
+    tables.maintain("events")
+    for round_ in range(3):
+        for n in range(4):
+            tables.add("events", *rows(2000 + 12 * round_ + 3 * n, 3, "late", rng, centers))
+        tables.maintain("events")
+    segments = tables.ann_segments("events")
+    assert segments >= 3 and not tables.ann_outdated("events")  # the compactions added segments, within the bound
+    monkeypatch.setattr(vectors_module, "MAX_INDEX_SEGMENTS", segments - 1)
+    assert tables.ann_outdated("events")
+    tables.maintain("events")  # no compaction is due, the rebuild is
+    assert tables.ann_segments("events") == 1 and not tables.ann_outdated("events")
 
 
 def test_appends_and_deletes_stand_while_a_table_is_compacted(tmp_path: Path) -> None:
