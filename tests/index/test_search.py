@@ -16,6 +16,7 @@ from lancedb.index import IvfSq
 
 from agentlog import EmbeddingMismatchError, SearchUnavailableError, SessionService, Store, ValidationError
 from agentlog.embeddings import FakeEmbedder
+from agentlog.index import vectors as vectors_module
 from agentlog.index.vectors import MAX_FRAGMENTS
 from agentlog.store.manifest import read_manifest
 
@@ -368,3 +369,45 @@ async def test_hits_are_read_back_whether_or_not_their_lsn_still_matches(service
     ]
     rows = store.read(lambda cur: rows_for_hits(cur, "SELECT id, seq FROM events", hits))
     assert rows == {str(e["id"]): (e["id"], e["seq"]) for e in events[:3]}
+
+
+async def test_searches_find_new_events_while_maintenance_compacts_and_retrains(
+    file_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ANN index's segments are bounded by retraining it (see agentlog.index.vectors); searches and
+    # read-your-writes must hold throughout, with maintenance running beside them as its thread does.
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 2)
+    monkeypatch.setattr(vectors_module, "MAX_INDEX_SEGMENTS", 2)
+    assert file_store.index is not None
+    tables = file_store.index.tables
+    tables.ann_min_rows = 500
+    service = SessionService(file_store)
+    session = await service.create_session("claude")
+    await service.add_events(session["id"], [{"event_type": "note", "event_data": {"n": n}} for n in range(600)])
+    await asyncio.to_thread(file_store.wait_for_index)
+    table = tables.table("events")
+    builds: list[str] = []
+    create_index = table.create_index
+    monkeypatch.setattr(table, "create_index", lambda column, **kw: builds.append(column) or create_index(column, **kw))
+    await asyncio.to_thread(file_store.index.maintain)
+    assert tables.has_ann_index("events")
+    stop = threading.Event()
+
+    def maintain_until_stopped() -> None:
+        while not stop.wait(0.02):
+            tables.maintain("events")
+
+    maintenance = threading.Thread(target=maintain_until_stopped)
+    maintenance.start()
+    try:
+        for n in range(20):
+            marker = f"marker {n} kestrel obsidian"
+            await service.add_event(session["id"], "note", {"text": marker})
+            # the event's own text: its vector is the query's, so even an ANN search must rank it first
+            hits = await service.search_events(f"note. text: {marker}", limit=1)
+            assert hits[0]["event_data"] == {"text": marker}, (n, hits[0]["event_data"], hits[0]["cosine"])
+    finally:
+        stop.set()
+        await asyncio.to_thread(maintenance.join, 120)
+    assert builds.count("vector") >= 2  # the first build, then at least one retrain that merged segments
+    assert tables.ann_segments("events") <= 2

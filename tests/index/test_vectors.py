@@ -224,10 +224,15 @@ def test_a_failing_rebuild_does_not_stop_compaction(
     for n in range(5):
         tables.add("events", *rows(2000 + 3 * n, 3, "late", rng, centers))
 
-    def fail(*args: object) -> None:
-        raise RuntimeError("k-means ran out of memory")
+    table = tables.table("events")
+    create_index = table.create_index
 
-    monkeypatch.setattr(tables, "_build_ann", fail)
+    def failing_vector_index(column: str, **kwargs: object) -> None:
+        if column == "vector":
+            raise RuntimeError("k-means ran out of memory")
+        create_index(column, **kwargs)
+
+    monkeypatch.setattr(table, "create_index", failing_vector_index)
     tables.maintain("events")  # a rebuild is due (one segment is the most) and fails: the table is compacted anyway
     assert tables.table("events").stats()["fragment_stats"]["num_fragments"] <= 2
     assert "rebuilding the ANN index of events failed" in caplog.text
