@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from lancedb.index import IvfSq
+from lancedb.query import LanceVectorQueryBuilder
 
 from agentlog.index import vectors as vectors_module
 from agentlog.index.vectors import MAX_FRAGMENTS, NPROBES, VectorTables
@@ -335,3 +336,29 @@ def test_lancedb_warnings_stay_quiet_unless_asked_for(tmp_path: Path, user_level
     assert done.returncode == 0, done.stderr
     warned = re.search(r"WARN\s+lance", done.stderr) is not None
     assert warned == (user_level == "warn"), done.stderr[-2000:]
+
+
+def test_a_narrow_filter_is_searched_exactly_without_the_ann_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One session's events among many: an ANN search would probe every partition for them.
+    tables, rng, centers = filled_tables(tmp_path, 13, 3000)
+    tables.add("events", *rows(3000, 40, "narrow", rng, centers))
+    tables.maintain("events")
+    assert tables.has_ann_index("events")
+    exact_searches: list[int] = []
+    bypass = LanceVectorQueryBuilder.bypass_vector_index
+    monkeypatch.setattr(
+        LanceVectorQueryBuilder, "bypass_vector_index", lambda query: exact_searches.append(1) or bypass(query)
+    )
+    everything = tables.table("events").to_arrow()
+    ids = everything.column("id").to_pylist()
+    vectors = np.stack(everything.column("vector").to_numpy(zero_copy_only=False))
+    narrow = np.array(everything.column("event_type").to_pylist()) == "narrow"
+    queries = rows(9000, 10, "q", rng, centers)[1]
+    assert [recall(tables, ids, vectors, q, narrow, "event_type = 'narrow'") for q in queries] == [1.0] * 10
+    assert len(exact_searches) == 10
+    tables.vector_search("events", queries[0], where=None, limit=10)
+    monkeypatch.setattr(vectors_module, "EXACT_FILTERED_ROWS", 39)  # 40 rows pass: the ANN index again
+    tables.vector_search("events", queries[0], where="event_type = 'narrow'", limit=10)
+    assert len(exact_searches) == 10
