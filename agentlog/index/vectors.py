@@ -246,9 +246,7 @@ class VectorTables:
         if len(vectors) > 1 and vectors[-1].name.startswith(_VECTOR_INDEX_PREFIX):
             # A rebuild stopped between creating its index (which commits whole) and dropping the old ones:
             # finish it rather than train a third.
-            for old in vectors[:-1]:
-                table.drop_index(old.name)
-            self._forget_partitions(name)
+            self._drop_indexes(table, name, [old.name for old in vectors[:-1]])
             vectors = vectors[-1:]
         vector_index = vectors[0] if vectors else None  # the one LanceDB searches with
         stats = table.stats()
@@ -278,7 +276,7 @@ class VectorTables:
         from lancedb.index import Bitmap, BTree, IvfSq
 
         target = max(1, int(math.sqrt(rows)))
-        previous = [index.name for index in _vector_indexes(table.list_indices())]
+        previous = [index.name for index in self._listed_vector_indexes(name)]
         while f"{_VECTOR_INDEX_PREFIX}{target}" in previous:
             target += 1  # a rebuild at the size of the index it replaces (to merge segments) needs another name
         index_name = f"{_VECTOR_INDEX_PREFIX}{target}"
@@ -290,9 +288,7 @@ class VectorTables:
             config=IvfSq(distance_type="cosine", target_partition_size=target, sample_rate=IVF_SAMPLE_RATE),
             name=index_name,
         )
-        for old in previous:
-            table.drop_index(old)
-        self._forget_partitions(name)
+        self._drop_indexes(table, name, previous)
         existing = {tuple(index.columns) for index in table.list_indices()}
         for field in self.sources[name].fields:
             if (field.name,) in existing:
@@ -301,6 +297,12 @@ class VectorTables:
                 table.create_index(field.name, config=Bitmap())
             elif field.name in _BTREE_COLUMNS:
                 table.create_index(field.name, config=BTree())
+
+    def _drop_indexes(self, table: Any, name: str, index_names: Sequence[str]) -> None:
+        """Drop replaced vector indexes of table ``name``; forget its remembered partition size."""
+        for index_name in index_names:
+            table.drop_index(index_name)
+        self._forget_partitions(name)
 
     # -- reading (any thread) --------------------------------------------------------
 
@@ -318,7 +320,11 @@ class VectorTables:
             >>> VectorTables(Path(tempfile.mkdtemp()), dimension=4).ann_outdated("events")
             False
         """
-        return _outdated(_vector_indexes(self.table(name).list_indices()))
+        return _outdated(self._listed_vector_indexes(name))
+
+    def _listed_vector_indexes(self, name: str) -> list[Any]:
+        """Table ``name``'s indexes on ``vector``, oldest (the one searches use) first."""
+        return _vector_indexes(self.table(name).list_indices())
 
     def ann_partition_size(self, name: str) -> int | None:
         """The target partition size of a table's ANN index, or None without one (remembered between calls)."""
@@ -326,7 +332,7 @@ class VectorTables:
             if name in self._partitions:
                 return self._partitions[name]
             generation = self._partitions_generation
-        vectors = _vector_indexes(self.table(name).list_indices())
+        vectors = self._listed_vector_indexes(name)
         found = _partition_size(vectors[0].name) if vectors else None
         with self._lock:
             if generation == self._partitions_generation:
@@ -350,7 +356,7 @@ class VectorTables:
             >>> VectorTables(Path(tempfile.mkdtemp()), dimension=4).unindexed_rows("events")
             0
         """
-        vectors = _vector_indexes(self.table(name).list_indices())
+        vectors = self._listed_vector_indexes(name)
         return int(vectors[0].num_unindexed_rows) if vectors else 0
 
     def ann_segments(self, name: str) -> int:
@@ -361,7 +367,7 @@ class VectorTables:
             >>> VectorTables(Path(tempfile.mkdtemp()), dimension=4).ann_segments("events")
             0
         """
-        vectors = _vector_indexes(self.table(name).list_indices())
+        vectors = self._listed_vector_indexes(name)
         return _segments(vectors[0]) if vectors else 0
 
     def has_ann_index(self, name: str) -> bool:
