@@ -19,6 +19,7 @@ __all__ = [
     "ERROR_EVENT_TYPE",
     "EventRecord",
     "SessionRecord",
+    "days_before",
     "epoch_us",
     "format_timestamp",
     "is_error_event",
@@ -147,6 +148,24 @@ def load_json(text: str | None) -> Any:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def days_before(moment: datetime, days: int) -> datetime:
+    """``moment`` minus ``days`` days, or the earliest UTC instant Python has (year 1) if that is earlier.
+
+    Example:
+        >>> days_before(datetime(2026, 3, 8, tzinfo=UTC), 7).day
+        1
+        >>> days_before(datetime(1, 1, 3, tzinfo=UTC), 7).isoformat()
+        '0001-01-01T00:00:00+00:00'
+    """
+    try:
+        return moment - timedelta(days=days)
+    except OverflowError:
+        return _EARLIEST
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 def epoch_us(value: datetime) -> int:

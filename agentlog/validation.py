@@ -38,10 +38,12 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_LIMIT",
     "MAX_NAME_LENGTH",
+    "MAX_OFFSET",
     "MAX_TEXT_BYTES",
     "dump_json",
     "validate_aware_datetime",
     "validate_event_type",
+    "validate_event_types",
     "validate_json_object",
     "validate_json_value",
     "validate_limit",
@@ -67,6 +69,9 @@ MAX_NAME_LENGTH = 128
 
 MAX_LIMIT = 100_000
 """Largest ``limit`` a list or search call accepts."""
+
+MAX_OFFSET = 10**15
+"""Largest ``offset`` a list call accepts (far past any store's row count; DuckDB's OFFSET is a 64-bit int)."""
 
 EVENT_TYPE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_.:\-]{0,127}")
 """Event types are identifiers: a letter, then letters, digits, ``_ . : -`` (128 max)."""
@@ -179,6 +184,39 @@ def validate_event_type(value: Any, field: str = "event_type") -> str:
             value=_short(value),
         )
     return value
+
+
+def validate_event_types(value: Any, field: str = "event_type") -> list[str]:
+    """Check one event type or a non-empty list (tuple, set) of them.
+
+    Args:
+        value: ``"task_created"`` or ``["task_created", "task_completed"]``.
+        field: The argument name, for the error message.
+
+    Returns:
+        The event types, as a list.
+
+    Raises:
+        ValidationError: If it is neither a string nor a collection of strings,
+            is empty, or an item is not a valid event type.
+
+    Example:
+        >>> validate_event_types("decision_made")
+        ['decision_made']
+    """
+    if isinstance(value, str):
+        return [validate_event_type(value, field)]
+    if not isinstance(value, list | tuple | set | frozenset):
+        raise ValidationError(
+            f"{field} must be an event type or a list of them, got {_short(value)}", field=field, value=_short(value)
+        )
+    if not value:
+        raise ValidationError(
+            f"{field} must name at least one event type, got an empty {type(value).__name__}",
+            field=field,
+            value=_short(value),
+        )
+    return [validate_event_type(item, field) for item in value]
 
 
 def validate_text(value: Any, field: str, *, max_bytes: int = MAX_TEXT_BYTES) -> str:
@@ -367,7 +405,7 @@ def validate_limit(value: Any, field: str = "limit") -> int:
 
 
 def validate_offset(value: Any, field: str = "offset") -> int:
-    """Check an ``offset`` argument: an int ≥ 0.
+    """Check an ``offset`` argument: an int from 0 to :data:`MAX_OFFSET`.
 
     Example:
         >>> validate_offset(0)
@@ -375,6 +413,8 @@ def validate_offset(value: Any, field: str = "offset") -> int:
     """
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValidationError(f"{field} must be an integer >= 0, got {_short(value)}", field=field, value=_short(value))
+    if value > MAX_OFFSET:
+        raise ValidationError(f"{field} must be at most {MAX_OFFSET}, got {value}", field=field, value=value)
     return value
 
 
@@ -403,8 +443,10 @@ def validate_aware_datetime(value: Any, field: str) -> datetime:
         The same instant in UTC.
 
     Raises:
-        ValidationError: If it is not a datetime or is naive (a naive datetime is
-            ambiguous: pass ``datetime.now(timezone.utc)`` or attach a tzinfo).
+        ValidationError: If it is not a datetime, is naive (a naive datetime is
+            ambiguous: pass ``datetime.now(timezone.utc)`` or attach a tzinfo), or
+            is an instant Python cannot represent in UTC (``datetime.max`` in a zone
+            west of UTC, say).
 
     Example:
         >>> from datetime import datetime, timezone
@@ -420,4 +462,11 @@ def validate_aware_datetime(value: Any, field: str) -> datetime:
             field=field,
             value=value.isoformat(),
         )
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(
+            f"{field} ({value.isoformat()}) is outside the years 1-9999 once converted to UTC",
+            field=field,
+            value=value.isoformat(),
+        ) from None

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from agentlog.errors import ValidationError
+from agentlog.records import days_before
 from agentlog.store import Store, require_open_store
 from agentlog.validation import validate_aware_datetime, validate_optional_name, validate_positive_int
 
@@ -98,7 +99,7 @@ def resolve_window(
         start = validate_aware_datetime(since, "since")
     else:
         count = validate_positive_int(default_days if days is None else days, "days", maximum=MAX_DAYS)
-        start = end - timedelta(days=count)
+        start = days_before(end, count)
     if start >= end:
         raise ValidationError(
             f"since ({start.isoformat()}) must be before until ({end.isoformat()})",

@@ -40,7 +40,7 @@ from agentlog.services import session_sql as sql
 from agentlog.store import Store
 from agentlog.validation import (
     validate_aware_datetime,
-    validate_event_type,
+    validate_event_types,
     validate_limit,
     validate_name,
     validate_uuid,
@@ -396,10 +396,7 @@ async def search_events(
     """
     query, mode, threshold = validate_query(query, mode, threshold)
     count = validate_limit(limit)
-    types: list[str] | None = None
-    if event_type is not None:
-        raw = [event_type] if isinstance(event_type, str) else list(event_type)
-        types = [validate_event_type(t) for t in raw]
+    types = validate_event_types(event_type) if event_type is not None else None
     where = (
         Filter()
         .equals("session_id", validate_uuid(session_id, "session_id") if session_id is not None else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from agentlog.plots import (
     session_timeline_figure,
     sessions_gantt_figure,
 )
+from agentlog.records import days_before
 from agentlog.report.html import Section, figure_html, page, table
 from agentlog.store import Store
 
@@ -89,7 +90,7 @@ def report_content(store: Store, *, days: int = 30, until: datetime | None = Non
     agents = analytics.agent_comparison(store, tz=tz, **span)
     daily = analytics.activity(store, tz=tz, **span)
     stats = analytics.session_stats(store, **span)
-    gantt_since = max(window.since, window.until - timedelta(days=_GANTT_DAYS))
+    gantt_since = max(window.since, days_before(window.until, _GANTT_DAYS))
     figures: dict[str, go.Figure] = {
         "activity": activity_figure(daily, "events"),
         "active-time": activity_figure(daily, "active_minutes"),

@@ -59,7 +59,11 @@ class Head:
 
     def live(self, now: datetime) -> bool:
         """Whether the memory is visible at ``now`` (not deleted, not expired)."""
-        return self.change != "deleted" and (self.expires_at is None or self.expires_at > now)
+        return self.change != "deleted" and not self.expired(now)
+
+    def expired(self, now: datetime) -> bool:
+        """Whether the memory has expired at ``now`` (it is then gone, history and all)."""
+        return self.expires_at is not None and self.expires_at <= now
 
 
 class MemoryHeads:
@@ -186,6 +190,10 @@ class WriteMemory:
     def apply(self, tx: Transaction) -> MemoryRecord:
         """Check the head, append the next version and return its record."""
         head = tx.cached(MemoryHeads, MemoryHeads).get(tx, self.memory_id)
+        if head is not None and head.expired(self.now) and self.mode != "update":
+            # An expired memory is gone (a sweep would delete its rows): a new one must not inherit its history.
+            _remove(tx, [self.memory_id])
+            head = None
         live = head is not None and head.live(self.now)
         if live and self.mode == "create":
             raise AlreadyExistsError(
@@ -301,8 +309,7 @@ class RestoreMemory:
     def apply(self, tx: Transaction) -> MemoryRecord:
         """Check the head is a (not expired) delete marker, append the restored version and return it."""
         head = tx.cached(MemoryHeads, MemoryHeads).get(tx, self.memory_id)
-        expired = head is not None and head.expires_at is not None and head.expires_at <= self.now
-        if head is None or expired:
+        if head is None or head.expired(self.now):
             raise NotFoundError("memory", f"{self.namespace} / {self.key}")
         if head.change != "deleted":
             raise AlreadyExistsError(

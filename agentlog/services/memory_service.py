@@ -19,9 +19,13 @@ flaws fixed:
 * **Expiry**: a memory with ``ttl`` / ``expires_at`` (and every ``temp:``
   memory, by default 24 hours after it was written) is invisible to every read
   and search once expired, and :meth:`~MemoryService.sweep_expired` deletes
-  its rows. ``session:<id>`` memories are removed with
-  :meth:`~MemoryService.clear_session_memories`, or for every ended session by
-  ``sweep_expired(ended_sessions=True)``.
+  its rows. Expiry belongs to each version, as the value it was given with: a
+  memory whose latest version expired is gone with its history (creating it
+  again starts at version 1), and an older version whose own expiry passed
+  drops out of the history of a memory that lives on. ``session:<id>``
+  memories are removed with :meth:`~MemoryService.clear_session_memories`, with
+  their session by ``SessionService.delete_session``, or for every session that
+  ended or is gone by ``sweep_expired(ended_sessions=True)``.
 * **Search**: each memory is embedded from ``key: flattened value``; an update
   replaces its vector and a delete removes it.
 
@@ -268,7 +272,8 @@ class MemoryService:
 
         Args:
             ended_sessions: Also delete every memory under ``session:<id>`` whose
-                session has ended (``end_session``, lifecycle terminated/archived).
+                session has ended (``end_session``, lifecycle terminated/archived)
+                or is not in the store (deleted).
 
         Example:
             ``removed = await memory.sweep_expired(ended_sessions=True)``
@@ -324,7 +329,8 @@ class MemoryService:
 
         Superseded versions have ``is_current=False`` and their own ``change``
         (``created``/``updated``/``restored``); a delete shows as a version with
-        ``change='deleted'``. An expired memory has no history.
+        ``change='deleted'``. An expired memory has no history, and a version
+        whose own expiry has passed is left out (see the module docstring).
 
         Example:
             ``versions = await memory.get_memory_history("user:alice", "ui_theme")``

@@ -52,7 +52,7 @@ class MemoryRecord(TypedDict, total=False):
     memory_type: str
     """``short_term``, ``semantic``, ``episodic`` or ``procedural``."""
     version: int
-    """1, 2, 3, ... per namespace + key, gapless."""
+    """1, 2, 3, ... per namespace + key, gapless as written (a version whose own expiry passed drops out)."""
     change: str
     """What made this version: ``created``, ``updated``, ``deleted`` (a delete marker) or ``restored``."""
     metadata: dict[str, Any]
@@ -139,7 +139,7 @@ def live_by_ids_sql() -> str:
 
 
 def sweep_sql(*, ended_sessions: bool) -> str:
-    """The memories to remove entirely: head expired at ``$1`` (or of an ended session).
+    """The memories to remove entirely: head expired at ``$1`` (or of a session that ended or is gone).
 
     Example:
         >>> "expires_at <= $1" in sweep_sql(ended_sessions=False)
@@ -153,7 +153,7 @@ def sweep_sql(*, ended_sessions: bool) -> str:
 UNION
 SELECT DISTINCT memory_id FROM memories
 WHERE starts_with(namespace, 'session:')
-  AND TRY_CAST(split_part(namespace, ':', 2) AS UUID) IN (SELECT id FROM sessions WHERE ended_at IS NOT NULL)
+  AND TRY_CAST(split_part(namespace, ':', 2) AS UUID) NOT IN (SELECT id FROM sessions WHERE ended_at IS NULL)
 """
 
 

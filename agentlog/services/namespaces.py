@@ -3,8 +3,10 @@ r"""Memory namespaces and keys: their grammar, validation and prefix matching.
 A namespace is ``scope:segment[:segment...]``:
 
 * ``scope`` is one of :data:`SCOPES`: ``project``, ``app``, ``user``,
-  ``session`` (``session:<session id>[:...]``, memories of one session) and
-  ``temp`` (memories that always expire).
+  ``session`` (``session:<session id>[:...]``, memories of one session; the id
+  spelled as ``str(uuid)`` spells it, lowercase and hyphenated, so that every
+  memory of a session is found when it is cleared) and ``temp`` (memories that
+  always expire).
 * Each segment is 1 to :data:`MAX_SEGMENT_LENGTH` characters of Unicode letters
   (``L*``), marks (``M*``), digits and numbers (``N*``), punctuation (``P*``)
   other than ``:`` (the separator) and symbols (``S*``). Whitespace, control and
@@ -155,7 +157,28 @@ def _split(value: Any, field: str, *, allow_bare_scope: bool) -> tuple[str, list
         )
     for segment in segments:
         _check_segment(segment, field, value)
+    if scope == "session" and segments:
+        _check_session_id(segments[0], field, value)
     return scope, segments
+
+
+def _check_session_id(segment: str, field: str, namespace: str) -> None:
+    """The first segment of a ``session:`` namespace is a session id, spelled as ``str(uuid)`` spells it.
+
+    One spelling per session, so that ``clear_session_memories`` and the sweep of ended sessions find them all.
+    """
+    try:
+        canonical = str(uuid.UUID(segment))
+    except ValueError:
+        canonical = None
+    if segment != canonical:
+        hint = f"; write 'session:{canonical}'" if canonical else ""
+        raise ValidationError(
+            f"{field} {_short(namespace)} must name a session by its id as str(uuid) writes it "
+            f"(lowercase, hyphenated){hint}",
+            field=field,
+            value=_short(namespace),
+        )
 
 
 def validate_namespace(value: Any, field: str = "namespace") -> str:

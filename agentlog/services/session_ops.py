@@ -37,8 +37,11 @@ from agentlog.records import EventRecord, SessionRecord, format_timestamp
 from agentlog.services import session_sql as sql
 from agentlog.services.json_columns import error_position, first_invalid
 from agentlog.services.lifecycle import ENDED, OPEN_FOR_EVENTS, Lifecycle, check_transition
+from agentlog.services.memory_ops import ClearMemories
+from agentlog.services.namespaces import session_namespace
 from agentlog.store.tables import EVENTS, TIMESTAMP
 from agentlog.store.writer import Transaction
+from agentlog.validation import dump_json
 
 __all__ = [
     "JSON_TEXT_COLUMNS",
@@ -430,6 +433,17 @@ class EndSession:
         return _session_from_returning(rows, self.session_id)
 
 
+def _merged_json(stored: str, updates: dict[str, Any], field: str) -> str:
+    """The JSON object ``stored`` with ``updates``' keys merged in, checked against the payload size bound.
+
+    Each update passed the bound alone; their merge must too, or the store would hold a row that its own
+    export could not import back.
+    """
+    merged = json.loads(stored)
+    merged.update(updates)
+    return dump_json(merged, f"{field} after the merge")
+
+
 @dataclass(slots=True)
 class UpdateSessionSummary:
     """Set a session's summary and shallow-merge keys into its metadata."""
@@ -444,9 +458,8 @@ class UpdateSessionSummary:
         params: list[Any] = [tx.now(), self.session_id, self.summary, tx.next_lsn()]
         assignments = "updated_at = $1, summary = $3, index_lsn = $4"
         if self.metadata:
-            current = json.loads(tx.query("SELECT metadata FROM sessions WHERE id = ?", [self.session_id])[0][0])
-            current.update(self.metadata)
-            params.append(json.dumps(current, ensure_ascii=False, separators=(",", ":")))
+            current = tx.query("SELECT metadata FROM sessions WHERE id = ?", [self.session_id])[0][0]
+            params.append(_merged_json(current, self.metadata, "metadata"))
             assignments += ", metadata = $5"
         rows = tx.execute(f"UPDATE sessions SET {assignments} WHERE id = $2 RETURNING {sql.SESSION_COLUMNS}", params)
         return _session_from_returning(rows, self.session_id)
@@ -462,11 +475,10 @@ class UpdateSessionState:
     def apply(self, tx: Transaction) -> SessionRecord:
         """Read, merge and write the state inside the writer's transaction."""
         tx.cached(SessionCache, SessionCache).get(tx, self.session_id)
-        current = json.loads(tx.query("SELECT state FROM sessions WHERE id = ?", [self.session_id])[0][0])
-        current.update(self.updates)
+        current = tx.query("SELECT state FROM sessions WHERE id = ?", [self.session_id])[0][0]
         rows = tx.execute(
             f"UPDATE sessions SET state = $3, updated_at = $1 WHERE id = $2 RETURNING {sql.SESSION_COLUMNS}",
-            [tx.now(), self.session_id, json.dumps(current, ensure_ascii=False, separators=(",", ":"))],
+            [tx.now(), self.session_id, _merged_json(current, self.updates, "state")],
         )
         return _session_from_returning(rows, self.session_id)
 
@@ -495,7 +507,7 @@ class UpdateLifecycle:
 
 @dataclass(slots=True)
 class DeleteSession:
-    """Delete a session and its events; the vector index is told by a tombstone."""
+    """Delete a session, its events and its memories (``session:<id>`` and below); the index is told by tombstones."""
 
     session_id: uuid.UUID
     removed_events: int = field(default=0)
@@ -507,5 +519,6 @@ class DeleteSession:
         deleted = tx.execute(sql.DELETE_EVENTS + " RETURNING 1", [self.session_id])
         tx.execute(sql.DELETE_SESSION, [self.session_id])
         tx.append("index_tombstones", {"kind": "session", "item_id": self.session_id.bytes, "index_lsn": tx.next_lsn()})
+        ClearMemories(session_namespace(self.session_id)).apply(tx)
         cache.forget(self.session_id)
         return len(deleted)

@@ -7,11 +7,11 @@ runs them on a reader thread. They see committed data only.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from agentlog.errors import NotFoundError
-from agentlog.records import EventRecord, SessionRecord
+from agentlog.records import EventRecord, SessionRecord, days_before
 from agentlog.services import session_sql as sql
 
 __all__ = [
@@ -115,7 +115,7 @@ def list_sessions(
     newest = _newest_start(cur, until, position)
     if newest is None:
         return []
-    windows = [newest - timedelta(days=days) for days in _WINDOWS_DAYS]
+    windows = [days_before(newest, days) for days in _WINDOWS_DAYS]
     lower_bounds: list[datetime | None] = [b for b in windows if since is None or b > since]
     lower_bounds.append(since)
     for lower in lower_bounds:

@@ -29,7 +29,6 @@ Example:
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -179,14 +178,8 @@ class SessionService:
             ``session = await service.get_session(session_id)``
         """
         sid = validate_uuid(session_id, "session_id")
-        # Two index lookups that do not depend on each other: run them on two reader threads at once.
-        found = self.store.read_async(lambda cur: queries.session_by_id(cur, sid))
-        events = self.store.read_async(lambda cur: queries.events_of_session(cur, sid))
-        record: SessionRecord | None
-        record, record_events = await asyncio.gather(found, events)
-        if record is not None:
-            record["events"] = record_events
-        return record
+        # One snapshot: the session as it was when these events were its events.
+        return await self.store.read_async(lambda cur: queries.get_session(cur, sid), snapshot=True)
 
     async def list_sessions(
         self,
@@ -238,7 +231,7 @@ class SessionService:
         )
 
     async def delete_session(self, session_id: uuid.UUID | str) -> int:
-        """Delete a session and all its events (and, through the index, their vectors).
+        """Delete a session, all its events and its memories (``session:<id>``), and through the index their vectors.
 
         Returns:
             The number of events deleted with it.
@@ -341,7 +334,7 @@ class SessionService:
             ``last = await service.get_last_session("claude")``
         """
         name = validate_name(agent, "agent")
-        return await self.store.read_async(lambda cur: queries.last_session(cur, name))
+        return await self.store.read_async(lambda cur: queries.last_session(cur, name), snapshot=True)
 
     async def count_sessions(self, agent: str, days: int = 30) -> int:
         """Count the sessions an agent started in the last ``days`` days.
@@ -365,7 +358,9 @@ class SessionService:
         since = _days_ago(days)
         count = validate_limit(limit)
         skip = validate_offset(offset)
-        return await self.store.read_async(lambda cur: queries.recent_sessions(cur, name, since, count, skip))
+        return await self.store.read_async(
+            lambda cur: queries.recent_sessions(cur, name, since, count, skip), snapshot=True
+        )
 
     async def get_active_sessions(self, *, limit: int = MAX_LIMIT, offset: int = 0) -> list[SessionRecord]:
         """Get the sessions that have not ended (created, active or paused), newest first.

@@ -444,19 +444,36 @@ class Store:
         self.check_open()
         yield self._cursor_for_thread()
 
-    def read(self, fn: Callable[[Any], T]) -> T:
-        """Run ``fn(cursor)`` on the calling thread's read cursor and return its result."""
-        self.check_open()
-        return fn(self._cursor_for_thread())
+    def read(self, fn: Callable[[Any], T], *, snapshot: bool = False) -> T:
+        """Run ``fn(cursor)`` on the calling thread's read cursor and return its result.
 
-    async def read_async(self, fn: Callable[[Any], T]) -> T:
-        """Run ``fn(cursor)`` on a reader thread without blocking the event loop."""
+        Args:
+            fn: What to run; it gets a DuckDB cursor.
+            snapshot: Run ``fn`` in one read transaction, so that all its
+                statements see the same committed state (a session and its
+                events, say); otherwise each statement sees the latest commit.
+        """
+        self.check_open()
+        return self._read_on(self._cursor_for_thread(), fn, snapshot)
+
+    async def read_async(self, fn: Callable[[Any], T], *, snapshot: bool = False) -> T:
+        """Run ``fn(cursor)`` on a reader thread without blocking the event loop (``snapshot``: as in :meth:`read`)."""
         self.check_open()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, self._read_in_pool, fn)
+        return await loop.run_in_executor(self._readers, self._read_in_pool, fn, snapshot)
 
-    def _read_in_pool(self, fn: Callable[[Any], T]) -> T:
-        return fn(self._cursor_for_thread())
+    def _read_in_pool(self, fn: Callable[[Any], T], snapshot: bool) -> T:
+        return self._read_on(self._cursor_for_thread(), fn, snapshot)
+
+    @staticmethod
+    def _read_on(cursor: Any, fn: Callable[[Any], T], snapshot: bool) -> T:
+        if not snapshot:
+            return fn(cursor)
+        cursor.begin()
+        try:
+            return fn(cursor)
+        finally:
+            cursor.rollback()  # it only read: nothing to commit
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         """Run a read query and return a DuckDB relation (``.pl()``, ``.to_arrow_table()``, ``.fetchall()``).

@@ -49,6 +49,7 @@ def store() -> Iterator[Store]:
         ({"days": 2.5}, "days"),
         ({"days": True}, "days"),
         ({"days": 36_501}, "days"),
+        ({"until": datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))}, "until"),  # past year 9999 in UTC
         ({"agent": ""}, "agent"),
         ({"agent": 7}, "agent"),
         ({"agent": "a\nb"}, "agent"),
@@ -116,3 +117,9 @@ def test_session_timeline_arguments(store: Store) -> None:
     with pytest.raises(NotFoundError) as raised:
         an.session_timeline(store, missing)
     assert raised.value.key == missing
+
+
+def test_a_window_reaching_back_past_year_1_starts_at_year_1(store: Store) -> None:
+    until = datetime(1, 1, 5, tzinfo=UTC)
+    assert an.resolve_window(until=until, days=30).since == datetime(1, 1, 1, tzinfo=UTC)
+    assert an.activity(store, until=until).height == 0  # computed (on an empty store), not an OverflowError

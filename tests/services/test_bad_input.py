@@ -6,7 +6,7 @@ import asyncio
 import math
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentlog import AgentlogError, NotFoundError, SessionService, Store, ValidationError
-from agentlog.validation import MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_NAME_LENGTH
+from agentlog.validation import MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_NAME_LENGTH, MAX_OFFSET
 from tests.conftest import snapshot
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -186,3 +186,45 @@ def test_error_names_the_bad_value(seeded: Any) -> None:
     assert isinstance(error, ValidationError) and error.field == "event_data['a']['b'][1]"
     error = unchanged(store, service.add_event("nope", "task_created", {}))
     assert "session_id" in str(error) and "'nope'" in str(error)
+
+
+def test_offsets_past_what_duckdb_takes_are_refused(seeded: Any) -> None:
+    store, service, _ = seeded
+    for offset in (MAX_OFFSET + 1, 2**63, 10**30):
+        unchanged(store, service.list_sessions(offset=offset))
+        unchanged(store, service.get_active_sessions(offset=offset))
+    assert asyncio.run(service.list_sessions(offset=MAX_OFFSET)) == []
+
+
+def test_datetimes_at_the_ends_of_the_calendar(seeded: Any) -> None:
+    store, service, _ = seeded
+    west, east = timezone(timedelta(hours=-5)), timezone(timedelta(hours=5))
+    # instants Python cannot hold in UTC: a typed error, not an OverflowError
+    unchanged(store, service.list_sessions(since=datetime.max.replace(tzinfo=west)))
+    unchanged(store, service.list_sessions(until=datetime.min.replace(tzinfo=east)))
+    error = unchanged(store, service.search_events("x", since=datetime.max.replace(tzinfo=west)))
+    assert "since" in str(error) and "9999" in str(error)
+    # representable instants near year 1 are fine, including windows that reach back past it
+    assert asyncio.run(service.list_sessions(until=datetime(1, 6, 1, tzinfo=UTC))) == []
+    assert asyncio.run(service.list_sessions(since=datetime(1, 1, 1, tzinfo=UTC), limit=100)) != []
+
+
+def test_updates_whose_merge_outgrows_the_payload_bound_are_refused(seeded: Any) -> None:
+    # each update is under the bound alone; the merged object is not, and a store holding it could not
+    # import its own export back
+    store, service, ids = seeded
+    half = "x" * (MAX_JSON_BYTES * 2 // 3)
+    asyncio.run(service.update_session_state(ids["open"], {"a": half}))
+    error = unchanged(store, service.update_session_state(ids["open"], {"b": half}))
+    assert "state after the merge" in str(error)
+    asyncio.run(service.update_session_summary(ids["open"], "s", metadata={"m1": half}))
+    error = unchanged(store, service.update_session_summary(ids["open"], "s", metadata={"m2": half}))
+    assert "metadata after the merge" in str(error)
+    asyncio.run(service.update_session_state(ids["open"], {"a": None}))  # smaller again: accepted
+    assert asyncio.run(service.update_session_state(ids["open"], {"b": half}))["state"]["b"] == half
+
+
+@pytest.mark.parametrize("event_type", [5, object(), [], (), ["ok", 7], {"a": 1}])
+def test_bad_event_type_filters(seeded: Any, event_type: Any) -> None:
+    store, service, _ = seeded
+    unchanged(store, service.search_events("x", event_type=event_type))

@@ -53,3 +53,26 @@ async def test_32_tasks_x_500_events_with_resends(file_store: Store) -> None:
             per_session[session_id].append(seq)
         for seqs in per_session.values():
             assert seqs == sorted(seqs), f"task {number}'s events are out of its own order"
+
+
+async def test_get_session_reads_a_session_and_its_events_from_one_moment() -> None:
+    # The first event moves a session from `created` to `active` in the same commit: a read that took the
+    # session and its events from two moments showed `created` with an event, or `active` without one.
+    with Store.memory(embedder=None) as store:
+        mixed = await _mixed_reads(SessionService(store), sessions=200, reads_each=6)
+    assert mixed == []
+
+
+async def _mixed_reads(service: SessionService, *, sessions: int, reads_each: int) -> list[tuple[str, int]]:
+    """Reads of a session, during the add_event that activates it, whose lifecycle and events disagree."""
+    mixed = []
+    for _ in range(sessions):
+        session = await service.create_session("claude")
+        writer = asyncio.create_task(service.add_event(session["id"], "task_created", {}))
+        for _ in range(reads_each):
+            found = await service.get_session(session["id"])
+            assert found is not None
+            if (found["lifecycle"] == "created") != (not found["events"]):
+                mixed.append((found["lifecycle"], len(found["events"])))
+        await writer
+    return mixed

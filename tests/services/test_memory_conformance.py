@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -226,7 +226,8 @@ async def test_namespaces_and_keys_are_exact_and_case_sensitive(memory: MemorySe
 @pytest.mark.parametrize(
     "namespace",
     ["project", "project:", "project::a", ":a", "Project:a", "global:a", "project:a b", "project:a\tb", "project:a\x00",
-     "project:a\u200bb", "project:a:", "", "x" * 600],
+     "project:a\u200bb", "project:a:", "", "x" * 600, "session:not-an-id",
+     "session:0B6F8A2E-9C1D-4E5F-8A7B-1C2D3E4F5A6B", "session:0b6f8a2e9c1d4e5f8a7b1c2d3e4f5a6b"],
 )  # fmt: skip
 async def test_bad_namespaces_are_rejected(memory: MemoryService, namespace: str) -> None:
     with pytest.raises(ValidationError) as caught:
@@ -301,6 +302,7 @@ async def test_expiry_arguments_are_checked(memory: MemoryService) -> None:
     bad: list[dict[str, object]] = [
         {"ttl": 0}, {"ttl": -5}, {"ttl": "1h"}, {"ttl": True}, {"ttl": timedelta(days=50_000)}, {"expires_at": past},
         {"expires_at": datetime(2030, 1, 1)}, {"ttl": 5, "expires_at": soon},
+        {"expires_at": datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))},  # past 9999 in UTC
     ]  # fmt: skip
     for kwargs in bad:
         with pytest.raises(ValidationError):
@@ -324,6 +326,68 @@ async def test_session_memories_are_cleared_when_the_session_ends(store: Store) 
     assert await memory.clear_session_memories(running["id"]) == 2
     assert await memory.list_namespaces() == ["user:carol"]
     assert "fix the parser" not in [h["value"] for h in await memory.search_memories("fix the parser")]
+
+
+async def test_a_deleted_session_takes_its_memories_with_it(store: Store) -> None:
+    sessions = SessionService(store)
+    memory = MemoryService(store)
+    session = await sessions.create_session("claude")
+    await memory.create_memory(f"session:{session['id']}", "goal", "fix the parser", "short_term")
+    await memory.create_memory(f"session:{session['id']}:scratch", "step", 1, "short_term")
+    await memory.create_memory("user:carol", "goal", "unrelated", "semantic")
+    await sessions.delete_session(session["id"])
+    assert await memory.list_namespaces() == ["user:carol"]
+    hits = await memory.search_memories("fix the parser", threshold=0.0)
+    assert [h["namespace"] for h in hits] == ["user:carol"]
+
+
+async def test_the_sweep_of_ended_sessions_takes_memories_of_sessions_no_longer_stored(store: Store) -> None:
+    memory = MemoryService(store)
+    gone, running = uuid.uuid4(), (await SessionService(store).create_session("claude"))["id"]
+    await memory.create_memory(f"session:{gone}", "goal", "left behind", "short_term")
+    await memory.create_memory(f"session:{running}", "goal", "in progress", "short_term")
+    assert await memory.sweep_expired(ended_sessions=True) == 1
+    assert await memory.list_namespaces() == [f"session:{running}"]
+
+
+async def test_creating_an_expired_memory_again_starts_a_new_history(store: Store) -> None:
+    clock = Clock()
+    memory = MemoryService(store, clock=clock)
+    await memory.create_memory(NS, "token", "old secret", "short_term")
+    await memory.update_memory(NS, "token", "short-lived", ttl=60)
+    clock.advance(minutes=2)  # the memory expired: gone, history and all, even before a sweep
+    assert await memory.get_memory_history(NS, "token") == []
+    await memory.create_memory(NS, "token", "fresh", "short_term")
+    record = await memory.require_memory(NS, "token")
+    assert record["version"] == 1 and record["change"] == "created"
+    history = await memory.get_memory_history(NS, "token")
+    assert [(h["version"], h["value"]) for h in history] == [(1, "fresh")]
+    values = {row[0] for row in store.sql("SELECT value FROM memories").fetchall()}
+    assert values == {'"fresh"'}  # the old rows were deleted, not merely hidden
+
+
+async def test_put_over_an_expired_memory_starts_a_new_history_too(store: Store) -> None:
+    clock = Clock()
+    memory = MemoryService(store, clock=clock)
+    await memory.create_memory(NS, "k", "v1", "short_term", ttl=60)
+    await memory.update_memory(NS, "k", "v2")
+    clock.advance(minutes=2)
+    record = await memory.put_memory(NS, "k", "v3", "short_term")
+    assert (record["version"], record["change"]) == (1, "created")
+    assert [h["value"] for h in await memory.get_memory_history(NS, "k")] == ["v3"]
+
+
+async def test_each_version_keeps_its_own_expiry(store: Store) -> None:
+    # a ttl is how long that value may be kept: a longer one on an update does not keep the older value longer
+    clock = Clock()
+    memory = MemoryService(store, clock=clock)
+    await memory.create_memory(NS, "k", "v1", "short_term", ttl=60)
+    await memory.update_memory(NS, "k", "v2", ttl=3600)
+    clock.advance(minutes=2)
+    assert [h["version"] for h in await memory.get_memory_history(NS, "k")] == [2]
+    assert (await memory.get_memory(NS, "k"))["value"] == "v2"  # type: ignore[index]
+    assert await memory.sweep_expired() == 0  # no memory went; the expired version's row did
+    assert store.sql("SELECT version FROM memories").fetchall() == [(2,)]
 
 
 async def test_search_finds_updates_and_forgets_deletes(memory: MemoryService, store: Store) -> None:
