@@ -1,4 +1,8 @@
-"""Rebuild a store's vector index from DuckDB, with a progress bar."""
+"""Rebuild a store's vector index from DuckDB, with a progress bar.
+
+The documents' recorded ``embedding_model`` is cleared first: their vectors are
+rebuilt by the new embedder, which synced documents then report.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from agentlog.index.sources import SOURCES
+from agentlog.services.document_ops import ForgetEmbeddingModels
 
 if TYPE_CHECKING:
     from agentlog.store import Store
@@ -35,6 +40,9 @@ def rebuild(
 ) -> int:
     """Start a fresh index with ``start_index`` and wait until it has caught up.
 
+    Every document's recorded ``embedding_model`` is cleared before the new
+    index starts (synced documents report the store's embedder from then on).
+
     Args:
         store: The store (its old indexer already stopped).
         start_index: Starts the new indexer with a progress hook (rows per step).
@@ -60,6 +68,7 @@ def rebuild(
             progress(done, total)
 
     try:
+        store.write(ForgetEmbeddingModels())
         start_index(report)
         store.wait_for_index()
     finally:

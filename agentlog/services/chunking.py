@@ -5,8 +5,12 @@ content: at most :data:`CHUNK_WORDS` words **and** at most
 :data:`CHUNK_CHARS` characters, whichever comes first, and consecutive chunks
 share :data:`OVERLAP_WORDS` words (at most half a chunk) so a sentence cut at a
 boundary is whole in one of them. When a paragraph break (a blank line) falls
-in the last third of a window, the chunk ends there instead. Chunk text is
-the exact slice of the content (``content[start:end]``), newlines and all.
+in the last third of a window, the chunk ends there instead. When a window
+starting at the overlap could not get past the end of the previous chunk
+(the next word does not fit in it, such as a data: URI over
+:data:`CHUNK_CHARS` characters), the next chunk starts where the previous one
+ended, without overlap: no chunk is ever a part of the one before it. Chunk
+text is the exact slice of the content (``content[start:end]``), newlines and all.
 
 Why not the 512 words / 50 overlap of the original design notes: the offline
 model (all-MiniLM-L6-v2) reads at most 256 word pieces and ignores the rest.
@@ -26,7 +30,16 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
-__all__ = ["CHUNK_CHARS", "CHUNK_WORDS", "OVERLAP_WORDS", "Chunk", "content_hash", "markdown_title", "split_chunks"]
+__all__ = [
+    "CHUNK_CHARS",
+    "CHUNK_WORDS",
+    "OVERLAP_WORDS",
+    "Chunk",
+    "clean_title",
+    "content_hash",
+    "markdown_title",
+    "split_chunks",
+]
 
 CHUNK_WORDS = 200
 """Most words in a chunk."""
@@ -38,6 +51,7 @@ OVERLAP_WORDS = 30
 _WORD = re.compile(r"\S+")
 _ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,24 +85,56 @@ def split_chunks(
         []
     """
     words = [(m.start(), m.end()) for m in _WORD.finditer(content)]
+    if not words:
+        return []
     chunks: list[Chunk] = []
-    first = 0
-    while first < len(words):
-        stop = first + 1
-        while stop < len(words) and stop - first < max_words and words[stop][1] - words[first][0] <= max_chars:
-            stop += 1
-        if stop < len(words):
-            # End at a paragraph break in the last third of the window, if there is one.
-            for cut in range(stop - 1, first + max(1, (stop - first) * 2 // 3), -1):
-                if content.count("\n", words[cut - 1][1], words[cut][0]) >= 2:
-                    stop = cut
-                    break
+    first, stop = 0, _window_end(content, words, 0, max_words, max_chars)
+    while True:
         start, end = words[first][0], words[stop - 1][1]
         chunks.append(Chunk(len(chunks), content[start:end], start, end))
         if stop >= len(words):
-            break
-        first = max(stop - min(overlap, (stop - first) // 2), first + 1)
-    return chunks
+            return chunks
+        first, stop = _next_window(content, words, (first, stop), max_words, max_chars, overlap)
+
+
+def _window_end(content: str, words: list[tuple[int, int]], first: int, max_words: int, max_chars: int) -> int:
+    """The index after the last word of the chunk that starts at word ``first``.
+
+    The window takes words while it has fewer than ``max_words`` and spans at
+    most ``max_chars`` characters (always at least one word), then ends at a
+    paragraph break in its last third if there is one.
+    """
+    stop = first + 1
+    while stop < len(words) and stop - first < max_words and words[stop][1] - words[first][0] <= max_chars:
+        stop += 1
+    if stop < len(words):
+        for cut in range(stop - 1, first + max(1, (stop - first) * 2 // 3), -1):
+            if content.count("\n", words[cut - 1][1], words[cut][0]) >= 2:
+                return cut
+    return stop
+
+
+def _next_window(
+    content: str,
+    words: list[tuple[int, int]],
+    previous: tuple[int, int],
+    max_words: int,
+    max_chars: int,
+    overlap: int,
+) -> tuple[int, int]:
+    """The ``(first, stop)`` word range of the chunk after ``previous``.
+
+    It starts ``overlap`` words (at most half the previous chunk) back; when
+    a window starting there cannot get past the previous chunk's end (the next
+    word does not fit in it), it starts at that end instead, with no overlap,
+    so no chunk ever lies inside the one before it.
+    """
+    first, stop = previous
+    back = max(stop - min(overlap, (stop - first) // 2), first + 1)
+    end = _window_end(content, words, back, max_words, max_chars)
+    if end > stop:
+        return back, end
+    return stop, _window_end(content, words, stop, max_words, max_chars)
 
 
 def content_hash(content: str) -> str:
@@ -105,21 +151,36 @@ def markdown_title(content: str, fallback: str) -> str:
     r"""The text of the first ATX heading (``# Title``) outside code fences, else a title made from ``fallback``.
 
     ``fallback`` is a file path or name: its stem, with ``_`` and ``-`` as spaces.
+    The title is cleaned to one line (see :func:`clean_title`); a heading that
+    is blank once cleaned is passed over. A leading byte order mark is ignored.
 
     Example:
         >>> markdown_title("intro\n\n## Storage design ##\ntext", "docs/x.md")
         'Storage design'
         >>> markdown_title("no heading here", "docs/storage_design-notes.md")
         'storage design notes'
+        >>> markdown_title("\ufeff# Hello\tWorld", "x.md")
+        'Hello World'
     """
     fenced = False
-    for line in content.splitlines():
+    for line in content.removeprefix("\ufeff").splitlines():
         if _FENCE.match(line):
             fenced = not fenced
             continue
         if not fenced:
             match = _ATX.match(line)
-            if match and match.group(1).strip():
-                return match.group(1).strip()
+            title = clean_title(match.group(1)) if match else ""
+            if title:
+                return title
     stem = PurePath(fallback).stem or fallback
-    return re.sub(r"[_\-]+", " ", stem).strip() or fallback
+    return clean_title(re.sub(r"[_\-]+", " ", stem)) or clean_title(fallback)
+
+
+def clean_title(text: str) -> str:
+    r"""``text`` on one line: control characters as spaces, runs of whitespace as one space, no space at the ends.
+
+    Example:
+        >>> clean_title("  Hello\tWorld\x1b[0m \n")
+        'Hello World [0m'
+    """
+    return " ".join(_CONTROL.sub(" ", text).split())

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from agentlog.errors import NotFoundError, ValidationError
 from agentlog.services import document_sql as sql
-from agentlog.services.chunking import Chunk, content_hash, split_chunks
+from agentlog.services.chunking import Chunk, content_hash, markdown_title, split_chunks
 from agentlog.services.namespaces import validate_namespace
 from agentlog.store.writer import Transaction
 from agentlog.validation import EVENT_TYPE_PATTERN, dump_json, validate_json_object, validate_text
@@ -37,6 +37,7 @@ __all__ = [
     "MAX_CONTENT_BYTES",
     "MAX_PATH_LENGTH",
     "MAX_TITLE_LENGTH",
+    "ForgetEmbeddingModels",
     "MarkFailed",
     "MarkStale",
     "MarkSynced",
@@ -45,7 +46,9 @@ __all__ = [
     "RecordSynced",
     "RemoveDocuments",
     "UpsertDocuments",
+    "derived_title",
     "prepare_document",
+    "prepare_markdown",
     "validate_content",
     "validate_document_type",
     "validate_file_path",
@@ -136,6 +139,22 @@ def validate_content(value: Any, field: str = "content") -> str:
     return validate_text(value, field, max_bytes=MAX_CONTENT_BYTES)
 
 
+def derived_title(content: str, fallback: str) -> str:
+    r"""The title a document gets when the caller gives none: its first heading (else ``fallback``'s name).
+
+    The text of :func:`~agentlog.services.chunking.markdown_title` (one line,
+    no control characters), cut to :data:`MAX_TITLE_LENGTH` characters, so a
+    valid document always has a valid title.
+
+    Example:
+        >>> derived_title("# Hello\tWorld\n\nbody", "tab.md")
+        'Hello World'
+        >>> len(derived_title("# " + "x" * 5000, "long.md")) == MAX_TITLE_LENGTH
+        True
+    """
+    return markdown_title(content, fallback)[:MAX_TITLE_LENGTH].rstrip()
+
+
 @dataclass(slots=True)
 class PreparedDocument:
     """One validated document, hashed and chunked."""
@@ -172,6 +191,18 @@ def prepare_document(
     return PreparedDocument(path, name, kind, ns, text, content_hash(text), meta, split_chunks(text))
 
 
+def prepare_markdown(file_path: Any, content: Any, namespace: Any) -> PreparedDocument:
+    r"""Validate the arguments of ``sync_document_to_vector_db`` and chunk the content (title: :func:`derived_title`).
+
+    Example:
+        >>> prepare_markdown("a.md", "# Hello\tWorld\n\nbody", None).title
+        'Hello World'
+    """
+    path = validate_file_path(file_path)
+    text = validate_content(content)
+    return prepare_document(path, derived_title(text, path), text, "markdown", None, namespace)
+
+
 def _append_chunks(tx: Transaction, document_id: uuid.UUID, chunks: list[Chunk]) -> int:
     """Buffer the chunk rows with fresh change numbers; returns the document's ``index_lsn``."""
     first = tx.allocate_lsns(max(1, len(chunks)))
@@ -197,6 +228,16 @@ def _metadata_json(metadata: dict[str, Any] | None, stored: str | None) -> str:
     return dump_json(metadata, "metadata")
 
 
+def _canonical_json(value: Any) -> str:
+    """JSON text that tells ``1``, ``1.0`` and ``true`` apart but not key order (for change detection)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _metadata_changed(metadata: dict[str, Any] | None, stored: str) -> bool:
+    """Whether new metadata (``None``: keep the stored one) differs from the stored JSON text as JSON."""
+    return metadata is not None and _canonical_json(metadata) != _canonical_json(json.loads(stored))
+
+
 @dataclass(slots=True)
 class UpsertDocuments:
     """Index documents by path (see the module docstring); the result is ``[(id, outcome), ...]``."""
@@ -219,7 +260,7 @@ class UpsertDocuments:
             doc_id: uuid.UUID = row[0]
             same = (row[5], row[2], row[3], row[4]) == (doc.content_hash, doc.title, doc.document_type, doc.namespace)
             if same and row[7] not in ("stale", "failed"):
-                if doc.metadata is not None and doc.metadata != json.loads(row[6]):
+                if _metadata_changed(doc.metadata, row[6]):
                     tx.execute(sql.UPDATE_METADATA, [doc_id, _metadata_json(doc.metadata, None), now])
                     results.append((doc_id, "changed"))
                 else:
@@ -351,3 +392,16 @@ class RecordSynced:
     def apply(self, tx: Transaction) -> int:
         """Update them; returns how many."""
         return len(tx.execute(sql.RECORD_SYNCED, [tx.now(), self.model, self.watermark]))
+
+
+@dataclass(slots=True)
+class ForgetEmbeddingModels:
+    """Clear the recorded ``embedding_model`` of every document (run when the vectors are rebuilt).
+
+    A synced document then reports the store's current embedder (see
+    :func:`~agentlog.services.document_sql.document_row`); the result is how many rows changed.
+    """
+
+    def apply(self, tx: Transaction) -> int:
+        """Update the rows that have a recorded model."""
+        return len(tx.execute(sql.FORGET_EMBEDDING_MODELS))

@@ -59,7 +59,6 @@ from typing import Any
 
 from agentlog.errors import SearchUnavailableError, ValidationError
 from agentlog.services import document_sql as sql
-from agentlog.services.chunking import markdown_title
 from agentlog.services.document_ops import (
     MarkFailed,
     MarkStale,
@@ -68,12 +67,20 @@ from agentlog.services.document_ops import (
     RemoveDocuments,
     UpsertDocuments,
     prepare_document,
+    prepare_markdown,
     validate_content,
     validate_document_type,
     validate_file_path,
 )
 from agentlog.services.document_sql import DocumentRecord
-from agentlog.services.document_sync import SyncReport, discover, load_documents, resolve_root, validate_glob
+from agentlog.services.document_sync import (
+    SyncReport,
+    discover,
+    is_real_file,
+    load_documents,
+    resolve_root,
+    validate_glob,
+)
 from agentlog.services.namespaces import validate_namespace, validate_namespace_prefix
 from agentlog.store import Store
 from agentlog.validation import validate_limit, validate_text, validate_uuid
@@ -155,7 +162,7 @@ class DocumentIndexService:
         Example:
             ``doc_id = await docs.index_document("docs/design.md", "Design", text, "design")``
         """
-        doc = prepare_document(file_path, title, content, document_type, metadata, namespace)
+        doc = await asyncio.to_thread(prepare_document, file_path, title, content, document_type, metadata, namespace)
         results = await self.store.write_async(UpsertDocuments([doc]))
         return results[0][0]  # type: ignore[no-any-return]
 
@@ -164,7 +171,10 @@ class DocumentIndexService:
     ) -> DocumentRecord:
         """Index one markdown document, wait until it is embedded, and record it ``synced``.
 
-        The title is the first markdown heading (else the file name).
+        The title is the first markdown heading (else the file name), on one
+        line: control characters become spaces, whitespace runs one space, and
+        it is cut to :data:`~agentlog.services.document_ops.MAX_TITLE_LENGTH`
+        characters. Validation, hashing and chunking run in a worker thread.
 
         Returns:
             The document record (``sync_status='synced'``).
@@ -176,9 +186,7 @@ class DocumentIndexService:
         Example:
             ``record = await docs.sync_document_to_vector_db("project:x", "docs/a.md", text)``
         """
-        path = validate_file_path(file_path)
-        text = validate_content(content)
-        doc = prepare_document(path, markdown_title(text, path)[:1000], text, "markdown", None, namespace)
+        doc = await asyncio.to_thread(prepare_markdown, file_path, content, namespace)
         if self.store.index is None:
             raise SearchUnavailableError(
                 "sync_document_to_vector_db needs an embedder, but this store was opened without one; "
@@ -211,6 +219,13 @@ class DocumentIndexService:
         be relative without ``..``. Unchanged files cost a hash and nothing
         else. See :class:`~agentlog.services.document_sync.SyncReport`.
 
+        A document stored under ``path`` is deleted (with its vectors) and
+        reported in ``removed`` when its file no longer exists, is no longer a
+        regular file at that resolved path (it became a symlink, or lies under
+        one), or was skipped by this call (no longer UTF-8, too large,
+        unreadable, ...; it is in ``skipped`` too): the index never keeps, as
+        ``synced``, content the folder no longer holds.
+
         Args:
             path: The directory.
             glob: Which files (default ``"**/*.md"``).
@@ -222,6 +237,11 @@ class DocumentIndexService:
 
         Returns:
             What was added, changed, unchanged, removed and skipped.
+
+        Raises:
+            ValidationError: If ``path`` is not an existing directory (given as
+                ``str`` or ``os.PathLike`` of ``str``; ``~user`` must exist), or
+                ``glob``, ``namespace`` or ``document_type`` is invalid.
 
         Example:
             ``report = await docs.sync_directory("docs/")``; ``print(report.summary())``
@@ -257,10 +277,12 @@ class DocumentIndexService:
         return report
 
     async def _remove_missing(self, root: Any, report: SyncReport) -> None:
+        """Delete the documents under ``root`` whose file is gone, not a real file any more, or was skipped."""
         prefix = os.path.join(str(root), "")
         stored = await self.store.read_async(lambda cur: cur.execute(sql.PATHS_UNDER, [prefix]).fetchall())
-        exists = await asyncio.to_thread(lambda: [os.path.isfile(p) for _, p in stored])
-        gone = [(doc_id, p) for (doc_id, p), present in zip(stored, exists, strict=True) if not present]
+        skipped = {p for p, _ in report.skipped}
+        keep = await asyncio.to_thread(lambda: [p not in skipped and is_real_file(p) for _, p in stored])
+        gone = [(doc_id, p) for (doc_id, p), present in zip(stored, keep, strict=True) if not present]
         if gone:
             await self.store.write_async(RemoveDocuments([doc_id for doc_id, _ in gone]))
             report.removed.extend(sorted(p for _, p in gone))
@@ -417,6 +439,8 @@ class DocumentIndexService:
             namespace: Only documents in this namespace and below (or this scope).
             limit: Maximum hits (chunks; several may come from one document).
             threshold: Minimum ``similarity`` (0-1, inclusive; default none; 0.7 = clearly the same topic).
+                Ignored in ``"keyword"`` mode (every keyword match is returned); in
+                ``"hybrid"`` mode it only drops hits that did not match the keywords.
             document_type: Only documents of this type.
             mode: ``"vector"`` (default), ``"keyword"`` or ``"hybrid"`` (exact names and identifiers).
 

@@ -21,6 +21,7 @@ __all__ = [
     "DOCUMENT_BY_PATH",
     "DOCUMENT_COLUMNS",
     "EXISTING_BY_PATHS",
+    "FORGET_EMBEDDING_MODELS",
     "HITS_BY_CHUNK_IDS",
     "LIST_ALL",
     "LIST_BY_TYPE",
@@ -132,6 +133,8 @@ UPDATE documents SET sync_status = 'synced', last_synced_at = $1, embedding_mode
 WHERE sync_status = 'pending' AND index_lsn <= $3 RETURNING id
 """
 """Record ``synced`` for every pending document the index has caught up with (``$3`` = watermark)."""
+FORGET_EMBEDDING_MODELS = "UPDATE documents SET embedding_model = NULL WHERE embedding_model IS NOT NULL RETURNING id"
+"""After a rebuild of the vectors: the recorded models are no longer those of the vectors."""
 MARK_FAILED = "UPDATE documents SET sync_status = 'failed', metadata = $2, updated_at = $3 WHERE id = $1"
 MARK_STALE = """
 UPDATE documents SET sync_status = 'stale', content = $2, content_hash = $3, updated_at = $4 WHERE id = $1

@@ -8,9 +8,11 @@ itself must be relative and may not contain ``..``. Documents are stored
 under their resolved path, so a file reached twice (through a link inside the
 directory) is indexed once.
 
-Files are read as UTF-8; a file that is not valid UTF-8, or larger than
+Files are read as UTF-8 (a leading byte order mark is dropped); a file that
+is not valid UTF-8, or larger than
 :data:`~agentlog.services.document_ops.MAX_CONTENT_BYTES`, is skipped and
-reported.
+reported. A document's title is its first heading, else its file name,
+cleaned to one line (see :func:`~agentlog.services.document_ops.derived_title`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from agentlog.errors import ValidationError
-from agentlog.services.chunking import markdown_title
-from agentlog.services.document_ops import MAX_CONTENT_BYTES, PreparedDocument, prepare_document
+from agentlog.services.document_ops import MAX_CONTENT_BYTES, PreparedDocument, derived_title, prepare_document
 
-__all__ = ["SyncReport", "discover", "load_documents", "resolve_root", "validate_glob"]
+__all__ = ["SyncReport", "discover", "is_real_file", "load_documents", "resolve_root", "validate_glob"]
 
 
 @dataclass(slots=True)
@@ -40,7 +41,9 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
     """Files with the same content as stored: nothing done."""
     removed: list[str] = field(default_factory=list)
-    """Documents under the directory whose file no longer exists: deleted with their vectors."""
+    """Documents under the directory deleted with their vectors: their file no longer exists, is no
+    longer a regular file at that path (now a symlink, or under one), or was skipped this time (it is
+    then in :attr:`skipped` too), so the index never keeps content the folder no longer has."""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """Files not indexed, with the reason (outside the directory, not UTF-8, too large, unreadable)."""
 
@@ -57,28 +60,55 @@ class SyncReport:
         )
 
 
+def _path_text(path: Any) -> str:
+    """``path`` as a non-blank ``str`` without NUL (``os.PathLike`` values are converted).
+
+    Raises:
+        ValidationError: If it is anything else (bytes, a PathLike giving bytes, blank, ...).
+    """
+    text = path
+    if isinstance(path, os.PathLike):
+        try:
+            text = os.fspath(path)
+        except TypeError:
+            text = None
+    if not isinstance(text, str) or not text.strip() or "\x00" in text:
+        raise ValidationError(
+            f"path must be a directory path (a str or os.PathLike giving a str), got {path!r}"[:200],
+            field="path",
+            value=repr(path)[:80],
+        )
+    return text
+
+
 def resolve_root(path: Any) -> Path:
     """Resolve the directory to sync; it must exist.
+
+    Raises:
+        ValidationError: If ``path`` is not a ``str`` path, names an unknown
+            user's home (``~name``), or is not an existing directory.
 
     Example:
         >>> import tempfile
         >>> resolve_root(tempfile.mkdtemp()).is_dir()
         True
     """
-    if not isinstance(path, str | os.PathLike) or not str(path).strip() or "\x00" in str(path):
-        raise ValidationError(f"path must be a directory path, got {path!r}"[:200], field="path", value=repr(path)[:80])
-    candidate = Path(path).expanduser()
+    text = _path_text(path)
+    try:
+        candidate = Path(text).expanduser()
+    except RuntimeError:  # ~name of an unknown user, or no home directory
+        raise ValidationError(f"cannot expand the home directory in {text!r}", field="path", value=text) from None
     try:
         root = candidate.resolve(strict=True)
-    except OSError:
-        raise ValidationError(f"directory {str(path)!r} does not exist", field="path", value=str(path)) from None
+    except (OSError, RuntimeError):  # missing, or a symlink loop
+        raise ValidationError(f"directory {text!r} does not exist", field="path", value=text) from None
     if not root.is_dir():
-        raise ValidationError(f"{str(path)!r} is not a directory", field="path", value=str(path))
+        raise ValidationError(f"{text!r} is not a directory", field="path", value=text)
     return root
 
 
 def validate_glob(pattern: Any) -> str:
-    """Check a glob pattern: relative, no ``..`` part, no NUL.
+    """Check a glob pattern: relative, no ``..`` part, no NUL, and one :meth:`pathlib.Path.glob` accepts.
 
     Example:
         >>> validate_glob("**/*.md")
@@ -97,7 +127,25 @@ def validate_glob(pattern: Any) -> str:
         raise ValidationError(
             f"glob {pattern!r} must stay inside the directory: no '..' parts", field="glob", value=pattern
         )
+    _check_glob_syntax(pattern)
     return pattern
+
+
+def _check_glob_syntax(pattern: str) -> None:
+    """Let pathlib parse ``pattern`` (on a path that is not a directory, so nothing is listed).
+
+    Raises:
+        ValidationError: If pathlib rejects it (``"."``, ``"**.md"``: ``**`` must be a whole part).
+    """
+    try:
+        next(iter(Path(os.devnull).glob(pattern)), None)
+    except (ValueError, IndexError, NotImplementedError) as exc:
+        reason = "it names no file" if isinstance(exc, IndexError) else str(exc) or type(exc).__name__
+        raise ValidationError(
+            f"glob {pattern!r} is not a valid file pattern such as '**/*.md': {reason}"[:300],
+            field="glob",
+            value=pattern,
+        ) from None
 
 
 def discover(root: Path, pattern: str) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -122,6 +170,20 @@ def discover(root: Path, pattern: str) -> tuple[list[Path], list[tuple[str, str]
     return list(files), skipped
 
 
+def is_real_file(path: str) -> bool:
+    """Whether ``path`` is a regular file reached through no symlink (as :func:`discover` stores files).
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = os.path.realpath(tempfile.mkdtemp())
+        >>> open(os.path.join(folder, "a.md"), "w").close()
+        >>> os.symlink(os.path.join(folder, "a.md"), os.path.join(folder, "link.md"))
+        >>> is_real_file(os.path.join(folder, "a.md")), is_real_file(os.path.join(folder, "link.md"))
+        (True, False)
+    """
+    return os.path.isfile(path) and os.path.realpath(path) == path
+
+
 def load_documents(
     paths: list[Path], *, namespace: str | None, document_type: str | None
 ) -> tuple[list[PreparedDocument], list[tuple[str, str]]]:
@@ -143,13 +205,13 @@ def load_documents(
             skipped.append((str(path), f"unreadable: {exc.strerror or type(exc).__name__}"))
             continue
         try:
-            content = data.decode("utf-8")
+            content = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             skipped.append((str(path), "not UTF-8 text"))
             continue
         try:
-            title = markdown_title(content, path.name)
-            documents.append(prepare_document(str(path), title[:1000], content, document_type, None, namespace))
+            title = derived_title(content, path.name)
+            documents.append(prepare_document(str(path), title, content, document_type, None, namespace))
         except ValidationError as exc:
             skipped.append((str(path), str(exc)))
     return documents, skipped
