@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from agentlog.cli.common import open_store, parse_since
+from agentlog.cli.common import open_store, since_argument
 from agentlog.cli.output import format_table
 from agentlog.io import export, import_, import_logs, is_dataset
 from agentlog.io.importers import FORMATS
@@ -29,8 +29,10 @@ def register(commands: Any) -> None:
         "by UTC date) with a manifest.json. DEST must be new, empty, or an earlier export (which is replaced).",
     )
     out.add_argument("dest", help="the dataset folder to write")
-    out.add_argument("--since", help="only sessions started since: ISO date/time, or 7d / 12h ago")
-    out.add_argument("--until", help="only sessions started before: ISO date/time, or 7d / 12h ago")
+    out.add_argument("--since", type=since_argument, help="only sessions started since: ISO date/time, or 7d / 12h ago")
+    out.add_argument(
+        "--until", type=since_argument, help="only sessions started before: ISO date/time, or 7d / 12h ago"
+    )
     out.add_argument("--agent", action="append", help="only this agent's sessions (repeat for several)")
     out.add_argument(
         "--with-vectors",
@@ -70,10 +72,10 @@ def run_export(args: argparse.Namespace) -> int:
         ...
         0
     """
-    since = parse_since(args.since) if args.since else None
-    until = parse_since(args.until) if args.until else None
     with open_store(args) as store:
-        result = export(store, args.dest, since=since, until=until, agents=args.agent, with_vectors=args.with_vectors)
+        result = export(
+            store, args.dest, since=args.since, until=args.until, agents=args.agent, with_vectors=args.with_vectors
+        )
     rows = [[name, table.rows, len(table.files)] for name, table in result.manifest.tables.items()]
     vectors = result.manifest.vectors
     if vectors is not None:
@@ -101,8 +103,8 @@ def run_import(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         if dataset:
             result = import_(store, args.path, progress=progress)
-            rows = [[name, c.inserted, c.skipped] for name, c in result.tables.items()]
-            print(format_table(["table", "inserted", "already stored"], rows))
+            rows = [[name, c.inserted, c.skipped, c.replaced] for name, c in result.tables.items()]
+            print(format_table(["table", "inserted", "already stored", "replaced (newer)"], rows))
             if result.vectors is not None:
                 print(f"\nvectors: {result.vectors.reason}")
             print(f"\nimported {Path(result.path)}")

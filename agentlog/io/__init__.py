@@ -4,9 +4,10 @@
   with their events) to a Parquet dataset: one folder per table, events
   partitioned by UTC date, and a ``manifest.json``; with ``with_vectors=True``
   also the vectors of the exported rows.
-* :func:`import_` restores such a dataset: lossless, idempotent, atomic; a
-  store with the same embedder reuses the dataset's vectors instead of
-  embedding the rows again.
+* :func:`import_` restores such a dataset: lossless, idempotent, atomic;
+  rows already stored are kept, except sessions and documents the dataset
+  has newer (``updated_at``), which replace them; a store with the same
+  embedder reuses the dataset's vectors instead of embedding the rows again.
 * :func:`import_logs` imports Claude Code transcripts, Codex CLI rollouts,
   OpenTelemetry GenAI traces and agentlog JSON lines (parsers in
   :mod:`agentlog.io.importers`).

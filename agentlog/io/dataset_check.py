@@ -2,11 +2,13 @@
 
 Everything a store write would have validated is checked again here, because
 a Parquet file is untrusted input: nulls in required columns, strict JSON
-(DuckDB's ``json_valid`` also accepts ``NaN`` and trailing commas, so rows
-that could hold those are parsed with Python's strict parser), JSON objects
-where the store keeps objects, payload size and nesting depth, names, event
-types, lifecycles, text sizes, timestamps Python can represent, unique keys,
-and per-parent sequence numbers that run 1..n without gaps.
+(DuckDB's ``json_valid`` also accepts ``NaN``, trailing commas and numbers
+too large for a double, so rows that could hold those are parsed with
+Python's strict parser), JSON objects where the store keeps objects, payload
+size and nesting depth, names, event types, lifecycles, text sizes, memory
+namespaces, keys, types and ids (with the memory service's own validators),
+timestamps Python can represent, unique keys, and per-parent sequence
+numbers that run 1..n without gaps.
 
 :func:`check_rows` runs on a few files at a time as soon as they are read
 (on the reading threads, so checking overlaps reading); :func:`check_keys`
@@ -22,8 +24,9 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +40,8 @@ from agentlog.errors import ImportFormatError, ValidationError
 from agentlog.io.dataset_sql import ROW_NUMBER, duplicate_key_sql, scan_sql, sequence_gap_sql, sequence_scan_sql
 from agentlog.io.layout import TableLayout
 from agentlog.services.lifecycle import Lifecycle
+from agentlog.services.memory_args import validate_memory_type
+from agentlog.services.namespaces import memory_uuid, validate_key, validate_namespace
 from agentlog.validation import (
     EVENT_TYPE_PATTERN,
     MAX_JSON_BYTES,
@@ -57,10 +62,15 @@ __all__ = [
     "with_row_numbers",
 ]
 
-_SUSPECT_JSON = r",\s*[\]}]|(?:^|[:\[,])\s*[-+]?(?i:nan|inf)|^(?:[^\[{]*[\[{]){" + str(MAX_JSON_DEPTH + 1) + "}"
+_SUSPECT_JSON = (
+    r",\s*[\]}]|(?:^|[:\[,])\s*[-+]?(?i:nan|inf)"
+    r"|(?:^|[:\[,])\s*-?(?:\d{200}|\d+(?:\.\d*)?[eE]\+?\d{3})"
+    r"|^(?:[^\[{]*[\[{]){" + str(MAX_JSON_DEPTH + 1) + "}"
+)
 """Rows to parse in Python: what DuckDB's json_valid accepts but strict JSON does not (trailing
-commas, NaN, Infinity, also as the whole text), and rows with enough brackets to nest too deeply.
-One regex pass."""
+commas, NaN, Infinity, also as the whole text), numbers that may overflow a double (an exponent of
+three digits, or 200 digits before the point: ``1e999`` would read back as infinity), and rows with
+enough brackets to nest too deeply. One regex pass."""
 _CONTROL = r"[\x00-\x1f\x7f]"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIN_US = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
@@ -193,8 +203,10 @@ def check_rows(part: LoadedTable, con: Any) -> None:
         if pa.types.is_timestamp(field.type):
             _check_timestamps(where, field.name, column)
         rule = layout.spec.rules.get(field.name)
-        if rule is not None and rule != "json_object":
+        if rule is not None and rule not in ("json_object", "memory_id"):
             _check_rule(where, field.name, column, rule)
+    if layout.spec.rules.get("memory_id") == "memory_id" and rows.num_rows:
+        _check_memory_ids(where, rows)  # after the namespaces and keys it is derived from
     json_columns = [(name, layout.spec.rules.get(name) == "json_object") for name in layout.json_columns()]
     if not json_columns or not rows.num_rows:
         return
@@ -311,9 +323,21 @@ def _check_timestamps(where: _Where, name: str, column: pa.ChunkedArray) -> None
         raise where.fail(row, f"{name} is outside the years 1-9999")
 
 
+_VALIDATORS: dict[str, Callable[[Any, str], Any]] = {
+    "namespace": validate_namespace,
+    "memory_key": validate_key,
+    "memory_type": validate_memory_type,
+}
+"""Rules checked by the validators the services use, value by distinct value."""
+
+
 def _check_rule(where: _Where, name: str, column: pa.ChunkedArray, rule: str) -> None:
     # Names, event types and lifecycles repeat a lot: check each distinct value once.
     encoded = column.cast(pa.string()).dictionary_encode().combine_chunks()
+    validator = _VALIDATORS.get(rule)
+    if validator is not None:
+        _check_validated(where, name, encoded, validator)
+        return
     text = encoded.dictionary
     if rule == "name":
         bad = pc.or_(
@@ -338,6 +362,34 @@ def _check_rule(where: _Where, name: str, column: pa.ChunkedArray, rule: str) ->
         raise where.fail(row, f"{name} must be {expected}, got {shown!r}")
 
 
+def _check_validated(
+    where: _Where, name: str, encoded: pa.DictionaryArray, validator: Callable[[Any, str], Any]
+) -> None:
+    """Run ``validator`` on each distinct value; the first refusal names a row holding that value."""
+    for value_index, value in enumerate(encoded.dictionary.to_pylist()):
+        try:
+            validator(value, name)
+        except ValidationError as exc:
+            row = first_true(pc.equal(encoded.indices, value_index)) or 0
+            raise where.fail(row, str(exc)) from None
+
+
+def _check_memory_ids(where: _Where, rows: pa.Table) -> None:
+    """Each ``memory_id`` must be the id the memory service derives from the row's namespace and key."""
+    columns = {"namespace": rows.column("namespace"), "key": rows.column("key")}
+    triples = pa.table({**columns, "id": _storage(rows.column("memory_id"))})
+    distinct = triples.group_by(triples.column_names).aggregate([])
+    for namespace, key, stored in zip(*(distinct.column(c).to_pylist() for c in triples.column_names), strict=True):
+        expected = memory_uuid(namespace, key)
+        if stored != expected.bytes:
+            mask = pc.and_(pc.equal(columns["namespace"], namespace), pc.equal(columns["key"], key))
+            raise where.fail(
+                first_true(mask) or 0,
+                f"memory_id {uuid.UUID(bytes=stored)} is not the id of {namespace} / {key} ({expected}), "
+                "so the memory could not be found by its namespace and key",
+            )
+
+
 def _check_suspects(where: _Where, name: str, text: pa.ChunkedArray, *, objects: bool) -> None:
     """Parse, with the strict parser, the rows a regex flags as possibly lenient or too deep."""
     suspects = pc.match_substring_regex(text, _SUSPECT_JSON)
@@ -356,10 +408,17 @@ def _reject_constant(token: str) -> Any:
     raise ValueError(f"{token} is not valid JSON")
 
 
+def _finite_float(token: str) -> float:
+    number = float(token)
+    if not math.isfinite(number):
+        raise ValueError(f"number {token[:40]} is out of the range of a double")
+    return number
+
+
 def _json_problem(value: str, objects: bool) -> str | None:
     """Why ``value`` is not strict JSON (or not an object when required); None when it is fine."""
     try:
-        parsed = json.loads(value, parse_constant=_reject_constant)
+        parsed = json.loads(value, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:
         return f"not valid JSON ({exc})"
     if objects and not isinstance(parsed, dict):

@@ -71,7 +71,27 @@ def _as_path(value: Any, field: str) -> Path:
     text = os.fspath(value)
     if not isinstance(text, str) or not text or "\x00" in text:
         raise ValidationError(f"{field} must be a non-empty path, got {text!r}", field=field)
-    return Path(text).expanduser().resolve()
+    try:
+        return Path(text).expanduser().resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+        raise ValidationError(f"{field} {text} cannot be resolved: {_reason(exc)}", field=field, value=text) from None
+
+
+def _reason(exc: BaseException) -> str:
+    """A short reason for a failed file-system call (``strerror`` when there is one)."""
+    if isinstance(exc, RuntimeError):
+        return "a symlink loop"
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return "a file on the path is not a folder"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _unwritable(path: Path, exc: OSError) -> ValidationError:
+    return ValidationError(
+        f"export destination {path} cannot be written: {_reason(exc)}; choose another path",
+        field="dest",
+        value=str(path),
+    )
 
 
 def prepare_destination(dest: Any) -> Destination:
@@ -80,7 +100,8 @@ def prepare_destination(dest: Any) -> Destination:
     Raises:
         ValidationError: ``dest`` is a file, or a folder that is not empty and
             not an earlier agentlog export (or holds files that export did
-            not write).
+            not write), or its parent folder cannot be created (a file is in
+            the way, no permission, a symlink loop).
 
     Example:
         >>> import tempfile
@@ -89,7 +110,10 @@ def prepare_destination(dest: Any) -> Destination:
     """
     path = _as_path(dest, "dest")
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _unwritable(path, exc) from None
         return Destination(path, None)
     if not path.is_dir():
         raise ValidationError(
@@ -166,6 +190,10 @@ def staging_folder(dest: Destination) -> Path:
     of any new folder (the process umask), so the installed dataset is as
     readable as one copied into place.
 
+    Raises:
+        ValidationError: The folder cannot be created there (read-only or
+            special file system, no permission).
+
     Example:
         >>> import tempfile
         >>> staging = staging_folder(prepare_destination(Path(tempfile.mkdtemp()) / "out"))
@@ -173,7 +201,10 @@ def staging_folder(dest: Destination) -> Path:
         (True, True)
     """
     path = dest.path.parent / f".{dest.path.name}.agentlog-export-{uuid.uuid4().hex[:12]}"
-    path.mkdir()
+    try:
+        path.mkdir()
+    except OSError as exc:
+        raise _unwritable(dest.path, exc) from None
     return path
 
 
@@ -206,7 +237,7 @@ def resolve_source(src: Any) -> Path:
     """Resolve a dataset folder given to an import.
 
     Raises:
-        ValidationError: ``src`` is not a path.
+        ValidationError: ``src`` is not a path, or cannot be resolved (a symlink loop).
         ImportFormatError: It does not exist or is not a folder.
 
     Example:
@@ -229,8 +260,8 @@ def member(root: Path, relative: str) -> Path:
         relative: A validated relative POSIX path from the manifest.
 
     Raises:
-        ImportFormatError: The path (or a symlink on it) leads outside ``root``,
-            or the file is missing or not a regular file.
+        ImportFormatError: The path (or a symlink on it) leads outside ``root``
+            or into a loop, or the file is missing or not a regular file.
 
     Example:
         >>> import tempfile
@@ -240,11 +271,18 @@ def member(root: Path, relative: str) -> Path:
         agentlog.errors.ImportFormatError: ...part-0.parquet: file listed in the manifest is missing
     """
     candidate = root.joinpath(*relative.split("/"))
-    resolved = candidate.resolve()
+    try:
+        resolved = candidate.resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+        raise ImportFormatError(f"file listed in the manifest cannot be read: {_reason(exc)}", path=candidate) from None
     if not resolved.is_relative_to(root):
         raise ImportFormatError(f"file leads outside the dataset folder (to {resolved})", path=candidate)
-    if not resolved.exists():
-        raise ImportFormatError("file listed in the manifest is missing", path=candidate)
+    try:
+        os.stat(resolved)
+    except FileNotFoundError:
+        raise ImportFormatError("file listed in the manifest is missing", path=candidate) from None
+    except OSError as exc:
+        raise ImportFormatError(f"file listed in the manifest cannot be read: {_reason(exc)}", path=candidate) from None
     if not resolved.is_file():
         raise ImportFormatError("listed in the manifest but not a regular file", path=candidate)
     return resolved

@@ -25,12 +25,16 @@ __all__ = [
     "PARTITION_COLUMN",
     "ROW_NUMBER",
     "Filters",
+    "changed_unique_sql",
     "copy_sql",
     "count_stored_sql",
+    "delete_children_sql",
     "duplicate_key_sql",
     "insert_new_sql",
     "missing_parent_sql",
+    "newer_rows_sql",
     "quote",
+    "replace_newer_sql",
     "scan_sql",
     "select_rows_sql",
     "sequence_conflict_sql",
@@ -248,9 +252,12 @@ def insert_new_sql(
 ) -> str:
     """Insert the rows of a registered Arrow table whose key is not stored yet.
 
-    With ``with_lsn`` the single parameter is the change number before the
+    With ``with_lsn`` the first parameter is the change number before the
     first row: row ``n`` (``agentlog_rn``, 1-based) gets ``? + n``. With
-    ``all_new`` (none of the keys is stored) the anti-join is left out.
+    ``all_new`` (none of the keys is stored) the anti-join is left out. For
+    a table whose rows are ``replaced_with_parent``, a row is inserted only
+    when its parent is not stored yet or is in the UUID list of the last
+    parameter (the parents being replaced).
 
     Example:
         >>> from agentlog.io.registry import EXPORT_TABLES
@@ -262,9 +269,87 @@ def insert_new_sql(
     if with_lsn:
         selected.append(f"? + b.{quote(ROW_NUMBER)} AS {quote(LSN_COLUMN)}")
     insert = f"INSERT INTO {quote(spec.name)} BY NAME SELECT {', '.join(selected)} FROM {quote(registered)} b"
-    if all_new:
-        return insert
-    return f"{insert} WHERE NOT EXISTS (SELECT 1 FROM {quote(spec.name)} x WHERE {_key_match(spec.key, 'x', 'b')})"
+    conditions = []
+    if not all_new:
+        conditions.append(f"NOT EXISTS (SELECT 1 FROM {quote(spec.name)} x WHERE {_key_match(spec.key, 'x', 'b')})")
+    if spec.replaced_with_parent:
+        assert spec.parent is not None
+        column, parent_name = quote(spec.parent[0]), spec.parent[1]
+        parent_key = quote(table_spec(parent_name).key[0])
+        conditions.append(
+            f"(NOT EXISTS (SELECT 1 FROM {quote(parent_name)} p WHERE p.{parent_key} = b.{column}) "
+            f"OR b.{column} IN (SELECT unnest(?::UUID[])))"
+        )
+    return f"{insert} WHERE {' AND '.join(conditions)}" if conditions else insert
+
+
+def newer_rows_sql(spec: ExportTable, registered: str) -> str:
+    """The keys of a registered table's rows that are newer (``updated``) than the stored rows with their key.
+
+    Example:
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> newer_rows_sql(EXPORT_TABLES[3], "r")
+        'SELECT b."id" FROM "r" b JOIN "documents" x ON x."id" = b."id" WHERE b."updated_at" > x."updated_at"'
+    """
+    assert spec.updated is not None
+    return (
+        f"SELECT b.{quote(spec.key[0])} FROM {quote(registered)} b JOIN {quote(spec.name)} x "
+        f"ON {_key_match(spec.key, 'x', 'b')} WHERE b.{quote(spec.updated)} > x.{quote(spec.updated)}"
+    )
+
+
+def replace_newer_sql(spec: ExportTable, registered: str, columns: Sequence[str], *, with_lsn: bool) -> str:
+    """Overwrite each stored row with the registered table's row of the same key when that one is newer.
+
+    Key and unique columns are left as they are (:func:`changed_unique_sql`
+    checks that the newer rows keep them). With ``with_lsn`` the parameter
+    is the change number before the first row, as in :func:`insert_new_sql`.
+    Returns the key of each replaced row.
+
+    Example:
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> replace_newer_sql(EXPORT_TABLES[0], "r", ["id", "summary"], with_lsn=False).split(" FROM ")[0]
+        'UPDATE "sessions" x SET "summary" = b."summary"'
+    """
+    assert spec.updated is not None
+    fixed = set(spec.key).union(*spec.unique)
+    assignments = [f"{quote(c)} = b.{quote(c)}" for c in columns if c not in fixed]
+    if with_lsn:
+        assignments.append(f"{quote(LSN_COLUMN)} = ? + b.{quote(ROW_NUMBER)}")
+    return (
+        f"UPDATE {quote(spec.name)} x SET {', '.join(assignments)} FROM {quote(registered)} b "
+        f"WHERE {_key_match(spec.key, 'x', 'b')} AND b.{quote(spec.updated)} > x.{quote(spec.updated)} "
+        f"RETURNING x.{quote(spec.key[0])}"
+    )
+
+
+def changed_unique_sql(spec: ExportTable, registered: str, columns: Sequence[str]) -> str:
+    """One row of a registered table that is newer than its stored row but has other values of a unique column set.
+
+    Example:
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> "IS DISTINCT FROM" in changed_unique_sql(EXPORT_TABLES[3], "r", ["file_path"])
+        True
+    """
+    assert spec.updated is not None
+    differs = " OR ".join(f"x.{quote(c)} IS DISTINCT FROM b.{quote(c)}" for c in columns)
+    return (
+        f"SELECT b.{quote(spec.key[0])}, {', '.join(f'x.{quote(c)}' for c in columns)} FROM {quote(registered)} b "
+        f"JOIN {quote(spec.name)} x ON {_key_match(spec.key, 'x', 'b')} "
+        f"WHERE b.{quote(spec.updated)} > x.{quote(spec.updated)} AND ({differs}) LIMIT 1"
+    )
+
+
+def delete_children_sql(spec: ExportTable) -> str:
+    """Delete the rows of a child table whose parent is in the UUID list parameter.
+
+    Example:
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> delete_children_sql(EXPORT_TABLES[4])
+        'DELETE FROM "document_chunks" WHERE "document_id" IN (SELECT unnest(?::UUID[]))'
+    """
+    assert spec.parent is not None
+    return f"DELETE FROM {quote(spec.name)} WHERE {quote(spec.parent[0])} IN (SELECT unnest(?::UUID[]))"
 
 
 def missing_parent_sql(spec: ExportTable, registered: str, registered_parent: str | None) -> str:

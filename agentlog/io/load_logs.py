@@ -173,7 +173,7 @@ def import_logs(
         )
     root = Path(path).expanduser()
     single = root.is_file()
-    sizes = {file: file.stat().st_size for file in iter_source_files(root, format)}
+    sizes = {file: _size(file) for file in iter_source_files(root, format)}
     report = LogImportReport(root)
     pending: deque[tuple[Path, Future[Any], int]] = deque()
     with progress_bar(sum(sizes.values()), enabled=progress, desc="importing") as bar:
@@ -200,6 +200,14 @@ def import_logs(
         while pending:
             _collect(report, *pending.popleft(), single)
     return report
+
+
+def _size(file: Path) -> int:
+    """The file's size for the progress bar; 0 when it cannot be read (the parse reports why)."""
+    try:
+        return file.stat().st_size
+    except OSError:
+        return 0
 
 
 def _describe(path: Path, error: AgentlogError) -> str:

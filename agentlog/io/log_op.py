@@ -9,19 +9,41 @@ For each session of the file, on the writer thread, in one transaction:
   subagent transcripts carry their parent's session id) becomes one session
   whose events follow file by file;
 * a new session is inserted; a stored one that came from logs is brought up
-  to date: its metadata is recomputed from the facts of every file it came
-  from (kept in ``metadata["import_sources"]`` by file name once there are
-  several, so re-importing any of them never counts tokens twice), its time
-  span widened, its lifecycle decided again (an ``archived`` session stays
-  archived). A session created through the API that shares the id only gets
-  the new events.
+  to date (see below). A session created through the API that shares the id
+  only gets the new events.
+
+Metadata: each file's own facts about a session (tokens, tools, models...)
+are kept in ``metadata["import_sources"]``, keyed by the id of the session's
+first event in that file (:func:`~agentlog.io.log_rows.source_key`). The
+entry of the same file (same ``source_path``; a symlink is resolved) is
+replaced; so is the entry of the same log found elsewhere (same key: a copy,
+a moved folder) when this file brought new events, and otherwise that entry
+stays. So re-importing a file (grown or not) or a copy of it never counts its
+tokens twice, while the files of a split session (a subagent transcript, a
+trace exported over two days) add up. The top-level facts are those entries
+merged (:func:`~agentlog.io.importers.merge_sessions`). A key the user set or
+changed through the API (``update_session_summary(..., metadata=...)``) is
+kept as it is: only the keys whose stored value is still the importer's own
+follow the log. (Sessions imported before ``import_sources`` was written for
+every session have no record of which keys were the importer's: their
+metadata is taken as the importer's at the first re-import.) The summary
+comes from the log only while the session has none.
+
+Times: ``started_at`` only moves earlier (a file with real timestamps wins
+over a file's modification time), and a re-import of a file with no new
+events changes nothing at all, except that a running session that went quiet
+is ended.
 
 Lifecycle: a log cannot say that its session is over, so a session whose
 last activity is within :data:`RUNNING_WINDOW` of the import (either way, for
 clock skew) is taken to be still running: ``active`` with no ``ended_at``; a
 later import appends what came since and ends it once it has gone quiet.
 Older sessions, and OpenTelemetry traces (exported once finished), are
-``terminated`` with ``ended_at`` = their last activity.
+``terminated`` with ``ended_at`` = their last activity. An import never moves
+a session backwards: a ``terminated`` or ``archived`` session (ended by an
+earlier import or through the API) stays so, its ``ended_at`` only widened to
+new events that came later; a ``paused`` one becomes ``active`` only when
+the file brought new events.
 
 Rows are inserted with :class:`~agentlog.services.import_ops.ImportRows`
 (idempotent, ``index_lsn`` for the vector index); changed sessions get a new
@@ -44,6 +66,7 @@ import pyarrow.compute as pc
 from agentlog.io.importers import ImportedSession, merge_sessions
 from agentlog.io.log_rows import PreparedLogSession, dump
 from agentlog.services.import_ops import ImportRows, check_rows
+from agentlog.services.lifecycle import ENDED, Lifecycle
 from agentlog.services.session_ops import SessionCache
 from agentlog.store.tables import EVENT_ROWS, SESSION_ROWS, TIMESTAMP
 from agentlog.store.writer import Transaction
@@ -56,7 +79,7 @@ RUNNING_WINDOW = timedelta(minutes=10)
 ESTIMATED_KEY = "started_at_estimated"
 """Session metadata key set when the log had no timestamps (value: ``"file_mtime"``)."""
 SOURCES_KEY = "import_sources"
-"""Session metadata key holding each file's own facts, once a session spans several files."""
+"""Session metadata key holding each file's own facts (see the module docstring)."""
 
 STORED_SESSIONS = """
 SELECT s.id, s.lifecycle, s.summary, s.metadata, s.started_at, s.ended_at,
@@ -167,7 +190,7 @@ class LoadLogSessions:
                 new_sessions.append(_new_session(session, now, self.window))
                 created += 1
                 continue
-            change = _updated_session(prior, session, now, self.window)
+            change = _updated_session(prior, session, now, self.window, fresh.num_rows > 0)
             if change is not None:
                 updates.append([*change, now, tx.next_lsn(), session.id])
             if change is not None or fresh.num_rows:
@@ -199,7 +222,7 @@ def _event_rows(session_id: uuid.UUID, fresh: pa.Table, first_seq: int) -> pa.Ta
 
 def _new_session(session: PreparedLogSession, now: datetime, window: timedelta) -> dict[str, Any]:
     lifecycle, ended = decide_lifecycle(session.last_activity, now, complete=session.complete, window=window)
-    metadata = dict(session.metadata)
+    metadata = {**session.metadata, SOURCES_KEY: {session.source: session.metadata}}
     if session.estimated:
         metadata[ESTIMATED_KEY] = "file_mtime"
     return {
@@ -230,44 +253,117 @@ def _own_facts(metadata: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metadata.items() if k not in (ESTIMATED_KEY, SOURCES_KEY)}
 
 
+def _stored_sources(stored: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """The per-file facts of a stored session, or None for a session made through the API."""
+    recorded = stored.get(SOURCES_KEY)
+    if isinstance(recorded, dict):
+        return {key: facts for key, facts in recorded.items() if isinstance(facts, dict)}
+    if isinstance(stored.get("source_path"), str):  # imported before every session recorded its sources
+        return {Path(stored["source_path"]).name: _own_facts(stored)}
+    return None
+
+
+def _with_source(
+    sources: dict[str, dict[str, Any]], session: PreparedLogSession, fresh: bool
+) -> dict[str, dict[str, Any]]:
+    """``sources`` with the file's facts in place of its earlier ones (same ``source_path``, or same key).
+
+    The same log found elsewhere (same key, another path: a copy, a moved
+    folder) replaces the stored facts only when it brought new events (it is
+    the more complete copy); otherwise they stay, so importing both never
+    flips between them.
+    """
+    path = session.metadata.get("source_path")
+    same_path = path is not None and any(facts.get("source_path") == path for facts in sources.values())
+    if session.source in sources and not same_path and not fresh:
+        return sources
+    result: dict[str, dict[str, Any]] = {}
+    for key, facts in sources.items():
+        if key == session.source or (path is not None and facts.get("source_path") == path):
+            result.setdefault(session.source, session.metadata)  # where the file's entry was: the merge order stays
+        else:
+            result[key] = facts
+    result.setdefault(session.source, session.metadata)
+    return result
+
+
+def _kept_keys(stored: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """The stored keys that are not the importer's: set through the API, or changed there since the import."""
+    return {
+        key: value
+        for key, value in stored.items()
+        if key not in (SOURCES_KEY, ESTIMATED_KEY) and (key not in before or before[key] != value)
+    }
+
+
+def _session_metadata(
+    stored: dict[str, Any], sources: dict[str, dict[str, Any]], session: PreparedLogSession, fresh: bool
+) -> dict[str, Any]:
+    """The stored metadata brought up to date with the file's facts (see the module docstring)."""
+    before = _merged_facts(sources, session.agent)
+    updated = _with_source(sources, session, fresh)
+    metadata = _merged_facts(updated, session.agent)
+    metadata.update(_kept_keys(stored, before))
+    metadata[SOURCES_KEY] = updated
+    return metadata
+
+
+def _next_lifecycle(
+    prior: _Stored, session: PreparedLogSession, now: datetime, window: timedelta, fresh: bool
+) -> tuple[str, datetime | None]:
+    """``(lifecycle, ended_at)`` after the import: decided from the log, never backwards."""
+    current = Lifecycle(prior.lifecycle)
+    if current in ENDED:
+        ended = prior.ended_at
+        if fresh and (ended is None or session.last_activity > ended):
+            ended = session.last_activity
+        return prior.lifecycle, ended
+    last = max(t for t in (session.last_activity, prior.last_event) if t is not None)
+    decided, ended = decide_lifecycle(last, now, complete=session.complete, window=window)
+    if decided == Lifecycle.TERMINATED or fresh:
+        return decided, ended
+    return prior.lifecycle, prior.ended_at  # nothing new: a paused session stays paused
+
+
+def _start(prior: _Stored, estimated_before: bool, session: PreparedLogSession) -> tuple[datetime, bool]:
+    """``(started_at, estimated)``: the earliest real start, else the earliest estimated one."""
+    real = [t for t, est in ((prior.started_at, estimated_before), (session.started_at, session.estimated)) if not est]
+    if real:
+        return min(real), False
+    return min(prior.started_at, session.started_at), True
+
+
 def _updated_session(
-    prior: _Stored, session: PreparedLogSession, now: datetime, window: timedelta
+    prior: _Stored, session: PreparedLogSession, now: datetime, window: timedelta, fresh: bool
 ) -> tuple[str, str | None, str, datetime, datetime | None] | None:
-    """New ``(metadata, summary, lifecycle, started_at, ended_at)`` of a stored session, or None if unchanged."""
-    stored_meta = json.loads(prior.metadata)
-    if not isinstance(stored_meta, dict):  # pragma: no cover - the store keeps objects
-        return None
-    if SOURCES_KEY in stored_meta:
-        sources = dict(stored_meta[SOURCES_KEY])
-    elif isinstance(stored_meta.get("source_path"), str):
-        sources = {Path(stored_meta["source_path"]).name: _own_facts(stored_meta)}
-    else:
+    """New ``(metadata, summary, lifecycle, started_at, ended_at)`` of a stored session, or None if unchanged.
+
+    ``fresh``: the file brought new events for the session.
+    """
+    stored = json.loads(prior.metadata)
+    sources = _stored_sources(stored) if isinstance(stored, dict) else None
+    if sources is None:
         return None  # made through the API, not from a log: only its events grow
-    sources[session.source] = session.metadata
-    if len(sources) == 1:
-        metadata = dict(session.metadata)
-    else:
-        metadata = _merged_facts(sources, session.agent)
-        metadata[SOURCES_KEY] = sources
-    prior_estimated = ESTIMATED_KEY in stored_meta
-    real = [t for t, est in ((prior.started_at, prior_estimated), (session.started_at, session.estimated)) if not est]
-    started = min(real) if real else min(prior.started_at, session.started_at)
-    if not real:
+    metadata = _session_metadata(stored, sources, session, fresh)
+    started, estimated = _start(prior, ESTIMATED_KEY in stored, session)
+    if estimated:
         metadata[ESTIMATED_KEY] = "file_mtime"
-    last = max(t for t in (session.last_activity, prior.last_event, prior.ended_at) if t is not None)
-    if prior.lifecycle == "archived":
-        lifecycle, ended = prior.lifecycle, prior.ended_at
-    else:
-        lifecycle, ended = decide_lifecycle(last, now, complete=session.complete, window=window)
-    summary = session.summary if session.summary is not None else prior.summary
-    change = (dump(metadata), summary, lifecycle, started, ended)
-    if change == (prior.metadata, prior.summary, prior.lifecycle, prior.started_at, prior.ended_at):
-        return None
-    return change
+    lifecycle, ended = _next_lifecycle(prior, session, now, window, fresh)
+    summary = prior.summary if prior.summary is not None else session.summary
+    text = dump(metadata)
+    if (json.loads(text), summary, lifecycle, started, ended) == (stored, *_fields(prior)):
+        return None  # compared as JSON: key order is not a change
+    return text, summary, lifecycle, started, ended
+
+
+def _fields(prior: _Stored) -> tuple[str | None, str, datetime, datetime | None]:
+    return prior.summary, prior.lifecycle, prior.started_at, prior.ended_at
 
 
 def _merged_facts(sources: dict[str, Any], agent: str) -> dict[str, Any]:
     """Session metadata over several files: the importers' own merge (counts summed, models united...)."""
+    if not sources:
+        return {}
     stubs = [
         ImportedSession(
             id=uuid.UUID(int=0), agent=agent, started_at=None, ended_at=None, summary=None, metadata=facts, events=()

@@ -38,7 +38,7 @@ from agentlog.records import is_error_event
 from agentlog.store.tables import TIMESTAMP
 from agentlog.validation import MAX_JSON_BYTES, MAX_JSON_DEPTH, validate_name, validate_text
 
-__all__ = ["TRUNCATED_MARKER", "PreparedLogSession", "prepare_sessions"]
+__all__ = ["TRUNCATED_MARKER", "PreparedLogSession", "prepare_sessions", "source_key"]
 
 TRUNCATED_MARKER = "[truncated by agentlog import: {size} bytes]"
 """What replaces a long string of an over-sized event payload."""
@@ -60,8 +60,9 @@ class PreparedLogSession:
         last_activity: Latest timestamp, or the file's modification time.
         estimated: The log has no timestamps; both times are the file's.
         complete: The format only exports finished sessions (OpenTelemetry traces).
-        source: The file name: the key of this file's facts when a session
-            spans several files.
+        source: The key of this file's facts in the session's
+            ``metadata["import_sources"]``: the id of the session's first event
+            in the file (see :func:`source_key`).
         events: ``id, event_type, event_data, metadata, timestamp, is_error`` in source order.
         truncated: How many events had their payload shortened.
 
@@ -122,7 +123,8 @@ def prepare_sessions(sessions: Sequence[ImportedSession], path: Path) -> list[Pr
         path: The file (its modification time is the fallback time).
 
     Raises:
-        ImportFormatError: A value the store cannot hold (naming the file and line).
+        ImportFormatError: A value the store cannot hold (naming the file and line),
+            or two sessions with the same id.
 
     Example:
         >>> prepare_sessions([], Path("empty.jsonl"))
@@ -130,9 +132,29 @@ def prepare_sessions(sessions: Sequence[ImportedSession], path: Path) -> list[Pr
     """
     if not sessions:
         return []
+    ids = [session.id for session in sessions]
+    if len(set(ids)) != len(ids):
+        repeated = next(i for i in ids if ids.count(i) > 1)
+        raise ImportFormatError(f"session {repeated} is parsed twice from this file", path=path)
     mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     seen: set[uuid.UUID] = set()
     return [_prepare(session, path, mtime, seen) for session in sessions]
+
+
+def source_key(first_event: uuid.UUID | None, path: Path) -> str:
+    """The key of one file's facts about a session: the id of the session's first event in the file.
+
+    A log that grew (or a copy of it, or the same file reached by another
+    path) starts with the same event, so re-importing it replaces its own
+    facts; another file of the session (a subagent transcript, the next
+    day's trace) starts with another event and adds its facts. A session
+    with no event in the file is keyed by the file name.
+
+    Example:
+        >>> source_key(uuid.UUID(int=1), Path("a.jsonl")), source_key(None, Path("a.jsonl"))
+        ('00000000-0000-0000-0000-000000000001', 'file:a.jsonl')
+    """
+    return str(first_event) if first_event is not None else f"file:{path.name}"
 
 
 def _prepare(session: ImportedSession, path: Path, mtime: datetime, seen: set[uuid.UUID]) -> PreparedLogSession:
@@ -172,7 +194,7 @@ def _prepare(session: ImportedSession, path: Path, mtime: datetime, seen: set[uu
         last_activity=session.ended_at or started,
         estimated=estimated,
         complete=session.metadata.get("format") == "otel",
-        source=path.name,
+        source=source_key(uuid.UUID(bytes=columns["id"][0]) if columns["id"] else None, path),
         events=events,
         truncated=truncated,
     )

@@ -35,7 +35,9 @@ __all__ = [
 LSN_COLUMN = "index_lsn"
 """The store-local change number: never exported, assigned afresh on restore."""
 
-RULES = frozenset({"name", "text", "event_type", "lifecycle", "json_object"})
+RULES = frozenset(
+    {"name", "text", "event_type", "lifecycle", "json_object", "namespace", "memory_key", "memory_type", "memory_id"}
+)
 """Column rules :mod:`agentlog.io.dataset_check` knows (see :attr:`ExportTable.rules`)."""
 
 
@@ -45,8 +47,9 @@ class ExportTable:
 
     Attributes:
         name: The store table (and the dataset folder) name.
-        key: Columns that identify a row; unique in a dataset, and rows whose
-            key is already stored are skipped on restore (idempotency).
+        key: Columns that identify a row; unique in a dataset. On restore, a
+            row whose key is already stored is skipped (idempotency), unless
+            ``updated`` says it is newer.
         parent: ``(column, table)``: each row belongs to a row of ``table``
             (by its first key column); a filtered export keeps the rows whose
             parent it keeps, and a restore refuses rows whose parent is
@@ -61,11 +64,26 @@ class ExportTable:
         filter_agent: Column that ``agents`` selects on (a root table).
         unique: Other column sets the store keeps unique (besides ``key``);
             a dataset must not repeat them, and a restore refuses a new row
-            that takes one a different stored row has.
+            that takes one a different stored row has (or a newer row that
+            changes them).
+        updated: A timestamp column saying when the row last changed: a
+            dataset row that is newer than the stored row with its key
+            replaces it on restore (with a fresh ``index_lsn``, so the index
+            embeds it again). Tables without one are never changed once
+            stored.
+        replaced_with_parent: The rows are part of their parent row's content
+            (a document's chunks): a restore inserts them only with a parent
+            it inserts or replaces, and replacing a parent first deletes its
+            stored rows (and, through a tombstone, their vectors). Rows of a
+            parent the restore leaves alone are skipped. Other children
+            (events) are appended to their parent, whatever becomes of it.
         rules: Extra checks by column: ``name`` (agent/user names),
             ``text`` (summaries), ``event_type``, ``lifecycle``,
             ``json_object`` (JSON text that must be an object; every JSON
-            column must be strict JSON anyway).
+            column must be strict JSON anyway), and the memory service's
+            own checks: ``namespace``, ``memory_key``, ``memory_type``, and
+            ``memory_id`` (the id derived from the row's ``namespace`` and
+            ``key``).
 
     Tables with neither filter columns nor a parent are exported whole, with
     or without filters.
@@ -84,6 +102,8 @@ class ExportTable:
     filter_agent: str | None = None
     unique: tuple[tuple[str, ...], ...] = ()
     rules: dict[str, str] = field(default_factory=dict, hash=False)
+    updated: str | None = None
+    replaced_with_parent: bool = False
 
     def columns(self) -> tuple[str, ...]:
         """Every column this entry names (checked against the table's schema).
@@ -95,7 +115,7 @@ class ExportTable:
         named = [*self.key]
         if self.parent is not None:
             named.append(self.parent[0])
-        for column in (self.sequence, self.partition_by_date, self.filter_time, self.filter_agent):
+        for column in (self.sequence, self.partition_by_date, self.filter_time, self.filter_agent, self.updated):
             if column is not None:
                 named.append(column)
         for columns in self.unique:
@@ -109,6 +129,7 @@ EXPORT_TABLES: tuple[ExportTable, ...] = (
         "sessions",
         filter_time="started_at",
         filter_agent="agent",
+        updated="updated_at",
         rules={
             "agent": "name",
             "user_id": "name",
@@ -126,9 +147,24 @@ EXPORT_TABLES: tuple[ExportTable, ...] = (
         partition_by_date="timestamp",
         rules={"event_type": "event_type", "event_data": "json_object", "metadata": "json_object"},
     ),
-    ExportTable("memories", unique=(("namespace", "key", "version"),)),
-    ExportTable("documents", unique=(("file_path",),)),
-    ExportTable("document_chunks", parent=("document_id", "documents")),
+    ExportTable(
+        "memories",
+        unique=(("namespace", "key", "version"),),
+        rules={
+            "namespace": "namespace",
+            "key": "memory_key",
+            "memory_type": "memory_type",
+            "memory_id": "memory_id",
+            "metadata": "json_object",
+        },
+    ),
+    ExportTable(
+        "documents",
+        unique=(("file_path",),),
+        updated="updated_at",
+        rules={"namespace": "namespace", "metadata": "json_object"},
+    ),
+    ExportTable("document_chunks", parent=("document_id", "documents"), replaced_with_parent=True),
 )
 """Every table of the export format, parents first."""
 
@@ -161,8 +197,9 @@ def file_schema(spec: ExportTable, json_columns: frozenset[str]) -> pa.Schema:
 
     Raises:
         StoreError: The table has no Arrow schema in
-            :data:`agentlog.store.tables.SCHEMAS`, or the entry names a column
-            it does not have (a registry mistake, not a user error).
+            :data:`agentlog.store.tables.SCHEMAS`, the entry names a column
+            it does not have, or its ``replaced_with_parent`` has no parent
+            with an ``updated`` column (a registry mistake, not a user error).
 
     Example:
         >>> file_schema(EXPORT_TABLES[1], frozenset({"event_data", "metadata"})).field("event_data").type
@@ -180,6 +217,8 @@ def file_schema(spec: ExportTable, json_columns: frozenset[str]) -> pa.Schema:
     unknown_rules = sorted(set(spec.rules.values()) - RULES)
     if unknown_rules:
         raise StoreError(f"EXPORT_TABLES entry {spec.name!r} uses unknown rules {unknown_rules}")
+    if spec.replaced_with_parent and (spec.parent is None or table_spec(spec.parent[1]).updated is None):
+        raise StoreError(f"EXPORT_TABLES entry {spec.name!r} is replaced_with_parent, but no parent has `updated`")
     fields = []
     for column in schema:
         if column.name == LSN_COLUMN:

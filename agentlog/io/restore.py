@@ -15,7 +15,9 @@ Order of work, so that a bad dataset never touches the store:
 5. the vectors, when the dataset has some and the store's embedder made
    them (:mod:`agentlog.io.dataset_vectors`), then offered to the store's index;
 6. one write op (:class:`~agentlog.io.restore_op.RestoreRows`), which checks
-   parents and sequence numbers against the store and inserts what is new.
+   parents and sequence numbers against the store, inserts what is new and
+   replaces the sessions and documents the dataset has newer (``updated_at``),
+   a document with its chunks.
 
 Any problem in 1-5 raises :class:`~agentlog.errors.ImportFormatError` naming
 the file; the store is unchanged. Importing the same dataset twice adds
@@ -70,7 +72,8 @@ class DatasetImportResult:
     Attributes:
         path: The dataset folder.
         manifest: Its manifest.
-        tables: Rows inserted and skipped (already stored), by table.
+        tables: Rows inserted, skipped (already stored) and replaced (newer
+            in the dataset), by table.
         vectors: What became of the dataset's vectors (``None``: it has none):
             handed to the store's index, or ignored (another embedder, or
             none) with the rows embedded again; ``vectors.reason`` says which.
@@ -81,7 +84,7 @@ class DatasetImportResult:
         >>> with Store.memory(embedder=None) as a, Store.memory(embedder=None) as b:
         ...     result = import_(b, export(a, tempfile.mkdtemp() + "/x").path)
         >>> result.tables["events"]
-        TableCounts(inserted=0, skipped=0)
+        TableCounts(inserted=0, skipped=0, replaced=0)
     """
 
     path: Path
@@ -103,8 +106,21 @@ class DatasetImportResult:
         return sum(c.inserted for c in self.tables.values())
 
     @property
+    def replaced(self) -> int:
+        """Stored rows replaced because the dataset has them newer (sessions, documents).
+
+        Example:
+            >>> from agentlog.io.dataset_manifest import DatasetManifest
+            >>> m = DatasetManifest(
+            ...     agentlog_version="0", schema_version=1, created_at="2026-01-01T00:00:00Z", tables={})
+            >>> DatasetImportResult(Path("x"), m, {"sessions": TableCounts(2, 1, 3)}).replaced
+            3
+        """
+        return sum(c.replaced for c in self.tables.values())
+
+    @property
     def skipped(self) -> int:
-        """Rows skipped because their key was already stored.
+        """Rows skipped because their key was already stored (and they were not newer).
 
         Example:
             >>> from agentlog.io.dataset_manifest import DatasetManifest
@@ -120,9 +136,16 @@ def import_(store: Store, src: str | Path, *, progress: bool | None = None) -> D
     """Restore a dataset written by :func:`~agentlog.io.export` into ``store``.
 
     Lossless (ids, ``seq``, timestamps to the microsecond, JSON text byte for
-    byte), idempotent (rows whose id is stored are skipped) and atomic (one
-    transaction; a bad dataset changes nothing). Every restored row gets a
-    fresh ``index_lsn``, so the vector index picks it up.
+    byte), idempotent and atomic (one transaction; a bad dataset changes
+    nothing). A row whose id is already stored is skipped (the store's
+    wins), except that a session or document whose ``updated_at`` in the
+    dataset is later than the stored one replaces it: a document with its
+    chunks (the old chunks' vectors are dropped), a session keeping the
+    events it has and taking the dataset's new ones. Events, memory versions
+    and the chunks of a document that is not replaced are never changed. So
+    importing a newer export of the same store (an incremental backup) brings
+    the copy up to date. Every restored row gets a fresh ``index_lsn``, so
+    the vector index picks it up.
 
     A dataset exported ``with_vectors`` carries the vectors of its rows. When
     this store's embedder has the same name and dimension, they are checked
@@ -142,14 +165,16 @@ def import_(store: Store, src: str | Path, *, progress: bool | None = None) -> D
             the dataset's vectors); ``None``: when stderr is a terminal.
 
     Returns:
-        Rows inserted and skipped per table, and what became of the vectors.
+        Rows inserted, skipped and replaced per table, and what became of the vectors.
 
     Raises:
         ImportFormatError: The dataset (vectors included) is malformed,
             truncated, of another schema or format version, or inconsistent;
             names the file.
         ValidationError: The dataset conflicts with the store (a session
-            already has a different event with the same ``seq``).
+            already has a different event with the same ``seq``, a document
+            path is stored under another id, or a newer document has another
+            path); or ``src`` is not a path that can be resolved.
 
     Example:
         >>> import tempfile

@@ -76,7 +76,10 @@ def test_a_session_split_over_files_is_one_session(tmp_path: Path) -> None:
         assert got["seqs"] == list(range(1, len(lines) + 1))
         assert got["data"] == [json.loads(line) for line in lines]  # the main file's events, then the subagent's
         assert got["metadata"]["tokens"] == expected
-        assert sorted(got["metadata"]["import_sources"]) == sorted([main.name, sub.name])
+        sources = got["metadata"]["import_sources"]  # each file's facts, keyed by its first event
+        assert [facts["source_path"] for facts in sources.values()] == [str(main), str(sub)]
+        first_events = [row[0] for row in events_of(store, CLAUDE_ID) if row[1] in (1, 121)]
+        assert list(sources) == [str(event_id) for event_id in first_events]
         assert got["metadata"]["source_paths"] == [str(main), str(sub)]
         before = snapshot(store)
         import_logs(store, folder)  # again: tokens are not counted twice

@@ -22,7 +22,8 @@ anything else              its ``type`` (``summary``, ``file-history-snapshot``)
 Sessions and ids:
 
 * Session id = ``sessionId`` (a UUID; other strings give a stable ``uuid5``).
-  A file may hold several sessions. Subagent records (``isSidechain: true``)
+  A file may hold several sessions; lines whose ``sessionId`` spells the same
+  UUID differently (upper or lower case) belong to one. Subagent records (``isSidechain: true``)
   carry the parent's ``sessionId`` and stay in that session, flagged with
   ``metadata["is_sidechain"]`` (and ``agent_id``).
 * Lines without ``sessionId`` (``summary``, ``file-history-snapshot``) go to
@@ -323,12 +324,13 @@ def parse(path: Path) -> list[ImportedSession]:
     if file_key is None:
         file_key = path.stem if c.as_uuid(path.stem) else f"file:{path.name}"
 
-    sessions: dict[str, _Session] = {}
+    sessions: dict[uuid.UUID, _Session] = {}
     for item in lines:
         key = item.session_key
         if key is None:
             key = owner.get(item.ref, file_key) if item.ref is not None else file_key
-        session = sessions.setdefault(key, _Session(key))
+        # grouped by the session id the key becomes: two spellings of one UUID are one session
+        session = sessions.setdefault(c.session_uuid(FORMAT, key), _Session(key))
         session.lines.append(item)
         if item.record["type"] == "summary":
             in_file = item.ref in owner

@@ -8,11 +8,13 @@ start (``{"timestamp":"...","type":"session_meta",...``).
 
 :func:`iter_source_files` lists the files an import of a path covers: the
 path itself when it is a file, else the log files under the folder, found
-recursively in a deterministic (sorted) order.
+recursively in a deterministic (sorted) order, each real file once (a
+symlink gives the file it leads to).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -134,23 +136,26 @@ def check_format(format: str) -> str:
 
 
 def iter_source_files(path: str | Path, format: str = "auto") -> Iterator[Path]:
-    r"""The files an import of ``path`` covers.
+    r"""The files an import of ``path`` covers, each once.
 
     A file is returned as is, whatever its name. A folder is walked
     recursively in sorted order; hidden files and folders (``.name``), files
     whose suffix is not a log suffix of ``format`` (see
     :data:`LOG_SUFFIXES`), symlinked folders, and symlinks that lead outside
-    the folder are skipped. Content is not read here.
+    the folder or to nothing are skipped. A symlink to a file of the folder
+    gives that file (once, however many links lead to it); a symlink loop is
+    returned as it is, so that reading it fails and the import reports it.
+    Content is not read here.
 
     Args:
         path: A file or a folder, e.g. ``~/.claude/projects``.
         format: A name from :data:`FORMATS`, or ``"auto"``.
 
     Yields:
-        Resolved file paths.
+        Resolved file paths (a symlink loop: its own path), each real file once.
 
     Raises:
-        ImportFormatError: ``path`` does not exist.
+        ImportFormatError: ``path`` does not exist (or is a symlink that leads nowhere).
         ValidationError: Unknown ``format``.
 
     Example:
@@ -159,26 +164,40 @@ def iter_source_files(path: str | Path, format: str = "auto") -> Iterator[Path]:
         >>> (projects / "-work-app").mkdir()
         >>> for name in ("-work-app/9eda1058.jsonl", "-work-app/.draft.jsonl", "notes.txt", "trace.json"):
         ...     _ = (projects / name).write_text("{}\n")
+        >>> (projects / "alias.json").symlink_to(projects / "trace.json")
         >>> [p.name for p in iter_source_files(projects)], [p.name for p in iter_source_files(projects, "claude-code")]
         (['trace.json', '9eda1058.jsonl'], ['9eda1058.jsonl'])
     """
     suffixes = LOG_SUFFIXES[check_format(format)]
     root = Path(path).expanduser()
     if not root.exists():
-        raise ImportFormatError("no such file or folder", path=root)
+        dangling = root.is_symlink()
+        raise ImportFormatError("a symlink that leads nowhere" if dangling else "no such file or folder", path=root)
     root = root.resolve()
     if not root.is_dir():
         yield root
         return
+    seen: set[Path] = set()
     for folder, dirs, files in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if name.startswith(".") or Path(name).suffix.lower() not in suffixes:
                 continue
-            candidate = Path(folder, name)
-            if candidate.is_symlink():
-                target = candidate.resolve()
-                if not target.is_relative_to(root) or not target.is_file():
-                    continue
-            if candidate.is_file():
-                yield candidate
+            found = _log_file(Path(folder, name), root)
+            if found is not None and found not in seen:
+                seen.add(found)
+                yield found
+
+
+def _log_file(candidate: Path, root: Path) -> Path | None:
+    """The file a folder entry stands for (a symlink: its target inside ``root``), or None to skip it."""
+    if not candidate.is_symlink():
+        return candidate if candidate.is_file() else None
+    try:
+        os.stat(candidate)
+    except OSError as exc:
+        return candidate if exc.errno == errno.ELOOP else None  # a loop fails when read; a dangling link is skipped
+    target = candidate.resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    return target
