@@ -51,7 +51,7 @@ import pyarrow as pa
 from agentlog.errors import SearchUnavailableError, StoreClosedError, ValidationError
 from agentlog.index.offers import VectorOffer
 from agentlog.index.sources import SOURCES, TOMBSTONE_RULES, IndexSource
-from agentlog.index.vectors import MAX_FRAGMENTS, VectorTables
+from agentlog.index.vectors import MAX_FRAGMENTS, VectorTables, lost_commit_race
 from agentlog.store.writer import Transaction
 
 if TYPE_CHECKING:
@@ -475,7 +475,7 @@ class Indexer:
             try:
                 self.tables.maintain(source.name)
             except Exception as exc:  # maintenance must never stop indexing
-                if "commit conflict" in str(exc).lower():  # LanceDB's words for a lost race
+                if lost_commit_race(exc):
                     lost_race = True
                     logger.info("agentlog: maintenance of %s lost a commit race; it will be retried", source.name)
                 else:

@@ -374,9 +374,12 @@ async def test_hits_are_read_back_whether_or_not_their_lsn_still_matches(service
 async def test_searches_find_new_events_while_maintenance_compacts_and_retrains(
     file_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The ANN index's segments are bounded by retraining it (see agentlog.index.vectors); searches and
-    # read-your-writes must hold throughout, with maintenance running beside them as its thread does.
+    # Maintenance merges the small fragments of the unindexed tail, compacts once that tail outgrows
+    # MAX_UNINDEXED (adding a segment to the ANN index) and retrains the index rather than give it a segment
+    # too many (see agentlog.index.vectors); searches and read-your-writes must hold throughout, with
+    # maintenance running beside them as its thread does.
     monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 2)
+    monkeypatch.setattr(vectors_module, "MAX_UNINDEXED", 3)
     monkeypatch.setattr(vectors_module, "MAX_INDEX_SEGMENTS", 2)
     assert file_store.index is not None
     tables = file_store.index.tables
@@ -389,6 +392,9 @@ async def test_searches_find_new_events_while_maintenance_compacts_and_retrains(
     builds: list[str] = []
     create_index = table.create_index
     monkeypatch.setattr(table, "create_index", lambda column, **kw: builds.append(column) or create_index(column, **kw))
+    merges: list[list[str]] = []
+    merge_insert = table.merge_insert
+    monkeypatch.setattr(table, "merge_insert", lambda on: merges.append(on) or merge_insert(on))
     await asyncio.to_thread(file_store.index.maintain)
     assert tables.has_ann_index("events")
     stop = threading.Event()
@@ -411,3 +417,4 @@ async def test_searches_find_new_events_while_maintenance_compacts_and_retrains(
         await asyncio.to_thread(maintenance.join, 120)
     assert builds.count("vector") >= 2  # the first build, then at least one retrain that merged segments
     assert tables.ann_segments("events") <= 2
+    assert merges  # and tails merged without a segment in between

@@ -188,7 +188,10 @@ def test_compactions_never_give_the_ann_index_more_than_max_segments(
     # LanceDB's optimize() adds the rows that came since the last compaction to the ANN index as one more
     # segment and never merges segments; every search ranks and probes each. Logging compacts after every
     # few small appends, so without a bound the segments (and the cost of a search) grew without end.
+    # (A small tail is merged instead of compacted, see test_a_small_tail_is_merged_without_a_segment:
+    # MAX_UNINDEXED = 0 makes every maintenance here compact.)
     monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    monkeypatch.setattr(vectors_module, "MAX_UNINDEXED", 0)
     monkeypatch.setattr(vectors_module, "MAX_INDEX_SEGMENTS", 4)
     tables, rng, centers = filled_tables(tmp_path, 9, 2000)
     tables.maintain("events")
@@ -219,6 +222,7 @@ def test_a_failing_rebuild_does_not_stop_compaction(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    monkeypatch.setattr(vectors_module, "MAX_UNINDEXED", 0)
     monkeypatch.setattr(vectors_module, "MAX_INDEX_SEGMENTS", 1)
     tables, rng, centers = filled_tables(tmp_path, 11, 2000)
     tables.maintain("events")
@@ -242,6 +246,7 @@ def test_a_failing_rebuild_does_not_stop_compaction(
 def test_an_index_of_too_many_segments_is_outdated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # a store whose index an earlier agentlog let compactions grow: the maintenance thread rebuilds it at start
     monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    monkeypatch.setattr(vectors_module, "MAX_UNINDEXED", 0)
     tables, rng, centers = filled_tables(tmp_path, 12, 2000)
     tables.maintain("events")
     for round_ in range(3):
@@ -254,6 +259,116 @@ def test_an_index_of_too_many_segments_is_outdated(tmp_path: Path, monkeypatch: 
     assert tables.ann_outdated("events")
     tables.maintain("events")  # no compaction is due, the rebuild is
     assert tables.ann_segments("events") == 1 and not tables.ann_outdated("events")
+
+
+def fragments(tables: VectorTables) -> int:
+    return int(tables.table("events").stats()["fragment_stats"]["num_fragments"])
+
+
+def spy(table: Any, method: str, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Record the calls of ``table.<method>`` (their first argument, if any)."""
+    calls: list[object] = []
+    real = getattr(table, method)
+    monkeypatch.setattr(table, method, lambda *a, **kw: calls.append(a[0] if a else None) or real(*a, **kw))
+    return calls
+
+
+def test_a_small_tail_is_merged_without_a_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Compacting adds the unindexed tail to the ANN index as a segment (and rewrites the last large fragment);
+    # a tail small enough to scan is merged into one fragment instead, the indexes left as they are.
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    tables, rng, centers = filled_tables(tmp_path, 21, 2000)
+    tables.maintain("events")  # builds the ANN index over every row
+    base = fragments(tables)
+    table = tables.table("events")
+    optimized, merged = spy(table, "optimize", monkeypatch), spy(table, "merge_insert", monkeypatch)
+    late_rows, late_vectors = rows(2000, 15, "late", rng, centers)
+    for start in range(0, 15, 3):
+        tables.add("events", late_rows.slice(start, 3), late_vectors[start : start + 3])
+    assert fragments(tables) == base + 5
+    tables.maintain("events")
+    assert (optimized, len(merged)) == ([], 1)
+    assert fragments(tables) == base + 1 and tables.ann_segments("events") == 1
+    assert tables.unindexed_rows("events") == 15  # still scanned by searches, as before the merge
+    ids, _ = tables.vectors("events")
+    assert len(ids) == len(set(ids)) == 2015
+    for n, vector in enumerate(late_vectors):
+        found = tables.vector_search("events", vector, where=None, limit=1).column("id").to_pylist()
+        assert found == [late_rows.column("id")[n].as_py()]
+
+
+def test_a_tail_of_unknown_extent_or_too_large_is_compacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    monkeypatch.setattr(vectors_module, "MAX_UNINDEXED", 10)
+    tables, rng, centers = filled_tables(tmp_path, 22, 2000)
+    tables.maintain("events")
+    # another process (this one's successor) does not know where the last compaction left the tail
+    reopened = VectorTables(tmp_path, DIM, ann_min_rows=1000)
+    optimized = spy(reopened.table("events"), "optimize", monkeypatch)
+    for n in range(5):
+        reopened.add("events", *rows(2000 + n, 1, "late", rng, centers))
+    reopened.maintain("events")
+    assert len(optimized) == 1 and reopened.unindexed_rows("events") == 0
+    for n in range(12):  # then a tail larger than MAX_UNINDEXED: compacted into the index again
+        reopened.add("events", *rows(2005 + n, 1, "late", rng, centers))
+    reopened.maintain("events")
+    assert len(optimized) == 2 and reopened.unindexed_rows("events") == 0
+
+
+def test_a_tail_over_a_twentieth_of_the_table_is_compacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # searches scan the tail: past 5% of the rows it goes into the ANN index, however few rows that is
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    tables, rng, centers = filled_tables(tmp_path, 24, 2000)
+    tables.maintain("events")
+    table = tables.table("events")
+    optimized, merged = spy(table, "optimize", monkeypatch), spy(table, "merge_insert", monkeypatch)
+    for n in range(5):
+        tables.add("events", *rows(2000 + 10 * n, 10, "late", rng, centers))
+    tables.maintain("events")  # 50 rows: merged
+    assert (len(optimized), len(merged), tables.unindexed_rows("events")) == (0, 1, 50)
+    for n in range(5, 11):
+        tables.add("events", *rows(2000 + 10 * n, 10, "late", rng, centers))
+    tables.maintain("events")  # 110 rows, more than 2,110 / 20: compacted
+    assert (len(optimized), len(merged), tables.unindexed_rows("events")) == (1, 1, 0)
+
+
+@pytest.mark.parametrize("handle", ["same", "second"])
+def test_a_tail_merge_never_writes_back_a_row_deleted_or_replaced_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, handle: str
+) -> None:
+    # The indexer deletes (tombstones) and replaces (a re-summarised session) rows while maintenance runs:
+    # between the merge reading the tail and committing, those rows must not return as they were. Through
+    # the same handle, the indexer commits before the merge reads the table (matching on id alone would
+    # write the old version of the replaced row back); through a second handle, the merge runs from the
+    # version it had and meets the indexer's commits only when it commits (LanceDB redoes or drops it).
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    tables, rng, centers = filled_tables(tmp_path, 23, 2000)
+    tables.maintain("events")
+    late_rows, late_vectors = rows(2000, 8, "late", rng, centers)
+    for start in range(0, 8, 2):
+        tables.add("events", late_rows.slice(start, 2), late_vectors[start : start + 2])
+    deleted, replaced = late_rows.column("id")[1].as_py(), late_rows.column("id")[4].as_py()
+    table = tables.table("events")
+    merge_insert = table.merge_insert
+    indexer = tables if handle == "same" else VectorTables(tmp_path, DIM, ann_min_rows=1000)
+    calls = []
+
+    def indexer_meanwhile(on: list[str]) -> Any:
+        calls.append(on)
+        indexer.delete_where("events", "id", [deleted, replaced])
+        again = late_rows.slice(4, 1).set_column(1, "index_lsn", pa.array([9000], pa.int64()))
+        indexer.add("events", again.set_column(2, "text", pa.array(["replaced"])), late_vectors[4:5])
+        return merge_insert(on)
+
+    monkeypatch.setattr(table, "merge_insert", indexer_meanwhile)
+    tables.maintain("events")
+    assert len(calls) == 1
+    stored = indexer.table("events").search().where("event_type = 'late'").select(["id", "index_lsn", "text"])
+    by_id = {row["id"]: row for row in stored.limit(None).to_arrow().to_pylist()}
+    assert len(by_id) == 7 and deleted not in by_id
+    assert (by_id[replaced]["index_lsn"], by_id[replaced]["text"]) == (9000, "replaced")
+    ids, _ = VectorTables(tmp_path, DIM).vectors("events")
+    assert len(ids) == len(set(ids)) == 2007
 
 
 def test_appends_and_deletes_stand_while_a_table_is_compacted(tmp_path: Path) -> None:
