@@ -140,7 +140,8 @@ def check_texts(texts: Sequence[str]) -> list[str]:
         The texts as a list.
 
     Raises:
-        ValidationError: ``texts`` is a string, or an element is not a string.
+        ValidationError: ``texts`` is a string, or an element is not a string or
+            not valid Unicode (a lone surrogate: no tokenizer or API takes it).
 
     Example:
         >>> check_texts(("a", "b"))
@@ -160,6 +161,15 @@ def check_texts(texts: Sequence[str]) -> list[str]:
                 field=f"texts[{i}]",
                 value=repr(item)[:80],
             )
+        if not item.isascii():
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValidationError(
+                    f"texts[{i}] is not valid Unicode text (lone surrogate at position {exc.start})",
+                    field=f"texts[{i}]",
+                    value=repr(item)[:80],
+                ) from None
     return items
 
 

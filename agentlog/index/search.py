@@ -43,6 +43,7 @@ from agentlog.validation import (
     validate_event_types,
     validate_limit,
     validate_name,
+    validate_text,
     validate_uuid,
 )
 
@@ -104,6 +105,7 @@ def validate_query(query: Any, mode: Any, threshold: Any) -> tuple[str, SearchMo
         raise ValidationError("query must be a non-empty string", field="query", value=repr(query)[:80])
     if len(query) > MAX_QUERY_CHARS:
         raise ValidationError(f"query is longer than {MAX_QUERY_CHARS} characters", field="query")
+    validate_text(query, "query", max_bytes=4 * MAX_QUERY_CHARS)  # a lone surrogate cannot be embedded
     if mode not in MODES:
         raise ValidationError(f"mode must be one of {', '.join(MODES)}; got {mode!r}", field="mode", value=repr(mode))
     if threshold is not None:

@@ -41,11 +41,15 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
   the new index before it drops the old one, so searches keep an ANN index;
 * a filter makes the probed partitions hold fewer candidates, so a filtered
   search probes enough partitions to see about :data:`FILTERED_CANDIDATES`
-  rows that pass it (counted with the scalar indexes), and a filter that at
-  most :data:`EXACT_FILTERED_ROWS` rows pass (one session's events) is
-  searched exactly, without the ANN index;
+  rows that pass it (counted with the scalar indexes), any search enough to
+  see :data:`CANDIDATES_PER_HIT` rows per hit asked for (a large ``limit``),
+  and a search that would probe every partition, or whose filter at most
+  :data:`EXACT_FILTERED_ROWS` rows pass (one session's events), is exact,
+  without the ANN index;
 * a full-text index on ``text`` serves keyword and hybrid search (rows added
-  after it was built are still searched, by a scan).
+  after it was built are still searched, by a scan); it keeps words of up to
+  :data:`FTS_MAX_TOKEN_LENGTH` characters (LanceDB's default of 40 dropped git
+  SHAs and long exception names), and one built with the default is rebuilt.
 
 LanceDB's own log goes to standard error from Rust, at level ``warn`` by
 default; its warnings during maintenance are about internals handled here
@@ -78,6 +82,8 @@ from agentlog.index.sources import SOURCES, IndexSource
 
 __all__ = [
     "ANN_MIN_ROWS",
+    "CANDIDATES_PER_HIT",
+    "FTS_MAX_TOKEN_LENGTH",
     "LANCEDB_LOG_LEVEL",
     "MAX_FRAGMENTS",
     "MAX_INDEX_SEGMENTS",
@@ -131,9 +137,19 @@ them is exact and cheaper. At 1M rows (LanceDB alone): 50 rows 12 ms instead of 
 """
 FILTERED_CANDIDATES = 3000
 """Rows passing a filter that a filtered search tries to see (sets its probe count)."""
+CANDIDATES_PER_HIT = 10
+"""Rows (passing the filter) a search tries to see per hit asked for: a large ``limit`` probes more partitions.
+
+With a fixed probe count, asking for 5,000 hits of a 25,000-row table returned 3,717: the probed partitions
+held no more. A search that would probe every partition is exact instead.
+"""
+FTS_MAX_TOKEN_LENGTH = 128
+"""Longest word the full-text index keeps (LanceDB's default, 40, dropped git SHAs and long exception names)."""
 
 _BITMAP_COLUMNS = frozenset({"agent", "event_type", "project_id", "memory_type", "document_type"})
 _BTREE_COLUMNS = frozenset({"session_id", "document_id", "namespace"})
+_TEXT_INDEX = f"text_fts_t{FTS_MAX_TOKEN_LENGTH}"
+"""Name of the full-text index (its longest word in the name: an index of another name is rebuilt)."""
 _VECTOR_INDEX_PREFIX = "vector_ivfsq_t"
 """Name prefix of the ANN index, followed by its target partition size."""
 _COUNTED_INDEX_PREFIX = "vector_ivfsq_p"
@@ -274,8 +290,17 @@ class VectorTables:
             return
         listed = list(table.list_indices())
         indexes = {tuple(index.columns): index for index in listed}
-        if ("text",) not in indexes:
-            table.create_index("text", config=FTS(with_position=True), replace=True)
+        text_index = indexes.get(("text",))
+        if text_index is None or text_index.name != _TEXT_INDEX:
+            # a new store, or one whose index an earlier agentlog built dropping words over 40 characters
+            table.create_index(
+                "text",
+                config=FTS(with_position=True, max_token_length=FTS_MAX_TOKEN_LENGTH),
+                replace=True,
+                name=_TEXT_INDEX,
+            )
+            if text_index is not None and any(index.name == text_index.name for index in table.list_indices()):
+                table.drop_index(text_index.name)  # replace=True replaced it here; drop it if it is still there
         if self.sources[name].replaces and ("id",) not in indexes:
             from lancedb.index import BTree
 
@@ -472,17 +497,31 @@ class VectorTables:
             query = query.where(where, prefilter=True)
         size = self.ann_partition_size(name)
         if size is not None:
-            matching = table.count_rows(where) if where else None
-            if matching is not None and matching <= EXACT_FILTERED_ROWS:
-                query = query.bypass_vector_index()  # few rows pass: compare the query with each of them
+            probes = self._probes(table, where, limit, size)
+            if probes is None:
+                query = query.bypass_vector_index()  # compare the query with every row that passes
             else:
-                probes = NPROBES
-                if matching is not None:
-                    # probe enough partitions to see about FILTERED_CANDIDATES rows that pass the filter:
-                    # the partitions hold about `size` rows each, `matching / rows` of them pass
-                    probes = max(NPROBES, math.ceil(FILTERED_CANDIDATES * table.count_rows() / (size * matching)))
                 query = query.nprobes(probes).refine_factor(REFINE_FACTOR)
         return query.select(["id", "index_lsn", *columns, "_distance"]).limit(limit).to_arrow()
+
+    @staticmethod
+    def _probes(table: Any, where: str | None, limit: int, size: int) -> int | None:
+        """IVF partitions a search should probe, or ``None`` to search exactly (see the module docstring).
+
+        Enough to see about :data:`CANDIDATES_PER_HIT` rows that pass the filter per hit asked for (at
+        least :data:`FILTERED_CANDIDATES` with a filter): the partitions hold about ``size`` rows each,
+        ``matching / rows`` of them pass. When that is most of the partitions, an exact search is cheaper
+        and finds them all.
+        """
+        matching = table.count_rows(where) if where else None
+        if matching is not None and matching <= EXACT_FILTERED_ROWS:
+            return None  # few rows pass: compare the query with each of them
+        wanted = max(FILTERED_CANDIDATES if matching is not None else 0, CANDIDATES_PER_HIT * limit)
+        if matching is None and wanted <= NPROBES * size:
+            return NPROBES
+        rows = table.count_rows()
+        probes = max(NPROBES, math.ceil(wanted * rows / (size * (matching or rows))))
+        return None if probes * size >= rows else probes
 
     def keyword_search(
         self, name: str, text: str, *, where: str | None, limit: int, columns: Sequence[str] = ()

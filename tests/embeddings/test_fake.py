@@ -43,6 +43,8 @@ def test_empty_input_and_bad_input() -> None:
         emb.embed("not a list")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match=r"texts\[1\]"):
         emb.embed(["ok", 3])  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match=r"texts\[1\] is not valid Unicode"):
+        emb.embed(["ok", "lone \ud800 surrogate"])  # no tokenizer or API takes it
     with pytest.raises(ValidationError):
         emb.embed_query(None)  # type: ignore[arg-type]
     for bad in (0, 7, 64.0, True):

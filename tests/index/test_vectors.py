@@ -371,6 +371,40 @@ def test_a_tail_merge_never_writes_back_a_row_deleted_or_replaced_meanwhile(
     assert len(ids) == len(set(ids)) == 2007
 
 
+def test_a_large_limit_gets_as_many_hits_as_there_are_rows(tmp_path: Path) -> None:
+    # a fixed probe count capped a search at the rows of the probed partitions (3,717 of 25,000 for limit 5,000)
+    tables, rng, centers = filled_tables(tmp_path, 31, 3000)
+    tables.add("events", *rows(3000, 1500, "rare", rng, centers))
+    tables.maintain("events")
+    assert tables.has_ann_index("events")
+    query = rows(9000, 1, "q", rng, centers)[1][0]
+    assert tables.vector_search("events", query, where=None, limit=4000).num_rows == 4000
+    assert tables.vector_search("events", query, where="event_type = 'rare'", limit=1400).num_rows == 1400
+    assert tables.vector_search("events", query, where=None, limit=10).num_rows == 10
+
+
+def test_keyword_search_finds_words_of_up_to_128_characters(tmp_path: Path) -> None:
+    from lancedb.index import FTS
+
+    rng = np.random.default_rng(32)
+    centers = rng.normal(size=(5, DIM))
+    tables = VectorTables(tmp_path, DIM)
+    sha = "9fceb02d0ae598e95dc970b74767f19372d61af8"  # a git commit: 40 characters
+    long_name = "AbstractSingletonProxyFactoryBeanConfigurationException"
+    table, vectors = rows(0, 20, "common", rng, centers)
+    texts = [f"row {n}" for n in range(20)]
+    texts[3], texts[7] = f"deployed {sha}", f"raised {long_name}"
+    tables.add("events", table.set_column(2, "text", pa.array(texts)), vectors)
+    # an index as an earlier agentlog built it (LanceDB drops words of 40 characters or more) is replaced
+    tables.table("events").create_index("text", config=FTS(with_position=True), replace=True)
+    assert tables.keyword_search("events", sha, where=None, limit=5).num_rows == 0
+    tables.maintain("events")
+    for word, row in ((sha, 3), (long_name, 7)):
+        found = tables.keyword_search("events", word, where=None, limit=5).column("id").to_pylist()
+        assert found == [table.column("id")[row].as_py()]
+    assert [i.columns for i in tables.table("events").list_indices()] == [["text"]]
+
+
 def test_appends_and_deletes_stand_while_a_table_is_compacted(tmp_path: Path) -> None:
     """The maintenance thread compacts while the indexer appends and deletes (tombstones): none of theirs fails.
 
@@ -474,6 +508,8 @@ def test_a_narrow_filter_is_searched_exactly_without_the_ann_index(
     assert [recall(tables, ids, vectors, q, narrow, "event_type = 'narrow'") for q in queries] == [1.0] * 10
     assert len(exact_searches) == 10
     tables.vector_search("events", queries[0], where=None, limit=10)
-    monkeypatch.setattr(vectors_module, "EXACT_FILTERED_ROWS", 39)  # 40 rows pass: the ANN index again
+    assert len(exact_searches) == 10  # no filter: the ANN index
+    monkeypatch.setattr(vectors_module, "EXACT_FILTERED_ROWS", 39)
+    # 40 rows pass: above the bound, but an ANN search would have to probe every partition to see them
     tables.vector_search("events", queries[0], where="event_type = 'narrow'", limit=10)
-    assert len(exact_searches) == 10
+    assert len(exact_searches) == 11

@@ -228,3 +228,10 @@ def test_updates_whose_merge_outgrows_the_payload_bound_are_refused(seeded: Any)
 def test_bad_event_type_filters(seeded: Any, event_type: Any) -> None:
     store, service, _ = seeded
     unchanged(store, service.search_events("x", event_type=event_type))
+
+
+def test_a_query_that_is_not_valid_unicode_is_refused(seeded: Any) -> None:
+    store, service, _ = seeded
+    error = unchanged(store, service.search_sessions("bad \ud800 query"))
+    assert "surrogate" in str(error)
+    unchanged(store, service.search_events("bad \ud800 query"))
