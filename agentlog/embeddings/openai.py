@@ -6,20 +6,25 @@ argument or ``OPENAI_API_KEY``; the base URL from ``base_url`` or
 ``OPENAI_BASE_URL`` (default ``https://api.openai.com/v1``), so any
 OpenAI-compatible server works.
 
-Inputs go out in batches of at most 2,048 texts (the API's limit) and about
-500,000 characters; 429 and 5xx answers and network errors are retried with
-bounded exponential backoff (honouring ``Retry-After``), other errors raise
-:class:`~agentlog.embeddings.errors.EmbedderError` with the server's message.
+Inputs go out in batches of at most 2,048 texts (the API's limit) and
+250,000 UTF-8 bytes (see :data:`_MAX_BATCH_BYTES`); 429 and 5xx answers and
+network errors are retried with bounded exponential backoff (honouring
+``Retry-After``), other errors (a bad URL, an undecodable body, a malformed
+reply, a zero vector) raise :class:`~agentlog.embeddings.errors.EmbedderError`
+with the server's message.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import random
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -27,6 +32,7 @@ from agentlog.embeddings.base import BaseEmbedder, Vectors, l2_normalize
 from agentlog.embeddings.calibration import Calibration
 from agentlog.embeddings.errors import EmbedderConfigError, EmbedderError
 from agentlog.errors import ValidationError
+from agentlog.validation import validate_positive_int
 
 __all__ = ["OPENAI_CALIBRATION", "OpenAIEmbedder"]
 
@@ -37,7 +43,17 @@ _DIMENSIONS = {
     "text-embedding-ada-002": 1536,
 }
 _MAX_BATCH = 2048
-_MAX_BATCH_CHARS = 500_000  # ~125k tokens, well under the 300k tokens per request limit
+_MAX_BATCH_BYTES = 250_000
+"""Most UTF-8 bytes of input per request.
+
+The API allows 300,000 tokens summed over a request's inputs. OpenAI's
+embedding models use a byte-level BPE tokenizer (``cl100k_base``), where every
+token covers at least one byte, so a request's token count never exceeds its
+UTF-8 byte count: 250,000 bytes stays under the limit for any script. A cap in
+characters did not: CJK text runs at about one token per character, so
+500,000 characters could be ~500,000 tokens. English text (~4 bytes a token)
+gets ~60,000 tokens a request, which only costs extra requests on huge batches.
+"""
 
 #: Not measured here (the tests run offline). text-embedding-3-small is known to
 #: give low raw cosines: unrelated texts about 0.0-0.2, loosely related 0.25-0.4,
@@ -62,15 +78,15 @@ OPENAI_CALIBRATION = Calibration(
 class OpenAIEmbedder(BaseEmbedder):
     """Embeddings from the OpenAI API (default ``text-embedding-3-small``, 1536-d).
 
-    The key is checked when the embedder is created, so a misconfiguration
-    fails at startup and not in a background indexer.
+    The key and every other argument are checked when the embedder is created,
+    so a misconfiguration fails at startup and not in a background indexer.
 
     Args:
         model: ``text-embedding-3-small`` (default), ``-3-large`` or ``ada-002``.
         api_key: The key; default ``OPENAI_API_KEY``.
         base_url: API root; default ``OPENAI_BASE_URL`` or the OpenAI API.
-        timeout: Seconds per request (connect, read, write).
-        max_retries: Retries after a 429, a 5xx or a network error.
+        timeout: Seconds per request (connect, read, write), > 0.
+        max_retries: Retries after a 429, a 5xx or a network error (0: none).
         backoff: First retry delay in seconds; doubles per retry, capped at
             ``max_backoff``, with jitter.
         max_backoff: Longest delay between retries, in seconds.
@@ -84,6 +100,11 @@ class OpenAIEmbedder(BaseEmbedder):
 
     Raises:
         EmbedderConfigError: No API key, or ``httpx`` is not installed.
+        ValidationError: An unknown model; a key that is not printable ASCII;
+            a base URL that is not an ``http(s)://host...`` URL; ``timeout``
+            not > 0; ``max_retries`` not an int >= 0; ``backoff`` or
+            ``max_backoff`` not a number >= 0; ``batch_size`` not an int from
+            1 to 2,048.
 
     Example:
         >>> emb = OpenAIEmbedder(api_key="sk-test")
@@ -104,37 +125,19 @@ class OpenAIEmbedder(BaseEmbedder):
         batch_size: int = _MAX_BATCH,
         transport: Any = None,
     ) -> None:
-        if model not in _DIMENSIONS:
-            raise ValidationError(
-                f"unknown OpenAI embedding model {model!r}; known: {', '.join(_DIMENSIONS)}",
-                field="model",
-                value=model,
-            )
-        if not 1 <= batch_size <= _MAX_BATCH:
-            raise ValidationError(
-                f"batch_size must be between 1 and {_MAX_BATCH}",
-                field="batch_size",
-                value=batch_size,
-            )
-        key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", "")
-        if not key.strip():
-            raise EmbedderConfigError(
-                "the OpenAI embedder needs an API key: set it with "
-                "`export OPENAI_API_KEY=sk-...` or pass OpenAIEmbedder(api_key=...); "
-                "or use the offline default with AGENTLOG_EMBEDDER=minilm"
-            )
+        _check_model(model)
+        self.base_url = _check_base_url(base_url)
+        self.timeout = _check_number("timeout", timeout, positive=True)
+        self.max_retries = _check_count("max_retries", max_retries)
+        self.backoff = _check_number("backoff", backoff)
+        self.max_backoff = _check_number("max_backoff", max_backoff)
+        self.batch_size = validate_positive_int(batch_size, "batch_size", maximum=_MAX_BATCH)
+        self._api_key = _check_api_key(api_key)
         self._httpx = _import_httpx()
         self.model = model
         self.name = f"openai:{model}"
         self.dimension = _DIMENSIONS[model]
         self.calibration = OPENAI_CALIBRATION
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self.batch_size = batch_size
-        self._api_key = key.strip()
         self._transport = transport
         self._client: Any = None
         self._client_lock = threading.Lock()
@@ -173,10 +176,10 @@ class OpenAIEmbedder(BaseEmbedder):
     def _batches(self, texts: list[str]) -> Iterator[tuple[int, list[str]]]:
         start = 0
         while start < len(texts):
-            stop, chars = start, 0
+            stop, size = start, 0
             while stop < len(texts) and stop - start < self.batch_size:
-                chars += len(texts[stop])
-                if chars > _MAX_BATCH_CHARS and stop > start:
+                size += len(texts[stop].encode("utf-8"))  # embed() has rejected lone surrogates
+                if size > _MAX_BATCH_BYTES and stop > start:
                     break
                 stop += 1
             # The API rejects empty strings; a space embeds as "no content".
@@ -184,49 +187,190 @@ class OpenAIEmbedder(BaseEmbedder):
             start = stop
 
     def _request(self, batch: list[str]) -> Vectors:
-        httpx = self._httpx
         payload = {"model": self.model, "input": batch, "encoding_format": "float"}
         attempt = 0
         while True:
+            response, problem = self._post(payload)
             retry_after: float | None = None
-            try:
-                response = self._http().post("/embeddings", json=payload)
-            except httpx.TransportError as exc:  # timeouts, refused connections, resets
-                problem = f"{type(exc).__name__}: {exc}"
-            else:
+            if response is not None:
                 if response.status_code == 200:
                     return self._parse(response, len(batch))
-                problem = f"HTTP {response.status_code}: {_error_message(response)}"
-                if response.status_code != 429 and response.status_code < 500:
-                    raise EmbedderError(
-                        f"OpenAI embeddings request to {self.base_url} failed with {problem}"
-                        + (" (check OPENAI_API_KEY)" if response.status_code == 401 else "")
-                    )
+                problem = self._retryable_status(response)
                 retry_after = _retry_after(response)
             if attempt >= self.max_retries:
                 raise EmbedderError(
                     f"OpenAI embeddings request to {self.base_url} failed after "
                     f"{attempt + 1} attempts; last error: {problem}"
                 )
-            delay = min(self.max_backoff, self.backoff * 2**attempt)
-            delay *= 0.5 + random.random() / 2  # jitter, so parallel clients spread out
-            if retry_after is not None:
-                delay = min(self.max_backoff, max(delay, retry_after))
-            time.sleep(delay)
+            time.sleep(self._delay(attempt, retry_after))
             attempt += 1
 
-    def _parse(self, response: Any, expected: int) -> Vectors:
+    def _post(self, payload: dict[str, Any]) -> tuple[Any, str]:
+        """Send one request: ``(response, "")``, or ``(None, problem)`` after a retryable network error."""
+        httpx = self._httpx
         try:
-            items = sorted(response.json()["data"], key=lambda item: item["index"])
+            return self._http().post("/embeddings", json=payload), ""
+        except (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.InvalidURL) as exc:
+            # Our URL or request is at fault: retrying would fail the same way.
+            raise EmbedderError(
+                f"OpenAI embeddings request to {self.base_url} cannot be sent: {type(exc).__name__}: {exc}"
+            ) from exc
+        except httpx.TransportError as exc:  # timeouts, refused connections, resets
+            return None, f"{type(exc).__name__}: {exc}"
+        except httpx.HTTPError as exc:  # an undecodable body, too many redirects
+            raise EmbedderError(
+                f"OpenAI embeddings request to {self.base_url} failed with {type(exc).__name__}: {exc}"
+            ) from exc
+
+    def _retryable_status(self, response: Any) -> str:
+        """Describe a non-200 answer; raise unless it is a 429 or a 5xx (worth retrying)."""
+        problem = f"HTTP {response.status_code}: {_error_message(response)}"
+        if response.is_redirect:  # not followed: a POST body would not survive every redirect
+            problem += f" (redirected to {response.headers.get('location')}; set base_url to that address)"
+        if response.status_code != 429 and response.status_code < 500:
+            raise EmbedderError(
+                f"OpenAI embeddings request to {self.base_url} failed with {problem}"
+                + (" (check OPENAI_API_KEY)" if response.status_code == 401 else "")
+            )
+        return problem
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before retry ``attempt + 1``: exponential, jittered, capped."""
+        delay = min(self.max_backoff, self.backoff * 2.0**attempt)
+        delay *= 0.5 + random.random() / 2  # jitter, so parallel clients spread out
+        if retry_after is not None:
+            delay = min(self.max_backoff, max(delay, retry_after))
+        return delay
+
+    def _parse(self, response: Any, expected: int) -> Vectors:
+        where = f"{self.base_url}/embeddings"
+        try:
+            items = response.json()["data"]
+            indices = [item["index"] for item in items]
             matrix = np.array([item["embedding"] for item in items], dtype=np.float32)
         except (ValueError, KeyError, TypeError) as exc:
-            raise EmbedderError(f"unexpected response from {self.base_url}/embeddings: {exc!r}") from exc
+            raise EmbedderError(f"unexpected response from {where}: {exc!r}") from exc
         if matrix.shape != (expected, self.dimension):
             raise EmbedderError(
-                f"{self.base_url}/embeddings returned vectors of shape {matrix.shape}, "
-                f"expected {(expected, self.dimension)}"
+                f"{where} returned vectors of shape {matrix.shape}, expected {(expected, self.dimension)}"
             )
-        return matrix
+        order = _input_order(indices, expected)
+        if order is None:
+            raise EmbedderError(
+                f"{where} returned indices {indices[:10]!r}, expected each of 0..{expected - 1} once "
+                "(the vectors cannot be matched to the texts)"
+            )
+        _check_usable(where, matrix)
+        return matrix[order]
+
+
+def _input_order(indices: list[Any], expected: int) -> list[int] | None:
+    """The row order that follows the inputs, or ``None`` unless ``indices`` are exactly ``0..expected-1``."""
+    if len(indices) != expected or not all(type(index) is int for index in indices):
+        return None
+    if sorted(indices) != list(range(expected)):
+        return None
+    return sorted(range(expected), key=indices.__getitem__)
+
+
+def _check_usable(where: str, matrix: Vectors) -> None:
+    """Raise unless every row has a finite, non-zero length (a cosine index needs a direction)."""
+    norms = np.linalg.norm(matrix.astype(np.float64), axis=1)
+    bad = np.flatnonzero(~(np.isfinite(norms) & (norms > 1e-12)))
+    if bad.size:
+        row = int(bad[0])
+        kind = "an all-zero" if norms[row] == 0 else "an unusable (near-zero or non-finite)"
+        raise EmbedderError(
+            f"{where} returned {kind} vector for input {row} of the batch; a cosine index cannot use it"
+        )
+
+
+def _check_api_key(api_key: Any) -> str:
+    """The key from ``api_key`` or ``OPENAI_API_KEY``, stripped; never echoed in an error."""
+    key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY", "")
+    if not isinstance(key, str) or not key.strip():
+        raise EmbedderConfigError(
+            "the OpenAI embedder needs an API key: set it with "
+            "`export OPENAI_API_KEY=sk-...` or pass OpenAIEmbedder(api_key=...); "
+            "or use the offline default with AGENTLOG_EMBEDDER=minilm"
+        )
+    key = key.strip()
+    if not key.isascii() or not key.isprintable() or " " in key:
+        raise ValidationError(
+            "the OpenAI API key must be printable ASCII without spaces (it goes in an HTTP header)",
+            field="api_key",
+        )
+    return key
+
+
+def _check_model(model: Any) -> None:
+    if model not in _DIMENSIONS:
+        raise ValidationError(
+            f"unknown OpenAI embedding model {model!r}; known: {', '.join(_DIMENSIONS)}",
+            field="model",
+            value=repr(model)[:80],
+        )
+
+
+def _check_base_url(base_url: Any) -> str:
+    """The API root from ``base_url``, ``OPENAI_BASE_URL`` or the default, checked to be an http(s) URL."""
+    if base_url:
+        url, source = base_url, "base_url"
+    elif os.environ.get("OPENAI_BASE_URL"):
+        url, source = os.environ["OPENAI_BASE_URL"], "OPENAI_BASE_URL"
+    else:
+        return DEFAULT_BASE_URL
+    if not isinstance(url, str) or not _is_http_url(url):
+        raise ValidationError(
+            f"{source} must be an http:// or https:// URL with a host and no spaces, "
+            f"such as {DEFAULT_BASE_URL!r}; got {repr(url)[:80]}",
+            field="base_url",
+            value=repr(url)[:80],
+        )
+    return url.rstrip("/")
+
+
+def _is_http_url(url: str) -> bool:
+    if not url.isprintable() or any(char.isspace() for char in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def _check_number(field: str, value: Any, *, positive: bool = False) -> float:
+    """Return ``value`` as a float, checked to be finite and >= 0 (> 0 when ``positive``)."""
+    number = _finite(value)
+    if number is None or number < 0 or (positive and number == 0):
+        raise ValidationError(
+            f"{field} must be a finite number {'> 0' if positive else '>= 0'}, got {repr(value)[:80]}",
+            field=field,
+            value=repr(value)[:80],
+        )
+    return number
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _check_count(field: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(
+            f"{field} must be an integer >= 0, got {repr(value)[:80]}",
+            field=field,
+            value=repr(value)[:80],
+        )
+    return value
 
 
 def _import_httpx() -> Any:

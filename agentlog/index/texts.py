@@ -2,7 +2,9 @@
 
 * A session: its summary, then the ``key_events``, ``decisions`` and
   ``outcomes`` lists of its metadata (the guide: "generated from summary +
-  metadata key_events"). A session without a summary has no text and no vector.
+  metadata key_events"); a single value counts as a one-item list, and object
+  items are flattened like event payloads. A session without a summary has no
+  text and no vector.
 * An event: its type in words, then its payload flattened to ``key: value``
   pairs (nested keys joined with dots, lists joined with commas), e.g.
   ``task created. task_id: 123; title: Implement SessionService``.
@@ -37,9 +39,15 @@ def _cap(text: str) -> str:
 def session_text(summary: str | None, metadata_json: str | None) -> str | None:
     """Build a session's text, or ``None`` when it has no summary.
 
+    Each of ``key_events``, ``decisions`` and ``outcomes`` is normally a list of
+    strings; a single value counts as a one-item list, and an item that is an
+    object or a list is flattened like an event payload.
+
     Example:
         >>> session_text("Completed the migration", '{"decisions": ["use DuckDB"], "phase": 2}')
         'Completed the migration. Decisions: use DuckDB.'
+        >>> session_text("Fixed it", '{"key_events": [{"type": "error", "detail": "KeyError"}], "outcomes": "pass"}')
+        'Fixed it. Key events: type: error; detail: KeyError. Outcomes: pass.'
         >>> session_text(None, "{}") is None
         True
     """
@@ -49,10 +57,26 @@ def session_text(summary: str | None, metadata_json: str | None) -> str | None:
     metadata = json.loads(metadata_json) if metadata_json else {}
     if isinstance(metadata, dict):
         for key, label in _SESSION_LISTS:
-            values = metadata.get(key)
-            if isinstance(values, list) and values:
-                parts.append(f"{label}: {', '.join(str(v) for v in values)}.")
+            items = _session_items(metadata.get(key))
+            if items:
+                parts.append(f"{label}: {', '.join(items)}.")
     return _cap(" ".join(parts))
+
+
+def _session_items(value: Any) -> list[str]:
+    """The texts of one session metadata list; a single value is a one-item list."""
+    if isinstance(value, list):
+        return [text for text in map(_item_text, value) if text is not None]
+    text = None if value is None else _item_text(value)
+    return [text] if text and text.strip() else []
+
+
+def _item_text(item: Any) -> str | None:
+    """One item's text: a scalar as ``str()``, an object or list flattened (``None`` if that leaves nothing)."""
+    if not isinstance(item, dict | list):
+        return str(item)
+    pairs = [pair for pair in flatten_json(item) if pair]
+    return "; ".join(pairs) if pairs else None
 
 
 def flatten_json(value: Any, prefix: str = "") -> list[str]:

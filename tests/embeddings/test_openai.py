@@ -88,13 +88,27 @@ def test_batches_of_at_most_2048_inputs() -> None:
     assert np.array_equal(vectors[2048], make(Recorder()).embed([texts[2048]])[0])
 
 
-def test_smaller_batches_and_a_character_budget() -> None:
+def test_smaller_batches_and_a_byte_budget() -> None:
     recorder = Recorder()
     make(recorder, batch_size=3).embed([str(i) for i in range(7)])
     assert [len(b) for b in recorder.batches] == [3, 3, 1]
     recorder = Recorder()
-    make(recorder).embed(["x" * 300_000, "y" * 300_000, "z"])
-    assert [len(b) for b in recorder.batches] == [1, 2]
+    make(recorder).embed(["x" * 200_000, "y" * 40_000, "z" * 20_000])
+    assert [len(b) for b in recorder.batches] == [2, 1]  # at most 250,000 UTF-8 bytes a request
+    recorder = Recorder()
+    make(recorder).embed(["x" * 300_000, "z"])  # one oversized text still goes, alone
+    assert [len(b) for b in recorder.batches] == [1, 1]
+
+
+def test_cjk_batches_stay_under_the_token_limit() -> None:
+    # ~1 token per CJK character: 300 texts of 2,000 characters would be 500,000 tokens under a
+    # 500,000-character cap. Tokens never outnumber UTF-8 bytes (byte-level BPE), so a byte cap holds.
+    recorder = Recorder()
+    texts = ["数据" * 1000] * 300
+    make(recorder).embed(texts)
+    sizes = [sum(len(t.encode("utf-8")) for t in batch) for batch in recorder.batches]
+    assert max(sizes) <= 250_000 < 300_000
+    assert [t for batch in recorder.batches for t in batch] == texts
 
 
 def test_retries_429_honouring_retry_after_then_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,6 +190,132 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValidationError):
         OpenAIEmbedder(api_key="k", batch_size=4096)
     assert OpenAIEmbedder(model="text-embedding-3-large", api_key="k").dimension == 3072
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("base_url", "not a url"),
+        ("base_url", "http://exa mple.com"),
+        ("base_url", "ftp://x"),
+        ("base_url", "http://"),
+        ("base_url", "localhost:8080/v1"),
+        ("base_url", "http://host:port/v1"),
+        ("base_url", "http://host/\nv1"),
+        ("base_url", 5),
+        ("timeout", 0),
+        ("timeout", -1),
+        ("timeout", float("nan")),
+        ("timeout", "5"),
+        ("max_retries", -1),
+        ("max_retries", "3"),
+        ("max_retries", 1.5),
+        ("max_retries", True),
+        ("backoff", -1.0),
+        ("backoff", "0.5"),
+        ("backoff", float("inf")),
+        ("max_backoff", -1),
+        ("batch_size", "5"),
+        ("batch_size", 0),
+        ("batch_size", 2049),
+        ("batch_size", True),
+    ],
+)
+def test_every_argument_is_checked_at_construction(field: str, value: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        OpenAIEmbedder(api_key="k", **{field: value})
+    assert info.value.field == field
+    assert isinstance(info.value, ValueError)
+
+
+def test_good_arguments_are_kept() -> None:
+    emb = OpenAIEmbedder(
+        api_key="k",
+        base_url="HTTPS://example.com:8443/v1/",
+        timeout=np.float64(2.5),
+        max_retries=0,
+        backoff=0,
+        max_backoff=0.0,
+        batch_size=16,
+    )
+    assert emb.base_url == "HTTPS://example.com:8443/v1"
+    assert (emb.timeout, emb.max_retries, emb.backoff, emb.max_backoff, emb.batch_size) == (2.5, 0, 0.0, 0.0, 16)
+
+
+def test_bad_base_url_from_the_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "api.example.com/v1")
+    with pytest.raises(ValidationError, match="OPENAI_BASE_URL must be an http"):
+        OpenAIEmbedder(api_key="k")
+
+
+def test_a_key_that_cannot_go_in_a_header_is_rejected_without_echoing_it() -> None:
+    with pytest.raises(ValidationError, match="printable ASCII") as info:
+        OpenAIEmbedder(api_key="sk-sécret")
+    assert "sécret" not in str(info.value) and info.value.value is None
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.UnsupportedProtocol("Request URL has an unsupported protocol 'ftp://'."),
+        httpx.LocalProtocolError("illegal header value"),
+        httpx.TooManyRedirects("Exceeded maximum allowed redirects."),
+        httpx.DecodingError("Error -3 while decompressing data"),
+    ],
+)
+def test_request_errors_that_cannot_heal_are_typed_and_not_retried(
+    error: httpx.HTTPError, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr("agentlog.embeddings.openai.time.sleep", sleeps.append)
+    calls = 0
+
+    def failing(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        raise error
+
+    with pytest.raises(EmbedderError, match=type(error).__name__):
+        make(failing).embed(["a"])
+    assert calls == 1 and sleeps == []
+
+
+def test_an_undecodable_body_is_an_embedder_error() -> None:
+    def bad_gzip(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-encoding": "gzip"}, content=b"not gzip")
+
+    with pytest.raises(EmbedderError, match="DecodingError"):
+        make(bad_gzip).embed(["a"])
+
+
+def test_a_redirect_is_not_followed_and_says_where_it_points() -> None:
+    recorder = Recorder([307], headers={"location": "https://elsewhere.example/v1/embeddings"})
+    with pytest.raises(EmbedderError, match=r"HTTP 307.*redirected to https://elsewhere\.example/v1/embeddings"):
+        make(recorder).embed(["a"])
+    assert len(recorder.requests) == 1
+
+
+def _reply(indices: list[Any], vector: list[Any] | None = None) -> Callable[[httpx.Request], httpx.Response]:
+    def handler(request: httpx.Request) -> httpx.Response:
+        data = [{"index": i, "embedding": vector or fake_vector(str(i))} for i in indices]
+        return httpx.Response(200, json={"data": data})
+
+    return handler
+
+
+@pytest.mark.parametrize("indices", [[0, 0], [1, 2], [0, "1"], [1, True]])
+def test_indices_must_be_each_input_once(indices: list[Any]) -> None:
+    with pytest.raises(EmbedderError, match=r"expected each of 0\.\.1 once"):
+        make(_reply(indices)).embed(["a", "b"])
+
+
+@pytest.mark.parametrize(
+    ("vector", "message"),
+    [([0.0] * DIM, "all-zero vector for input 0"), ([None] * DIM, "unusable"), ([1e-30] * DIM, "unusable")],
+)
+def test_a_vector_without_a_direction_is_an_embedder_error(vector: list[Any], message: str) -> None:
+    with pytest.raises(EmbedderError, match=message):
+        make(_reply([0], vector)).embed(["a"])
 
 
 class _Handler(BaseHTTPRequestHandler):
