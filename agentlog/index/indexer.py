@@ -162,6 +162,7 @@ class Indexer:
         self._cond = threading.Condition()
         self._waiters: list[tuple[int, frozenset[str], asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._thread: threading.Thread | None = None
+        self._stopped = False
         self._maintenance_thread: threading.Thread | None = None
         self._maintenance_wanted = False
         self._rows_since_maintenance = 0
@@ -185,9 +186,14 @@ class Indexer:
         # (the lance/ directory was deleted, or a DuckDB file was copied alone); a new
         # kind of data has no such rows and just gets its empty table.
         lost = [s.name for s in self.sources if s.name not in existing and self._indexed_rows(s)]
-        if rebuild or lost:
-            if not rebuild:
+        foreign = self._foreign_tables(existing)
+        if rebuild or lost or foreign:
+            if lost and not rebuild:
                 logger.warning("agentlog: vector tables %s are missing; rebuilding the index", sorted(lost))
+            if foreign and not rebuild:
+                logger.warning(
+                    "agentlog: vector tables %s hold vectors of another dimension; rebuilding the index", foreign
+                )
             self.tables.drop_all()
             self.watermarks = {s.name: 0 for s in self.sources}
             self.store.write(SetWatermarks(dict(self.watermarks), 0))
@@ -203,6 +209,21 @@ class Indexer:
             target=self._run_maintenance, name="agentlog-index-maintenance", daemon=True
         )
         self._maintenance_thread.start()
+
+    def _foreign_tables(self, existing: set[str]) -> list[str]:
+        """The tables on disk whose vectors are not of the embedder's dimension (a reindex cut short)."""
+        import lancedb
+
+        names = sorted(existing & {s.name for s in self.sources})
+        if not names:
+            return []
+        db = lancedb.connect(str(self.tables.directory))
+        foreign = []
+        for name in names:
+            vector = db.open_table(name).schema.field("vector").type
+            if getattr(vector, "list_size", None) != self.tables.dimension:
+                foreign.append(name)
+        return foreign
 
     def _indexed_rows(self, source: IndexSource) -> int:
         """How many rows of ``source`` are at or below its watermark (should be in LanceDB)."""
@@ -368,10 +389,25 @@ class Indexer:
             raise StoreClosedError("the store is closed")
         if self.error is not None:
             raise SearchUnavailableError(f"the vector index cannot be updated: {self.error}") from self.error
+        if self._stopped or self._thread is None or not self._thread.is_alive():
+            raise SearchUnavailableError(
+                "the vector index is not being updated (its indexer stopped or never started); "
+                "open the store again or run reindex()"
+            )
 
     # -- the thread ------------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._index_until_closed()
+        finally:
+            with self._cond:
+                self._stopped = True
+                self._cond.notify_all()
+            if not self._closing:  # the thread died: nobody would ever release these waiters
+                self._fail_waiters(SearchUnavailableError("the vector index is not being updated (its indexer died)"))
+
+    def _index_until_closed(self) -> None:
         pause = 0.5
         while True:
             with self._cond:

@@ -54,6 +54,8 @@ class StoreManifest(BaseModel):
     """When the store was created."""
     embedder: EmbedderInfo | None = None
     """The embedder of the stored vectors, once something has been indexed."""
+    rebuild_pending: bool = False
+    """A rebuild of the vector index (``reindex``) started and may not have dropped the old vectors yet."""
 
 
 def read_manifest(directory: Path) -> StoreManifest | None:
@@ -78,6 +80,8 @@ def read_manifest(directory: Path) -> StoreManifest | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as exc:  # a directory, unreadable, not UTF-8
+        raise NotAStoreError(f"{path} is not a readable agentlog manifest: {exc}") from None
     try:
         return StoreManifest.model_validate(json.loads(text))
     except (ValueError, PydanticValidationError) as exc:

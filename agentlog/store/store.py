@@ -40,6 +40,7 @@ from agentlog.errors import (
     NotAStoreError,
     SearchUnavailableError,
     StoreClosedError,
+    StoreError,
     StoreLockedError,
     StoreVersionError,
     ValidationError,
@@ -134,6 +135,9 @@ class Store:
         duckdb_config: dict[str, Any] | None = None,
     ) -> None:
         self._closed = True
+        self._closing = False
+        self._close_lock = threading.RLock()
+        self._snapshots = threading.local()  # per thread: whether a snapshot read is open on its cursor
         self.embedder: Embedder | None = None
         """The embedder of this store's vectors (``None``: no vector index)."""
         self.index: Indexer | None = None
@@ -180,7 +184,10 @@ class Store:
     def _prepare_directory(self, path: Path) -> Path:
         if path.exists() and not path.is_dir():
             raise NotAStoreError(f"{path} is a file, not a store directory")
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a parent is a file, no permission, ...
+            raise StoreError(f"cannot create the store directory {path}: {exc}") from exc
         manifest = read_manifest(path)
         if manifest is None and not (path / DUCKDB_NAME).exists():
             stray = [p.name for p in path.iterdir() if p.name != ".lock"]
@@ -204,7 +211,9 @@ class Store:
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower() and self.path is not None:
                 raise StoreLockedError(self.path) from exc
-            raise
+            raise StoreError(f"cannot open the database {database}: {exc}") from exc
+        except duckdb.Error as exc:  # a corrupt or foreign file
+            raise StoreError(f"cannot open the database {database}: {exc}") from exc
         db.execute("SET GLOBAL TimeZone = 'UTC'")
         if "disabled_compression_methods" not in (config or {}):
             db.execute(f"SET GLOBAL disabled_compression_methods = '{_DISABLED_COMPRESSION}'")
@@ -246,9 +255,10 @@ class Store:
                 raise EmbeddingMismatchError(
                     self.path, (stored.name, stored.dimension), (chosen.name, chosen.dimension)
                 )
-            if stored is None or not check:
+            rebuild = rebuild or manifest.rebuild_pending  # a reindex was cut short: finish it
+            if stored is None or not check or rebuild:
                 info = EmbedderInfo(name=chosen.name, dimension=chosen.dimension)
-                write_manifest(self.path, manifest.model_copy(update={"embedder": info}))
+                write_manifest(self.path, manifest.model_copy(update={"embedder": info, "rebuild_pending": rebuild}))
             directory = self.path / LANCE_DIR
         else:
             if self._tempdir is None:
@@ -256,10 +266,25 @@ class Store:
             directory = Path(self._tempdir.name)
         indexer = Indexer(self, chosen, VectorTables(directory, chosen.dimension))
         indexer.on_progress = on_progress
+        self.add_commit_listener(indexer.notify)  # before start: no commit may slip between the two
+        try:
+            indexer.start(rebuild=rebuild)
+        except BaseException:
+            # an interrupted start (Ctrl-C, a failing drop) must not leave an indexer without a thread
+            self._commit_listeners.remove(indexer.notify)
+            with contextlib.suppress(Exception):
+                indexer.close()
+            raise
+        if rebuild and self.path is not None:
+            self._clear_rebuild_pending()  # the old vectors are gone: a crash from now on resumes from DuckDB
         self.embedder = chosen
         self.index = indexer
-        self.add_commit_listener(indexer.notify)
-        indexer.start(rebuild=rebuild)
+
+    def _clear_rebuild_pending(self) -> None:
+        assert self.path is not None
+        manifest = read_manifest(self.path)
+        if manifest is not None and manifest.rebuild_pending:
+            write_manifest(self.path, manifest.model_copy(update={"rebuild_pending": False}))
 
     def _stop_index(self) -> None:
         if self.index is not None:
@@ -337,8 +362,13 @@ class Store:
         Rows not yet indexed stay queued (by change number) and are indexed
         the next time the store is opened.
         """
-        if self._closed:
-            return
+        with self._close_lock:  # two threads closing at once: the second waits, then finds it closed
+            if self._closed:
+                return
+            self._closing = True
+            self._close_open_store()
+
+    def _close_open_store(self) -> None:
         for callback in reversed(self._close_callbacks):
             with contextlib.suppress(Exception):
                 callback()
@@ -417,7 +447,7 @@ class Store:
         self._commit_listeners.append(listener)
 
     def _notify_commit(self, lsn: int) -> None:
-        for listener in self._commit_listeners:
+        for listener in list(self._commit_listeners):  # listeners come and go on other threads
             listener(lsn)
 
     # -- reading ----------------------------------------------------------------
@@ -454,7 +484,8 @@ class Store:
                 events, say); otherwise each statement sees the latest commit.
         """
         self.check_open()
-        return self._read_on(self._cursor_for_thread(), fn, snapshot)
+        with self._closed_errors():
+            return self._read_on(self._cursor_for_thread(), fn, snapshot)
 
     async def read_async(self, fn: Callable[[Any], T], *, snapshot: bool = False) -> T:
         """Run ``fn(cursor)`` on a reader thread without blocking the event loop (``snapshot``: as in :meth:`read`)."""
@@ -463,17 +494,29 @@ class Store:
         return await loop.run_in_executor(self._readers, self._read_in_pool, fn, snapshot)
 
     def _read_in_pool(self, fn: Callable[[Any], T], snapshot: bool) -> T:
-        return self._read_on(self._cursor_for_thread(), fn, snapshot)
+        with self._closed_errors():
+            return self._read_on(self._cursor_for_thread(), fn, snapshot)
 
-    @staticmethod
-    def _read_on(cursor: Any, fn: Callable[[Any], T], snapshot: bool) -> T:
-        if not snapshot:
-            return fn(cursor)
+    def _read_on(self, cursor: Any, fn: Callable[[Any], T], snapshot: bool) -> T:
+        if not snapshot or getattr(self._snapshots, "open", False):
+            return fn(cursor)  # a snapshot read inside another one runs in the outer snapshot
         cursor.begin()
+        self._snapshots.open = True
         try:
             return fn(cursor)
         finally:
+            self._snapshots.open = False
             cursor.rollback()  # it only read: nothing to commit
+
+    @contextlib.contextmanager
+    def _closed_errors(self) -> Iterator[None]:
+        """Raise :class:`StoreClosedError` for a DuckDB error of a read that raced :meth:`close`."""
+        try:
+            yield
+        except duckdb.Error as exc:
+            if self._closing or self._closed:
+                raise StoreClosedError(f"{self!r} was closed during the read; open the store again") from exc
+            raise
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         """Run a read query and return a DuckDB relation (``.pl()``, ``.to_arrow_table()``, ``.fetchall()``).
@@ -487,7 +530,8 @@ class Store:
             [(0,)]
         """
         self.check_open()
-        return self._cursor_for_thread().sql(query, params=params)
+        with self._closed_errors():
+            return self._cursor_for_thread().sql(query, params=params)
 
 
 def require_open_store(store: object) -> Store:

@@ -42,7 +42,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -109,6 +109,7 @@ class Transaction:
         self._columns: dict[str, dict[str, list[Any]]] = {}
         self._op_rows = 0
         self._op_changed = False
+        self._op_mark: dict[str, int] = {}
         self.begun = False
 
     # -- reading and changing ------------------------------------------------
@@ -226,6 +227,7 @@ class Transaction:
         if self._op_rows:
             self._op_changed = True  # the current op's rows are in DuckDB now
             self._op_rows = 0
+        self._op_mark = {}  # the buffers restart empty: every row buffered from now on is the current op's
         if not (final and len(tables) == 1 and not self.begun):
             self._begin()
         for table in tables:
@@ -241,17 +243,18 @@ class Transaction:
 
     # -- per-op bookkeeping used by the writer -----------------------------------
 
-    def _begin_op(self) -> dict[str, int]:
+    def _begin_op(self) -> None:
+        """Mark where the current op's buffered rows start (a flush moves the mark to the empty buffers)."""
         self._op_rows = 0
         self._op_changed = False
-        return {t: len(next(iter(c.values()))) for t, c in self._columns.items()}
+        self._op_mark = {t: len(next(iter(c.values()))) for t, c in self._columns.items()}
 
-    def _undo_op(self, rows: dict[str, int]) -> bool:
+    def _undo_op(self) -> bool:
         """Drop the current op's buffered rows; False if it already changed DuckDB."""
         if self._op_changed:
             return False
         for table, columns in self._columns.items():
-            keep = rows.get(table, 0)
+            keep = self._op_mark.get(table, 0)
             for values in columns.values():
                 del values[keep:]
         self._op_rows = 0
@@ -399,10 +402,17 @@ class Writer:
                 self._commit_group(group)
             except BaseException as exc:  # pragma: no cover - last-resort guard
                 logger.exception("agentlog writer: unexpected failure")
-                self._resolve([(w, None, exc) for _, w in group])
+                self._fail_group(group, exc)
             last_commit = time.monotonic()
             if stop:
                 break
+
+    def _fail_group(self, group: list[tuple[WriteOp, _Waiter]], exc: BaseException) -> None:
+        """Fail the futures of ``group`` not resolved yet; never raises (the thread must live on)."""
+        try:
+            self._resolve([(w, None, exc) for _, w in group])
+        except BaseException:  # pragma: no cover - nothing may kill the writer thread
+            logger.exception("agentlog writer: could not fail the futures of a group")
 
     def _collect(
         self, first: tuple[WriteOp, _Waiter], expected: int
@@ -456,11 +466,11 @@ class Writer:
         lsn_before = self._lsn
         try:
             for op, waiter in group:
-                mark = tx._begin_op()
+                tx._begin_op()
                 try:
                     result = op.apply(tx)
                 except AgentlogError as exc:
-                    if not tx._undo_op(mark):
+                    if not tx._undo_op():
                         if isolated:
                             raise
                         raise _RetryAlone from exc
@@ -504,16 +514,24 @@ class Writer:
             if waiter.loop is None:
                 future = waiter.future
                 assert isinstance(future, Future)
-                if outcome[2] is not None:
-                    future.set_exception(outcome[2])
-                else:
-                    future.set_result(outcome[1])
+                _resolve_future(future, outcome[1], outcome[2])
             else:
                 by_loop.setdefault(waiter.loop, []).append(outcome)
         for loop, items in by_loop.items():
             # a closed loop raises RuntimeError: nobody is waiting any more
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_resolve_on_loop, items)
+
+
+def _resolve_future(future: Future[Any], result: Any, error: BaseException | None) -> None:
+    """Resolve a concurrent future unless it is already done (cancelled by the caller; the write itself stands)."""
+    if future.done():
+        return
+    with contextlib.suppress(InvalidStateError):  # cancelled between the check and now
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
 
 
 def _resolve_on_loop(items: list[tuple[_Waiter, Any, BaseException | None]]) -> None:
