@@ -76,7 +76,9 @@ def test_errors_are_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFi
     store = str(tmp_path / "store")
     assert main(["--store", store, "show", "not-a-uuid"]) == 1
     assert capsys.readouterr().err.startswith("agentlog: error: session_id must be a UUID")
-    assert main(["--store", store, "sessions", "--since", "yesterday-ish"]) == 1
+    with pytest.raises(SystemExit) as usage:  # a bad option value is a usage error: status 2
+        main(["--store", store, "sessions", "--since", "yesterday-ish"])
+    assert usage.value.code == 2
 
 
 def test_default_store_and_module_entry_point(tmp_path: Path) -> None:

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import json
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from agentlog.errors import ValidationError
 from agentlog.store import Store
 
-__all__ = ["open_store", "parse_since", "since_argument"]
+__all__ = [
+    "date_argument",
+    "open_store",
+    "parse_since",
+    "positive_int",
+    "printable",
+    "printable_json",
+    "since_argument",
+]
 
 
 def open_store(args: argparse.Namespace) -> Store:
@@ -21,8 +33,12 @@ def open_store(args: argparse.Namespace) -> Store:
     return Store(args.store)
 
 
-def parse_since(text: str) -> datetime:
+def parse_since(text: str, option: str = "--since") -> datetime:
     """Parse ``--since``: an ISO date/datetime (UTC if no offset) or ``<N>d`` / ``<N>h`` ago.
+
+    Args:
+        text: The value given on the command line.
+        option: The option's name, for the error message.
 
     Raises:
         ValidationError: Neither, or ``N`` reaches back before the year 1.
@@ -42,19 +58,21 @@ def parse_since(text: str) -> datetime:
         parsed = None if relative else datetime.fromisoformat(value)
     except ValueError:
         raise ValidationError(
-            f"--since must be an ISO date such as 2026-01-31, or 7d / 12h; got {text!r}", field="since"
+            f"{option} must be an ISO date such as 2026-01-31, or 7d / 12h; got {text!r}", field=option.lstrip("-")
         ) from None
     if parsed is None:
-        return _ago(amount, value[-1])
+        return _ago(amount, value[-1], option)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _ago(amount: int, unit: str) -> datetime:
+def _ago(amount: int, unit: str, option: str) -> datetime:
     """``amount`` days (``unit`` ``d``) or hours (``h``) before now."""
     try:
         return datetime.now(UTC) - (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
     except OverflowError:
-        raise ValidationError(f"--since {amount}{unit} reaches back before the year 1", field="since") from None
+        raise ValidationError(
+            f"{option} {amount}{unit} reaches back before the year 1", field=option.lstrip("-")
+        ) from None
 
 
 def since_argument(text: str) -> datetime:
@@ -71,3 +89,81 @@ def since_argument(text: str) -> datetime:
         return parse_since(text)
     except ValidationError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def date_argument(option: str) -> Callable[[str], datetime]:
+    """An ``argparse`` type like :func:`since_argument` whose messages name ``option``.
+
+    Example:
+        >>> date_argument("--until")("2d") < datetime.now(UTC)
+        True
+    """
+
+    def parse(text: str) -> datetime:
+        try:
+            return parse_since(text, option)
+        except ValidationError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = "date"  # argparse names the type in some messages
+    return parse
+
+
+def positive_int(text: str) -> int:
+    """An ``argparse`` type: a whole number of at least 1 (anything else is a usage error).
+
+    Example:
+        >>> positive_int("3")
+        3
+        >>> positive_int("0")
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: must be a whole number of at least 1; got '0'
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1; got {text!r}")
+    return value
+
+
+_CONTROL = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]")
+_CONTROL_OR_NEWLINE = re.compile("[\\x00-\\x1f\\x7f-\\x9f]")
+
+
+def printable(value: object, *, newlines: bool = False) -> str:
+    r"""``str(value)`` safe for a terminal: control characters (ESC, CR, DEL, C1...) shown as ``\xNN`` escapes.
+
+    Args:
+        value: Any value; ``None`` gives ``""``.
+        newlines: Keep line feeds (for multi-line output); otherwise they are escaped too.
+
+    Example:
+        >>> printable("red \x1b[31mtext\r")
+        'red \\x1b[31mtext\\r'
+    """
+    text = "" if value is None else str(value)
+    pattern = _CONTROL if newlines else _CONTROL_OR_NEWLINE
+    return pattern.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]
+
+
+def printable_json(value: object, **options: Any) -> str:
+    r"""``json.dumps(value, default=str, ensure_ascii=False, **options)`` with DEL and C1 characters as ``\u00NN``.
+
+    ``json`` escapes the C0 controls itself; the others would reach the terminal raw.
+
+    Example:
+        >>> printable_json({"k": "a\x9bb"})
+        '{"k": "a\\u009bb"}'
+    """
+    text = json.dumps(value, default=str, ensure_ascii=False, **options)
+    return _C1.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+_C1 = re.compile("[\\x7f-\\x9f]")

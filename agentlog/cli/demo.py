@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from agentlog import analytics
+from agentlog.cli.common import positive_int
 from agentlog.cli.output import format_table
 from agentlog.demo import DEFAULT_END, generate_demo_data, load_demo_data, read_sample, shift_demo_data
 from agentlog.report import write_report
 from agentlog.store import Store
 from agentlog.wording import plural
 
-__all__ = ["DEFAULT_REPORT", "register", "run_demo", "run_demo_data"]
+__all__ = ["DEFAULT_REPORT", "MAX_DEMO_SESSIONS", "register", "run_demo", "run_demo_data"]
 
 DEFAULT_REPORT = "agentlog-report.html"
 """Where ``agentlog demo`` writes the report unless ``--out`` says otherwise (in the current directory)."""
 
 _DAYS = 30
+
+MAX_DEMO_SESSIONS = 200_000
+"""Most sessions ``demo-data`` generates (``--sessions`` times ``--scale``): about 10 million events, held in memory."""
 
 
 def register(commands: Any) -> None:
@@ -46,13 +51,26 @@ def register(commands: Any) -> None:
         f"{DEFAULT_END:%Y-%m-%d}), so every run and every notebook sees the same numbers; --recent moves it "
         "by whole weeks so that it ends in the last seven days (for 'last N days' reports; weekdays stay weekdays).",
     )
-    data.add_argument("--scale", type=float, default=1.0, help="multiply the number of sessions (10 = ~1M events)")
-    data.add_argument("--sessions", type=int, default=2000, help="sessions before scaling (default 2000)")
+    data.add_argument(
+        "--scale", type=_positive_float, default=1.0, help="multiply the number of sessions (10 = ~1M events)"
+    )
+    data.add_argument("--sessions", type=positive_int, default=2000, help="sessions before scaling (default 2000)")
     data.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     data.add_argument(
         "--recent", action="store_true", help="move the data by whole weeks so that it ends in the last seven days"
     )
-    data.set_defaults(handler=run_demo_data)
+    data.set_defaults(handler=run_demo_data, parser=data)
+
+
+def _positive_float(text: str) -> float:
+    """An ``argparse`` type: a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number above 0; got {text!r}")
+    return value
 
 
 def _open(path: str | Path | None) -> Store:
@@ -62,7 +80,14 @@ def _open(path: str | Path | None) -> Store:
 
 
 def run_demo_data(args: argparse.Namespace) -> int:
-    """Generate the demo dataset and load it into ``--store`` (or the default store)."""
+    """Generate the demo dataset and load it into ``--store`` (or the default store).
+
+    More than :data:`MAX_DEMO_SESSIONS` sessions (``--sessions`` times ``--scale``) is a usage error.
+    """
+    if args.sessions * args.scale > MAX_DEMO_SESSIONS:
+        args.parser.error(
+            f"--sessions {args.sessions} x --scale {args.scale:g} asks for more than {MAX_DEMO_SESSIONS:,} sessions"
+        )
     data = generate_demo_data(sessions=args.sessions, seed=args.seed, scale=args.scale)
     if args.recent:
         data = shift_demo_data(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -41,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    Errors of agentlog print one line to stderr and exit with status 1.
+    Errors of agentlog print one line to stderr and exit with status 1; usage errors exit with 2. Output
+    piped into a reader that stops early (``| head``) ends quietly.
 
     Example:
         >>> main(["info", "--help"])  # doctest: +ELLIPSIS
@@ -58,7 +60,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:  # pragma: no cover - interactive
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
     return int(status or 0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull after a broken pipe, so that flushing it at exit does not fail again.
+
+    The recipe of the Python docs' "Note on SIGPIPE" (``signal`` module).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured): nothing to flush into a pipe
+        pass
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from agentlog.cli.common import open_store
+from agentlog.cli.common import open_store, positive_int, printable, printable_json
 from agentlog.cli.output import format_table
 from agentlog.index.search import MODES
 from agentlog.services.document_service import DocumentIndexService
@@ -37,7 +37,7 @@ def register(commands: Any) -> None:
     listing = sub.add_parser("list", help="live memories under a namespace prefix, latest change first")
     listing.add_argument("prefix", help="a namespace (project:myapp) or a scope (user)")
     listing.add_argument("--type", choices=MEMORY_TYPES, help="only this memory type")
-    listing.add_argument("--limit", type=int, default=100, help="how many (default 100)")
+    listing.add_argument("--limit", type=positive_int, default=100, help="how many (default 100)")
     listing.set_defaults(handler=run_list)
     get = sub.add_parser("get", help="one memory as JSON (with --history: every version)")
     get.add_argument("namespace")
@@ -59,7 +59,7 @@ def register(commands: Any) -> None:
     search = sub.add_parser("search", help="find memories by meaning")
     search.add_argument("query")
     search.add_argument("--prefix", help="only under this namespace (or scope)")
-    search.add_argument("--limit", type=int, default=10, help="how many hits (default 10)")
+    search.add_argument("--limit", type=positive_int, default=10, help="how many hits (default 10)")
     search.add_argument("--threshold", type=float, help="minimum similarity 0-1 (default none)")
     search.set_defaults(handler=run_memory_search)
     sweep = sub.add_parser("sweep", help="delete expired memories for good")
@@ -78,7 +78,7 @@ def register(commands: Any) -> None:
     dsearch.add_argument("query")
     dsearch.add_argument("--namespace", help="only documents under this namespace")
     dsearch.add_argument("--mode", choices=MODES, default="vector", help="vector (default), keyword or hybrid")
-    dsearch.add_argument("--limit", type=int, default=10, help="how many hits (default 10)")
+    dsearch.add_argument("--limit", type=positive_int, default=10, help="how many hits (default 10)")
     dsearch.set_defaults(handler=run_docs_search)
 
 
@@ -109,9 +109,9 @@ def run_get(args: argparse.Namespace) -> int:
         else:
             found = asyncio.run(service.get_memory(args.namespace, args.key, args.version))
     if not found:
-        print(f"no memory {args.namespace} / {args.key}")
+        print(f"no memory {printable(args.namespace)} / {printable(args.key)}")
         return 1
-    print(json.dumps(found, default=str, ensure_ascii=False, indent=2))
+    print(printable_json(found, indent=2))
     return 0
 
 
@@ -121,7 +121,10 @@ def run_set(args: argparse.Namespace) -> int:
         record = asyncio.run(
             MemoryService(store).put_memory(args.namespace, args.key, parse_value(args.value), args.type, ttl=args.ttl)
         )
-    print(f"{record['namespace']} / {record['key']}: version {record['version']} ({record['change']})")
+    print(
+        f"{printable(record['namespace'])} / {printable(record['key'])}: "
+        f"version {record['version']} ({printable(record['change'])})"
+    )
     return 0
 
 
@@ -129,7 +132,7 @@ def run_delete(args: argparse.Namespace) -> int:
     """Soft-delete a memory."""
     with open_store(args) as store:
         asyncio.run(MemoryService(store).delete_memory(args.namespace, args.key))
-    print(f"deleted {args.namespace} / {args.key}")
+    print(f"deleted {printable(args.namespace)} / {printable(args.key)}")
     return 0
 
 
@@ -161,9 +164,9 @@ def run_sync(args: argparse.Namespace) -> int:
                 args.directory, args.glob, namespace=args.namespace, wait=not args.no_wait
             )
         )
-    print(report.summary())
+    print(printable(report.summary(), newlines=True))
     for path, reason in report.skipped:
-        print(f"skipped {path}: {reason}")
+        print(f"skipped {printable(path)}: {printable(reason)}")
     return 0
 
 
@@ -175,7 +178,9 @@ def run_docs_search(args: argparse.Namespace) -> int:
                 args.query, namespace=args.namespace, limit=args.limit, mode=args.mode
             )
         )
-    rows = [[f"{h['similarity']:.2f}", _tail(h["file_path"]), h["chunk_index"], h["chunk_text"]] for h in hits]
+    rows = [
+        [f"{h['similarity']:.2f}", _tail(printable(h["file_path"])), h["chunk_index"], h["chunk_text"]] for h in hits
+    ]
     print(format_table(["sim", "file", "chunk", "text"], rows, max_width=70))
     return 0
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agentlog.cli.common import printable
+
 __all__ = ["format_table"]
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
-    """Format rows as an aligned text table; long cells are cut with an ellipsis.
+    r"""Format rows as an aligned text table; long cells are cut with an ellipsis.
+
+    Line breaks in a cell become spaces; other control characters (ESC, CR...) are shown escaped
+    (as ``\x1b``), so stored text cannot drive the terminal.
 
     Example:
         >>> print(format_table(["agent", "n"], [["claude", 3]]))
@@ -31,5 +36,5 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_w
 
 
 def _cell(value: Any, max_width: int) -> str:
-    text = "" if value is None else str(value).replace("\n", " ")
+    text = printable("" if value is None else str(value).replace("\n", " "))
     return text if len(text) <= max_width else text[: max_width - 1] + "…"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from agentlog.cli.common import parse_since
+from agentlog.cli.common import date_argument, positive_int
 from agentlog.report import DEFAULT_TITLE, write_report
 from agentlog.store import Store
 
@@ -24,9 +24,11 @@ def register(commands: Any) -> None:
         "--days days: per-agent summary, activity and error rate per day, hour-of-week heatmap, event types, "
         "session durations and timelines. plotly.js is embedded: the file needs no network.",
     )
-    report.add_argument("--days", type=int, default=30, help="length of the window in days (default 30)")
+    report.add_argument("--days", type=positive_int, default=30, help="length of the window in days (default 30)")
     report.add_argument(
-        "--until", help="end of the window: ISO date/time (UTC if no offset), or 2d = 2 days ago; now by default"
+        "--until",
+        type=date_argument("--until"),
+        help="end of the window: ISO date/time (UTC if no offset), or 2d = 2 days ago; now by default",
     )
     report.add_argument("--tz", default="UTC", help="time zone of days and hours, e.g. Europe/Paris (default UTC)")
     report.add_argument(
@@ -38,7 +40,7 @@ def register(commands: Any) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     """Write the report of ``--store`` (or the default store) to ``--out``."""
-    until = parse_since(args.until) if args.until else None
+    until = args.until
     # A read-only command: no embedder is loaded (and a store indexed with another one still opens).
     with Store(args.store, embedder=None) as store:
         written = write_report(store, args.out, days=args.days, until=until, tz=args.tz, title=args.title)

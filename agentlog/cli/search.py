@@ -7,7 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from agentlog.cli.common import parse_since
+from agentlog.cli.common import date_argument, positive_int, printable_json
 from agentlog.cli.output import format_table
 from agentlog.index.search import MODES
 from agentlog.services.session_service import SessionService
@@ -23,8 +23,8 @@ def register(commands: Any) -> None:
     search.add_argument("--events", action="store_true", help="search events instead of sessions")
     search.add_argument("--mode", choices=MODES, default="vector", help="vector (default), keyword or hybrid")
     search.add_argument("--agent", help="only this agent")
-    search.add_argument("--since", help="only since: ISO date/time, or 7d / 12h ago")
-    search.add_argument("--limit", type=int, default=10, help="how many hits (default 10)")
+    search.add_argument("--since", type=date_argument("--since"), help="only since: ISO date/time, or 7d / 12h ago")
+    search.add_argument("--limit", type=positive_int, default=10, help="how many hits (default 10)")
     search.add_argument(
         "--threshold",
         type=float,
@@ -47,7 +47,7 @@ def register(commands: Any) -> None:
 
 def run_search(args: argparse.Namespace) -> int:
     """Print the best hits."""
-    since = parse_since(args.since) if args.since else None
+    since = args.since
     with Store(args.store) as store:
         service = SessionService(store)
         if args.events:
@@ -70,7 +70,7 @@ def run_search(args: argparse.Namespace) -> int:
             )
     if args.json:
         for hit in hits:
-            print(json.dumps(hit, default=str, ensure_ascii=False))
+            print(printable_json(hit))
         return 0
     if args.events:
         rows = [

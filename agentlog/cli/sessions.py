@@ -7,7 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from agentlog.cli.common import open_store, parse_since
+from agentlog.cli.common import date_argument, open_store, positive_int, printable, printable_json
 from agentlog.cli.output import format_table
 from agentlog.errors import NotFoundError
 from agentlog.services.session_service import SessionService
@@ -23,10 +23,12 @@ def register(commands: Any) -> None:
     listing = commands.add_parser("sessions", help="list sessions, newest first")
     listing.add_argument("--agent", help="only this agent's sessions")
     listing.add_argument("--project", metavar="UUID", help="only this project's sessions")
-    listing.add_argument("--since", help="started since: ISO date/time, or 7d / 12h ago")
-    listing.add_argument("--active", action="store_true", help="only sessions that have not ended")
-    listing.add_argument("--limit", type=int, default=20, help="how many (default 20)")
-    listing.set_defaults(handler=run_sessions)
+    listing.add_argument("--since", type=date_argument("--since"), help="started since: ISO date/time, or 7d / 12h ago")
+    listing.add_argument(
+        "--active", action="store_true", help="only sessions that have not ended (not with --agent/--project/--since)"
+    )
+    listing.add_argument("--limit", type=positive_int, default=20, help="how many (default 20)")
+    listing.set_defaults(handler=run_sessions, parser=listing)
 
     show = commands.add_parser("show", help="show one session with its events")
     show.add_argument("session_id", help="the session's UUID")
@@ -41,7 +43,7 @@ def run_info(args: argparse.Namespace) -> int:
             "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM events), "
             "(SELECT count(*) FROM sessions WHERE ended_at IS NULL)"
         ).fetchall()[0]
-        print(f"store:          {store.path}")
+        print(f"store:          {printable(store.path)}")
         print(f"schema version: {store.schema_version}")
         print(f"sessions:       {counts[0]} ({counts[2]} not ended)")
         print(f"events:         {counts[1]}")
@@ -49,15 +51,20 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def run_sessions(args: argparse.Namespace) -> int:
-    """Print a table of sessions."""
+    """Print a table of sessions.
+
+    ``--active`` lists every session that has not ended: combined with a filter it is a usage error
+    (exit status 2) rather than a filter silently ignored.
+    """
+    if args.active:
+        _reject_filters_with_active(args)
     with open_store(args) as store:
         service = SessionService(store)
         if args.active:
             rows = asyncio.run(service.get_active_sessions(limit=args.limit))
         else:
-            since = parse_since(args.since) if args.since else None
             rows = asyncio.run(
-                service.list_sessions(agent=args.agent, project_id=args.project, since=since, limit=args.limit)
+                service.list_sessions(agent=args.agent, project_id=args.project, since=args.since, limit=args.limit)
             )
     print(
         format_table(
@@ -68,6 +75,13 @@ def run_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reject_filters_with_active(args: argparse.Namespace) -> None:
+    """Exit with a usage error if a filter that ``--active`` does not apply was given."""
+    given = [f"--{name}" for name in ("agent", "project", "since") if getattr(args, name) is not None]
+    if given:
+        args.parser.error(f"--active cannot be combined with {', '.join(given)}")
+
+
 def run_show(args: argparse.Namespace) -> int:
     """Print one session and its events."""
     with open_store(args) as store:
@@ -75,12 +89,15 @@ def run_show(args: argparse.Namespace) -> int:
     if session is None:
         raise NotFoundError("session", args.session_id)
     if args.json:
-        print(json.dumps(session, default=str, indent=2, ensure_ascii=False))
+        print(printable_json(session, indent=2))
         return 0
-    print(f"session {session['id']}  agent={session['agent']}  lifecycle={session['lifecycle']}")
-    print(f"started {session['started_at']}  ended {session['ended_at'] or '-'}")
+    print(
+        f"session {printable(session['id'])}  agent={printable(session['agent'])}  "
+        f"lifecycle={printable(session['lifecycle'])}"
+    )
+    print(f"started {printable(session['started_at'])}  ended {printable(session['ended_at'] or '-')}")
     if session["summary"]:
-        print(f"summary: {session['summary']}")
+        print(f"summary: {printable(session['summary'], newlines=True)}")
     events = session.get("events", [])
     print(
         format_table(

@@ -122,3 +122,16 @@ def hover_text(text: str | None, limit: int = 120) -> str:
         return ""
     cut = text if len(text) <= limit else text[: limit - 1] + "…"
     return html.escape(cut, quote=False)
+
+
+def trace_name(text: object) -> str:
+    """A user-given name (agent, project, event type) for a trace name or a hover template.
+
+    HTML-escaped, as plotly reads tags in legends and labels, and with ``{`` as the character reference
+    ``&#123;`` so that a ``%{...}`` in the name is not read as a template variable (plotly shows it as ``{``).
+
+    Example:
+        >>> trace_name("<b>%{customdata[0]}</b>")
+        '&lt;b&gt;%&#123;customdata[0]}&lt;/b&gt;'
+    """
+    return html.escape(str(text), quote=False).replace("{", "&#123;")

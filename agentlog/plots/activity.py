@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
 
+from agentlog.analytics._window import check_freq
 from agentlog.errors import ValidationError
-from agentlog.plots._style import ERROR_COLOR, agent_colors, base_figure, empty_note, require
+from agentlog.plots._style import ERROR_COLOR, agent_colors, base_figure, empty_note, require, trace_name
 from agentlog.records import ERROR_EVENT_TYPE
 
 __all__ = ["activity_figure", "error_rate_figure", "event_types_figure", "hour_of_week_figure"]
@@ -36,20 +36,31 @@ _ACTIVITY_METRICS = {
 }
 
 
-def _period_word(frame: pl.DataFrame) -> str:
-    """``"week"`` if consecutive periods are 7 days apart, else ``"day"``."""
+def _period_word(frame: pl.DataFrame, freq: str | None = None) -> str:
+    """The period of ``frame``'s rows, ``"day"`` or ``"week"``.
+
+    ``freq`` if given, else ``"week"`` if every period is a Monday and the periods are whole weeks
+    apart (a lone Monday included), else ``"day"``.
+    The analytics frames do not record their ``freq``; a one-day frame of a Monday reads as a week
+    unless ``freq="day"`` is passed.
+    """
+    if freq is not None:
+        return check_freq(freq)
     periods = frame.get_column("period").unique().sort()
-    if periods.len() > 1 and periods.diff().drop_nulls().min() == timedelta(days=7):
-        return "week"
-    return "day"
+    if periods.len() == 0 or not (periods.dt.weekday() == 1).all():
+        return "day"
+    gaps = periods.diff().drop_nulls()
+    return "week" if gaps.len() == 0 or (gaps.dt.total_days() % 7 == 0).all() else "day"
 
 
-def activity_figure(frame: pl.DataFrame, metric: str = "events") -> go.Figure:
+def activity_figure(frame: pl.DataFrame, metric: str = "events", *, freq: str | None = None) -> go.Figure:
     """A line per agent of one activity measure per day (or week).
 
     Args:
         frame: What :func:`agentlog.analytics.activity` returns.
         metric: ``"events"``, ``"sessions"``, ``"errors"`` or ``"active_minutes"``.
+        freq: The ``freq`` the frame was made with, ``"day"`` or ``"week"``, for the titles; by
+            default read from the periods (all Mondays, whole weeks apart: ``"week"``).
 
     Returns:
         A figure with one ``scatter`` trace per agent (x: period, y: the measure);
@@ -72,7 +83,7 @@ def activity_figure(frame: pl.DataFrame, metric: str = "events") -> go.Figure:
             f"metric must be one of {sorted(_ACTIVITY_METRICS)}, got {metric!r}", field="metric", value=repr(metric)
         )
     data = require(frame, ["agent", "period", "sessions", "events", "errors", "active_minutes"], "activity")
-    word = _period_word(data) if data.height else "day"
+    word = _period_word(data, freq)
     label = _ACTIVITY_METRICS[metric]
     figure = base_figure(f"{label} per {word}", word.capitalize() + (" (Monday)" if word == "week" else ""), label)
     if data.height == 0:
@@ -83,14 +94,15 @@ def activity_figure(frame: pl.DataFrame, metric: str = "events") -> go.Figure:
             go.Scatter(
                 x=part.get_column("period").to_list(),
                 y=part.get_column(metric).to_list(),
-                name=str(agent),
+                name=trace_name(agent),
                 mode="lines+markers",
                 line={"color": colors[str(agent)], "width": 2},
                 marker={"size": 5},
                 customdata=part.select("sessions", "events", "errors", "active_minutes").rows(),
                 hovertemplate=(
-                    f"<b>{agent}</b> %{{x|%a %Y-%m-%d}}<br>sessions %{{customdata[0]}} · events %{{customdata[1]}}"
-                    " · errors %{customdata[2]}<br>active %{customdata[3]:.0f} min<extra></extra>"
+                    f"<b>{trace_name(agent)}</b> %{{x|%a %Y-%m-%d}}<br>sessions %{{customdata[0]}}"
+                    " · events %{customdata[1]} · errors %{customdata[2]}"
+                    "<br>active %{customdata[3]:.0f} min<extra></extra>"
                 ),
             )
         )
@@ -188,11 +200,13 @@ def event_types_figure(frame: pl.DataFrame) -> go.Figure:
             go.Bar(
                 x=part.get_column("events").to_list(),
                 y=part.get_column("agent").to_list(),
-                name=str(event_type),
+                name=trace_name(event_type),
                 orientation="h",
                 customdata=part.get_column("share").to_list(),
                 marker_color=color,
-                hovertemplate=f"<b>{event_type}</b><br>%{{y}}: %{{x}} events (%{{customdata:.1%}})<extra></extra>",
+                hovertemplate=(
+                    f"<b>{trace_name(event_type)}</b><br>%{{y}}: %{{x}} events (%{{customdata:.1%}})<extra></extra>"
+                ),
             )
         )
     figure.update_layout(barmode="stack", legend_traceorder="normal")
@@ -200,11 +214,13 @@ def event_types_figure(frame: pl.DataFrame) -> go.Figure:
     return figure
 
 
-def error_rate_figure(frame: pl.DataFrame) -> go.Figure:
+def error_rate_figure(frame: pl.DataFrame, *, freq: str | None = None) -> go.Figure:
     """The error rate per day (or week): a line per agent and a dashed one for all agents together.
 
     Args:
         frame: What :func:`agentlog.analytics.error_rate_over_time` returns.
+        freq: The ``freq`` the frame was made with, ``"day"`` or ``"week"``, for the titles; by
+            default read from the periods (all Mondays, whole weeks apart: ``"week"``).
 
     Returns:
         A figure with one ``scatter`` trace per agent plus ``"all agents"``
@@ -218,7 +234,7 @@ def error_rate_figure(frame: pl.DataFrame) -> go.Figure:
         [('claude', [0.125]), ('gemini', [0.5]), ('all agents', [0.2])]
     """
     data = require(frame, ["agent", "period", "events", "errors", "error_rate"], "error_rate_over_time")
-    word = _period_word(data) if data.height else "day"
+    word = _period_word(data, freq)
     figure = base_figure(f"Error rate per {word}", word.capitalize(), "Errors / events")
     if data.height == 0:
         return empty_note(figure, "No events in this window")
@@ -242,14 +258,14 @@ def error_rate_figure(frame: pl.DataFrame) -> go.Figure:
             go.Scatter(
                 x=part.get_column("period").to_list(),
                 y=part.get_column("error_rate").to_list(),
-                name=name,
+                name=trace_name(name),
                 mode="lines+markers",
                 line=line,
                 marker={"size": 4},
                 connectgaps=False,
                 customdata=part.select("errors", "events").rows(),
                 hovertemplate=(
-                    f"<b>{name}</b> %{{x|%a %Y-%m-%d}}<br>%{{y:.1%}} (%{{customdata[0]}} errors"
+                    f"<b>{trace_name(name)}</b> %{{x|%a %Y-%m-%d}}<br>%{{y:.1%}} (%{{customdata[0]}} errors"
                     " / %{customdata[1]} events)<extra></extra>"
                 ),
             )

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from agentlog.errors import ValidationError
-from agentlog.plots._style import agent_colors, base_figure, empty_note, hover_text, require
+from agentlog.plots._style import agent_colors, base_figure, empty_note, hover_text, require, trace_name
 
 __all__ = ["NO_GROUP", "embedding_map_figure"]
 
@@ -70,7 +70,7 @@ def embedding_map_figure(frame: pl.DataFrame, *, color_by: str = "group") -> go.
             go.Scatter(
                 x=part.get_column("x").to_list(),
                 y=part.get_column("y").to_list(),
-                name=str(label),
+                name=trace_name(label),
                 mode="markers",
                 marker={
                     "color": colors[str(label)],

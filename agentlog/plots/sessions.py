@@ -5,7 +5,16 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from agentlog.plots._style import ERROR_COLOR, agent_colors, base_figure, empty_note, hover_text, naive_utc, require
+from agentlog.plots._style import (
+    ERROR_COLOR,
+    agent_colors,
+    base_figure,
+    empty_note,
+    hover_text,
+    naive_utc,
+    require,
+    trace_name,
+)
 
 __all__ = ["duration_figure", "session_timeline_figure", "sessions_gantt_figure"]
 
@@ -38,12 +47,13 @@ def duration_figure(frame: pl.DataFrame) -> go.Figure:
         figure.add_trace(
             go.Box(
                 y=part.get_column("duration_minutes").to_list(),
-                name=str(agent),
+                name=trace_name(agent),
                 marker_color=colors[str(agent)],
                 boxpoints="outliers",
                 customdata=part.select("session_id", "events").rows(),
                 hovertemplate=(
-                    f"<b>{agent}</b><br>%{{y:.0f}} min, %{{customdata[1]}} events<br>%{{customdata[0]}}<extra></extra>"
+                    f"<b>{trace_name(agent)}</b><br>%{{y:.0f}} min, %{{customdata[1]}} events"
+                    "<br>%{customdata[0]}<extra></extra>"
                 ),
             )
         )
@@ -92,7 +102,7 @@ def sessions_gantt_figure(frame: pl.DataFrame) -> go.Figure:
                 base=naive_utc(part.get_column("started_at")),
                 x=[max(ms, 60_000.0) for ms in width_ms],  # at least a minute, so short sessions stay visible
                 y=[str(agent)] * part.height,
-                name=str(agent),
+                name=trace_name(agent),
                 orientation="h",
                 marker={
                     "color": colors[str(agent)],
@@ -111,8 +121,9 @@ def sessions_gantt_figure(frame: pl.DataFrame) -> go.Figure:
                     )
                 ),
                 hovertemplate=(
-                    f"<b>{agent}</b> %{{base|%Y-%m-%d %H:%M}} · %{{customdata[1]}} min (%{{customdata[5]}})<br>"
-                    "%{customdata[2]} events, %{customdata[3]} errors<br>%{customdata[4]}<br>"
+                    f"<b>{trace_name(agent)}</b> %{{base|%Y-%m-%d %H:%M}}"
+                    " · %{customdata[1]} min (%{customdata[5]})"
+                    "<br>%{customdata[2]} events, %{customdata[3]} errors<br>%{customdata[4]}<br>"
                     "<i>%{customdata[0]}</i><extra></extra>"
                 ),
             )

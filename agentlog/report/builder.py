@@ -92,9 +92,9 @@ def report_content(store: Store, *, days: int = 30, until: datetime | None = Non
     stats = analytics.session_stats(store, **span)
     gantt_since = max(window.since, days_before(window.until, _GANTT_DAYS))
     figures: dict[str, go.Figure] = {
-        "activity": activity_figure(daily, "events"),
-        "active-time": activity_figure(daily, "active_minutes"),
-        "error-rate": error_rate_figure(analytics.error_rate_over_time(store, tz=tz, **span)),
+        "activity": activity_figure(daily, "events", freq="day"),
+        "active-time": activity_figure(daily, "active_minutes", freq="day"),
+        "error-rate": error_rate_figure(analytics.error_rate_over_time(store, tz=tz, **span), freq="day"),
         "hour-of-week": hour_of_week_figure(analytics.hour_of_week(store, tz=tz, **span)),
         "event-types": event_types_figure(analytics.events_by_type(store, **span)),
         "durations": duration_figure(stats),

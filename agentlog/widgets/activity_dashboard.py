@@ -139,8 +139,8 @@ class ActivityDashboard(Explorer):
             "event_types": analytics.events_by_type(self.store, since=since, until=until).filter(keep),
         }
         self.figures = {
-            "activity": activity_figure(self.frames["activity"], self.metric.value),
-            "error_rate": error_rate_figure(self.frames["error_rate"]),
+            "activity": activity_figure(self.frames["activity"], self.metric.value, freq="day"),
+            "error_rate": error_rate_figure(self.frames["error_rate"], freq="day"),
             "event_types": event_types_figure(self.frames["event_types"]),
         }
         for name, figure in self.figures.items():

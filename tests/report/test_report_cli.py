@@ -50,9 +50,13 @@ def test_demo_data_recent_and_report_defaults(
 
 def test_report_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = str(tmp_path / "store")
-    assert main(["--store", store, "report", "--days", "0", "--out", str(tmp_path / "r.html")]) == 1
-    assert capsys.readouterr().err.startswith("agentlog: error: days must be an integer >= 1")
+    with pytest.raises(SystemExit) as usage:  # a bad value is a usage error: argparse's exit code 2
+        main(["--store", store, "report", "--days", "0", "--out", str(tmp_path / "r.html")])
+    assert usage.value.code == 2
+    assert "error: argument --days: must be a whole number of at least 1" in capsys.readouterr().err
     assert main(["--store", store, "report", "--out", str(tmp_path / "nowhere" / "r.html")]) == 1
     assert "does not exist" in capsys.readouterr().err
-    assert main(["--store", store, "demo-data", "--scale", "-1"]) == 1
-    assert capsys.readouterr().err.startswith("agentlog: error: scale must be a positive number")
+    with pytest.raises(SystemExit) as usage:
+        main(["--store", store, "demo-data", "--scale", "-1"])
+    assert usage.value.code == 2
+    assert "error: argument --scale: must be a number above 0" in capsys.readouterr().err
