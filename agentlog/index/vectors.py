@@ -321,9 +321,9 @@ class VectorTables:
         # tail small enough to scan, they are merged into one fragment and the indexes are left alone;
         # otherwise the table is compacted, which adds the tail to the ANN index as a segment.
         tail_limit = MAX_UNINDEXED if vector_index is None else min(MAX_UNINDEXED, rows // TAIL_SHARE)
-        merge = fragments > MAX_FRAGMENTS and vector_index is not None and unindexed <= tail_limit
-        merge = merge and tail_floor is not None
-        compact = (fragments > MAX_FRAGMENTS or unindexed > tail_limit) and not merge
+        mergeable = fragments > MAX_FRAGMENTS and vector_index is not None and unindexed <= tail_limit
+        merge_above = tail_floor if mergeable else None  # None: no merge (also when the tail's start is unknown)
+        compact = (fragments > MAX_FRAGMENTS or unindexed > tail_limit) and merge_above is None
         if vector_index is None:
             if rows >= self.ann_min_rows:
                 self._build_ann(table, name, rows)
@@ -340,9 +340,8 @@ class VectorTables:
                     raise  # a lost race is retried soon (see the indexer's maintenance thread)
                 # a rebuild that keeps failing must not stop compaction as well
                 logger.exception("agentlog: rebuilding the ANN index of %s failed; compacting it all the same", name)
-        if merge:
-            assert tail_floor is not None
-            self._merge_tail(table, tail_floor)
+        if merge_above is not None:
+            self._merge_tail(table, merge_above)
         elif compact:
             floor = self._highest_lsn(table, name)
             table.optimize()  # also brings the full-text and scalar indexes up to date
