@@ -14,8 +14,11 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
   compacted (``optimize``, which also folds the tail into the indexes) only
   once that tail passes :data:`MAX_UNINDEXED` rows or 1/:data:`TAIL_SHARE` of
   the table (LanceDB scans it in every search: +4 ms for 10,000 rows at 1M),
-  with no ANN index yet, or when this process has not compacted the table yet
-  (where the tail starts is known in memory only);
+  or with no ANN index yet. Where the tail starts (the highest ``index_lsn``
+  the last compaction took in) is kept in :data:`TAIL_FLOORS_FILE` next to the
+  tables, so that short processes (one agent run, one import) merge too; a
+  table without a recorded start (an index from an earlier agentlog) is
+  compacted once;
 * brute-force search is exact and fast enough for small tables, so an ANN
   index is built only from :data:`ANN_MIN_ROWS` rows: IVF_SQ (8-bit scalar
   quantisation; it trained 6x faster than IVF_PQ here and kept recall@10 at
@@ -63,6 +66,7 @@ inherit it; it acts only if LanceDB is imported afterwards);
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -88,6 +92,7 @@ __all__ = [
     "MAX_FRAGMENTS",
     "MAX_INDEX_SEGMENTS",
     "MAX_UNINDEXED",
+    "TAIL_FLOORS_FILE",
     "TAIL_SHARE",
     "VectorTables",
     "lost_commit_race",
@@ -145,6 +150,13 @@ held no more. A search that would probe every partition is exact instead.
 """
 FTS_MAX_TOKEN_LENGTH = 128
 """Longest word the full-text index keeps (LanceDB's default, 40, dropped git SHAs and long exception names)."""
+TAIL_FLOORS_FILE = "tail_floors.json"
+"""File (in the index directory) recording, per table, the highest ``index_lsn`` its last compaction took in.
+
+Written after the compaction commits. A crash in between leaves an older, lower floor: the next merge then
+rewrites some rows the index holds as part of the tail (they are scanned until the next compaction: slower,
+never wrong). Recovery's :meth:`VectorTables.delete_after` lowers it, so rows indexed again are in the tail.
+"""
 
 _BITMAP_COLUMNS = frozenset({"agent", "event_type", "project_id", "memory_type", "document_type"})
 _BTREE_COLUMNS = frozenset({"session_id", "document_id", "namespace"})
@@ -196,9 +208,9 @@ class VectorTables:
         self._partitions_generation = 0  # bumped around every change, so a read that overlaps one is not kept
         # Per table: the highest index_lsn this object appended, and the highest that was in the table when
         # its indexes last took in every row (an optimize; or a build, for the ANN index). Rows above the
-        # second are the unindexed tail that _merge_tail rewrites. Unknown until this process has done one.
+        # second are the unindexed tail that _merge_tail rewrites; it is kept in TAIL_FLOORS_FILE.
         self._appended_through: dict[str, int] = {}
-        self._indexed_through: dict[str, int] = {}
+        self._indexed_through: dict[str, int] = self._read_tail_floors()
 
     def schema(self, source: IndexSource) -> pa.Schema:
         """The LanceDB schema of a source's table."""
@@ -258,6 +270,11 @@ class VectorTables:
         """Delete the rows of table ``name`` indexed from a change after ``lsn`` (recovery after a crash)."""
         if name in self.existing():
             self.table(name).delete(f"index_lsn > {literal(lsn)}")
+            with self._lock:
+                floor = self._indexed_through.get(name)
+                if floor is not None and floor > lsn:  # the rows indexed again come above ``lsn``: the tail
+                    self._indexed_through[name] = lsn
+                    self._write_tail_floors()
 
     def drop_all(self) -> None:
         """Drop every table of the index (before a full rebuild)."""
@@ -267,6 +284,7 @@ class VectorTables:
             self._tables.clear()
             self._appended_through.clear()
             self._indexed_through.clear()
+            self._write_tail_floors()
         self._forget_partitions(None)
 
     def maintain(self, name: str) -> None:
@@ -375,6 +393,30 @@ class VectorTables:
     def _set_indexed_through(self, name: str, lsn: int) -> None:
         with self._lock:
             self._indexed_through[name] = lsn
+            self._write_tail_floors()
+
+    def _read_tail_floors(self) -> dict[str, int]:
+        """The recorded tail floors (none if the file is missing or unreadable: those tables compact once)."""
+        try:
+            recorded = json.loads((self.directory / TAIL_FLOORS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(recorded, dict):
+            return {}
+        return {
+            name: lsn
+            for name, lsn in recorded.items()
+            if name in self.sources and isinstance(lsn, int) and not isinstance(lsn, bool) and lsn >= 0
+        }
+
+    def _write_tail_floors(self) -> None:
+        """Record the tail floors (atomically: a crash leaves the old file or the new one). Call with the lock."""
+        path = self.directory / TAIL_FLOORS_FILE
+        if not self._indexed_through and not path.exists():
+            return
+        partial = path.with_name(f"{TAIL_FLOORS_FILE}.partial")
+        partial.write_text(json.dumps(self._indexed_through, sort_keys=True), encoding="utf-8")
+        os.replace(partial, path)
 
     def _build_ann(self, table: Any, name: str, rows: int) -> None:
         from lancedb.index import Bitmap, BTree, IvfSq

@@ -297,12 +297,47 @@ def test_a_small_tail_is_merged_without_a_segment(tmp_path: Path, monkeypatch: p
         assert found == [late_rows.column("id")[n].as_py()]
 
 
+def test_the_next_process_merges_the_tail_the_last_one_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Short processes (one agent run, one import) each append a little: where the last compaction left the
+    # tail is recorded, so the next process merges it rather than compacting (a new segment each time).
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    tables, rng, centers = filled_tables(tmp_path, 25, 2000)
+    tables.maintain("events")
+    for process in range(3):
+        reopened = VectorTables(tmp_path, DIM, ann_min_rows=1000)
+        table = reopened.table("events")
+        optimized, merged = spy(table, "optimize", monkeypatch), spy(table, "merge_insert", monkeypatch)
+        for n in range(5):
+            reopened.add("events", *rows(2000 + 5 * process + n, 1, "late", rng, centers))
+        reopened.maintain("events")
+        assert (optimized, len(merged)) == ([], 1)
+        assert reopened.ann_segments("events") == 1 and reopened.unindexed_rows("events") == 5 * (process + 1)
+    ids, _ = VectorTables(tmp_path, DIM).vectors("events")
+    assert len(ids) == len(set(ids)) == 2015
+
+
+def test_recovery_lowers_the_recorded_tail_floor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # After a crash the indexer deletes what it indexed past DuckDB's watermark and indexes it again: those
+    # rows (at or below the old floor) must count as tail, or a merge would leave their fragments behind.
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    tables, rng, centers = filled_tables(tmp_path, 26, 2000)
+    tables.maintain("events")
+    reopened = VectorTables(tmp_path, DIM, ann_min_rows=1000)
+    reopened.delete_after(1990, "events")  # the last 10 rows were indexed past the watermark
+    for n in range(10):
+        reopened.add("events", *rows(1990 + n, 1, "again", rng, centers))
+    reopened.maintain("events")
+    assert fragments(reopened) <= 2
+    assert VectorTables(tmp_path, DIM).count("events") == 2000
+
+
 def test_a_tail_of_unknown_extent_or_too_large_is_compacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
     monkeypatch.setattr(vectors_module, "MAX_UNINDEXED", 10)
     tables, rng, centers = filled_tables(tmp_path, 22, 2000)
     tables.maintain("events")
-    # another process (this one's successor) does not know where the last compaction left the tail
+    # an index that an earlier agentlog built records no tail floor: where the tail starts is unknown
+    (tmp_path / vectors_module.TAIL_FLOORS_FILE).unlink()
     reopened = VectorTables(tmp_path, DIM, ann_min_rows=1000)
     optimized = spy(reopened.table("events"), "optimize", monkeypatch)
     for n in range(5):
