@@ -11,6 +11,9 @@ import pytest
 
 from agentlog.cli import build_parser, main
 from agentlog.demo import DEFAULT_END
+from agentlog.store import Store
+from agentlog.store.manifest import MANIFEST_NAME, read_manifest
+from agentlog.store.paths import default_store_path, store_exists
 from tests.conftest import run_python
 
 
@@ -74,6 +77,7 @@ def test_demo_info_sessions_show(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_errors_are_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = str(tmp_path / "store")
+    Store(store, embedder=None).close()
     assert main(["--store", store, "show", "not-a-uuid"]) == 1
     assert capsys.readouterr().err.startswith("agentlog: error: session_id must be a UUID")
     with pytest.raises(SystemExit) as usage:  # a bad option value is a usage error: status 2
@@ -87,3 +91,135 @@ def test_default_store_and_module_entry_point(tmp_path: Path) -> None:
     assert "temporary" in result.stdout
     result = run_python("import runpy, sys; sys.argv = ['agentlog', '--version']; runpy.run_module('agentlog')")
     assert "agentlog 0.1.0" in result.stdout
+
+
+SESSION = "00000000-0000-4000-8000-000000000000"
+
+READ_COMMANDS = [
+    ["info"],
+    ["sessions"],
+    ["sessions", "--active"],
+    ["show", SESSION],
+    ["search", "flaky tests"],
+    ["search", "flaky tests", "--events"],
+    ["reindex"],
+    ["export", "DEST"],
+    ["report", "--out", "DEST"],
+    ["memory", "list", "user"],
+    ["memory", "get", "user:alice", "theme"],
+    ["memory", "search", "theme"],
+    ["memory", "delete", "user:alice", "theme"],
+    ["memory", "sweep"],
+    ["docs", "search", "setup"],
+]
+"""Commands that only read (or only rework an existing store): a path without a store is a usage error."""
+
+
+@pytest.mark.parametrize("argv", READ_COMMANDS, ids=" ".join)
+def test_read_commands_refuse_a_path_without_a_store(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typo = tmp_path / "typo"
+    dest = tmp_path / ("out.html" if argv[0] == "report" else "out")
+    argv = [str(dest) if arg == "DEST" else arg for arg in argv]
+    assert main(["--store", str(typo), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"agentlog: error: no agentlog store at {typo}; create one with `agentlog --store {typo} import LOGS` "
+        f"or `agentlog --store {typo} demo` (demo data), or pass the right path\n"
+    )
+    assert list(tmp_path.iterdir()) == []  # neither the store nor the output was created
+
+
+def test_a_directory_that_is_not_a_store_is_left_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["--store", str(empty), "sessions"]) == 2
+    assert f"no agentlog store at {empty};" in capsys.readouterr().err
+    assert list(empty.iterdir()) == []
+    (tmp_path / "file").write_text("x")
+    assert main(["--store", str(tmp_path / "file"), "info"]) == 2
+    assert main(["--store", str(tmp_path / "file" / "below"), "info"]) == 2
+    assert "no agentlog store at" in capsys.readouterr().err
+
+
+def test_a_store_is_recognised_by_its_manifest_or_its_database(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    assert not store_exists(path)
+    Store(path, embedder=None).close()
+    assert store_exists(path) and store_exists(str(path))
+    (path / MANIFEST_NAME).unlink()  # a first opening cut short before the manifest: Store completes it
+    assert store_exists(path)
+    (path / "agentlog.duckdb").unlink()
+    assert not store_exists(path)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["memory", "set", "user:alice", "theme", "dark"],
+        ["import", "LOGS"],
+        ["docs", "sync", "LOGS"],
+        ["demo-data", "--sessions", "5"],
+    ],
+    ids=" ".join,
+)
+def test_write_commands_create_the_store(argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    store = tmp_path / "new" / "store"
+    argv = [str(logs) if arg == "LOGS" else arg for arg in argv]
+    assert main(["--store", str(store), *argv]) == 0
+    assert store_exists(store) and (store / MANIFEST_NAME).is_file()
+    assert main(["--store", str(store), "sessions"]) == 0
+    assert "error" not in capsys.readouterr().err
+
+
+def test_read_commands_on_the_default_store_without_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("AGENTLOG_HOME", str(home))
+    assert main(["sessions"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"agentlog: error: no agentlog store at {home} (the default store: $AGENTLOG_HOME")
+    assert "`agentlog import LOGS`" in err and err.count("\n") == 1
+    assert not home.exists()
+    assert main(["memory", "set", "user:alice", "theme", "dark"]) == 0  # a write creates the default store
+    assert main(["memory", "get", "user:alice", "theme"]) == 0
+    assert '"value": "dark"' in capsys.readouterr().out
+
+
+def test_an_empty_agentlog_home_counts_as_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AGENTLOG_HOME", "")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    assert default_store_path() == tmp_path / "data" / "agentlog"
+    monkeypatch.setenv("XDG_DATA_HOME", "")  # the same for XDG_DATA_HOME: ~/.local/share
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert default_store_path() == tmp_path / "user" / ".local" / "share" / "agentlog"
+    assert main(["info"]) == 2
+    assert f"no agentlog store at {tmp_path / 'user' / '.local' / 'share' / 'agentlog'} " in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # not the current directory either
+
+
+def test_info_shows_the_embedder_recorded_in_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+    assert main(["--store", str(store), "demo-data", "--sessions", "5"]) == 0  # loads without an embedder
+    capsys.readouterr()
+    assert main(["--store", str(store), "info"]) == 0
+    out = capsys.readouterr().out
+    assert "embedder:       none recorded yet" in out and "sessions:       5 (" in out
+    manifest = read_manifest(store)
+    assert manifest is not None and manifest.embedder is None  # info records none itself
+
+    assert main(["--store", str(store), "search", "anything"]) == 0  # opens it with the fake embedder
+    capsys.readouterr()
+    monkeypatch.setenv("AGENTLOG_EMBEDDER", "none")  # info shows the store's embedder, not the configured one
+    assert main(["--store", str(store), "info"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2] == "embedder:       fake-hash-64 (64 dimensions)"

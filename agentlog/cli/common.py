@@ -5,32 +5,94 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shlex
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agentlog.errors import ValidationError
+from agentlog.errors import NotAStoreError, ValidationError
 from agentlog.store import Store
+from agentlog.store.paths import resolve_store_path, store_exists
+from agentlog.store.store import DEFAULT_EMBEDDER
+
+if TYPE_CHECKING:
+    from agentlog.embeddings import Embedder
 
 __all__ = [
+    "NoStoreError",
     "date_argument",
     "open_store",
     "parse_since",
     "positive_int",
     "printable",
     "printable_json",
+    "require_store",
     "since_argument",
 ]
 
 
-def open_store(args: argparse.Namespace) -> Store:
+class NoStoreError(NotAStoreError):
+    """A command that only reads was given a path that holds no store (``agentlog`` exits with status 2)."""
+
+
+def require_store(path: str | None) -> None:
+    """Check that ``path`` (``--store``; ``None`` for the default store) holds a store, creating nothing.
+
+    For the commands that only read: opening a :class:`~agentlog.Store` on a mistyped path would create an
+    empty store there and show nothing, silently.
+
+    Args:
+        path: The ``--store`` value, or ``None``.
+
+    Raises:
+        NoStoreError: If the path holds no store; the message names the path and how to create a store.
+
+    Example:
+        >>> require_store("/nonexistent/typo")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        agentlog.cli.common.NoStoreError: no agentlog store at /nonexistent/typo; create one with `agentlog ...
+    """
+    try:
+        if store_exists(path):
+            return
+    except OSError:  # the directory cannot be examined: opening the store reports why, in its own words
+        return
+    where = resolve_store_path(path)
+    if path is None:
+        raise NoStoreError(
+            f"no agentlog store at {printable(where)} (the default store: $AGENTLOG_HOME, else the per-user data "
+            "directory); create one with `agentlog import LOGS` or `agentlog demo-data --recent`, "
+            "or pass --store PATH"
+        )
+    quoted = printable(shlex.quote(str(where)))
+    raise NoStoreError(
+        f"no agentlog store at {printable(where)}; create one with `agentlog --store {quoted} import LOGS` "
+        f"or `agentlog --store {quoted} demo` (demo data), or pass the right path"
+    )
+
+
+def open_store(
+    args: argparse.Namespace, *, create: bool = False, embedder: str | Embedder | None = DEFAULT_EMBEDDER
+) -> Store:
     """Open the store named by ``--store`` (or the default one).
+
+    Args:
+        args: The parsed command line; ``args.store`` is the ``--store`` value or ``None``.
+        create: Create the store if the path holds none (commands that write); otherwise a path without a
+            store is an error and nothing is created.
+        embedder: As for :class:`~agentlog.Store` (``None``: no vector index is loaded).
+
+    Raises:
+        NoStoreError: If ``create`` is false and the path holds no store.
 
     Example:
         >>> import argparse, tempfile
-        >>> open_store(argparse.Namespace(store=tempfile.mkdtemp())).close()
+        >>> open_store(argparse.Namespace(store=tempfile.mkdtemp()), create=True).close()
     """
-    return Store(args.store)
+    if not create:
+        require_store(args.store)
+    return Store(args.store, embedder=embedder)
 
 
 def parse_since(text: str, option: str = "--since") -> datetime:

@@ -67,6 +67,9 @@ def run_export(args: argparse.Namespace) -> int:
         >>> import tempfile
         >>> from agentlog.cli import main
         >>> base = tempfile.mkdtemp()
+        >>> main(["--store", base + "/s", "import", tempfile.mkdtemp()])  # doctest: +ELLIPSIS
+        imported 0 files...
+        0
         >>> main(["--store", base + "/s", "export", base + "/backup"])  # doctest: +ELLIPSIS
         table            rows  files
         ...
@@ -90,6 +93,8 @@ def run_export(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     """Import a dataset or logs and print a summary; exit status 1 if a file failed.
 
+    The store is created if the path holds none.
+
     Example:
         >>> import tempfile
         >>> from agentlog.cli import main
@@ -100,7 +105,7 @@ def run_import(args: argparse.Namespace) -> int:
     """
     progress = False if args.no_progress else None
     dataset = args.format == "parquet" or (args.format == "auto" and is_dataset(args.path))
-    with open_store(args) as store:
+    with open_store(args, create=True) as store:
         if dataset:
             result = import_(store, args.path, progress=progress)
             rows = [[name, c.inserted, c.skipped, c.replaced] for name, c in result.tables.items()]

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from agentlog._version import __version__
 from agentlog.cli import demo, io, memory, report, search, sessions
+from agentlog.cli.common import NoStoreError
 from agentlog.errors import AgentlogError
 
 __all__ = ["build_parser", "main"]
@@ -42,8 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    Errors of agentlog print one line to stderr and exit with status 1; usage errors exit with 2. Output
-    piped into a reader that stops early (``| head``) ends quietly.
+    Errors of agentlog print one line to stderr and exit with status 1; usage errors exit with 2, and so
+    does a command that only reads given a path that holds no store (one line, naming the path; nothing
+    is created there). Output piped into a reader that stops early (``| head``) ends quietly.
 
     Example:
         >>> main(["info", "--help"])  # doctest: +ELLIPSIS
@@ -55,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status = args.handler(args)
+    except NoStoreError as exc:  # a mistyped --store: a usage error
+        print(f"agentlog: error: {exc}", file=sys.stderr)
+        return 2
     except AgentlogError as exc:
         print(f"agentlog: error: {exc}", file=sys.stderr)
         return 1

@@ -116,8 +116,8 @@ def run_get(args: argparse.Namespace) -> int:
 
 
 def run_set(args: argparse.Namespace) -> int:
-    """Create or update a memory."""
-    with open_store(args) as store:
+    """Create or update a memory (the store is created if the path holds none)."""
+    with open_store(args, create=True) as store:
         record = asyncio.run(
             MemoryService(store).put_memory(args.namespace, args.key, parse_value(args.value), args.type, ttl=args.ttl)
         )
@@ -157,8 +157,8 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    """Index a folder and print the report."""
-    with open_store(args) as store:
+    """Index a folder and print the report (the store is created if the path holds none)."""
+    with open_store(args, create=True) as store:
         report = asyncio.run(
             DocumentIndexService(store).sync_directory(
                 args.directory, args.glob, namespace=args.namespace, wait=not args.no_wait

@@ -7,11 +7,10 @@ import asyncio
 import json
 from typing import Any
 
-from agentlog.cli.common import date_argument, positive_int, printable_json
+from agentlog.cli.common import date_argument, open_store, positive_int, printable_json
 from agentlog.cli.output import format_table
 from agentlog.index.search import MODES
 from agentlog.services.session_service import SessionService
-from agentlog.store import Store
 
 __all__ = ["register"]
 
@@ -48,7 +47,7 @@ def register(commands: Any) -> None:
 def run_search(args: argparse.Namespace) -> int:
     """Print the best hits."""
     since = args.since
-    with Store(args.store) as store:
+    with open_store(args) as store:
         service = SessionService(store)
         if args.events:
             hits: list[Any] = asyncio.run(
@@ -91,8 +90,8 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def run_reindex(args: argparse.Namespace) -> int:
-    """Rebuild the index, optionally with another embedder."""
-    with Store(args.store, embedder=None) as store:
+    """Rebuild the index, optionally with another embedder (of an existing store: one is not created)."""
+    with open_store(args, embedder=None) as store:
         count = store.reindex(args.embedder) if args.embedder else store.reindex()
         name = store.embedder.name if store.embedder else "none"
     print(f"reindexed {count} rows with {name}")

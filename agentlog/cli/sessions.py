@@ -11,13 +11,14 @@ from agentlog.cli.common import date_argument, open_store, positive_int, printab
 from agentlog.cli.output import format_table
 from agentlog.errors import NotFoundError
 from agentlog.services.session_service import SessionService
+from agentlog.store.manifest import StoreManifest, read_manifest
 
 __all__ = ["register"]
 
 
 def register(commands: Any) -> None:
     """Add the session commands to the ``agentlog`` parser."""
-    info = commands.add_parser("info", help="show where the store is and what it holds")
+    info = commands.add_parser("info", help="show where the store is, its embedder and what it holds")
     info.set_defaults(handler=run_info)
 
     listing = commands.add_parser("sessions", help="list sessions, newest first")
@@ -37,17 +38,35 @@ def register(commands: Any) -> None:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    """Print the store location, schema version and row counts."""
-    with open_store(args) as store:
+    """Print the store location, schema version, the embedder recorded in the store and row counts.
+
+    The store is opened without an embedder: ``info`` shows the one recorded in the manifest (whatever
+    ``AGENTLOG_EMBEDDER`` says) and loads no model.
+    """
+    with open_store(args, embedder=None) as store:
         counts = store.sql(
             "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM events), "
             "(SELECT count(*) FROM sessions WHERE ended_at IS NULL)"
         ).fetchall()[0]
+        assert store.path is not None  # the command line opens stores in directories
+        manifest = read_manifest(store.path)
         print(f"store:          {printable(store.path)}")
         print(f"schema version: {store.schema_version}")
+        print(f"embedder:       {_embedder_line(manifest)}")
         print(f"sessions:       {counts[0]} ({counts[2]} not ended)")
         print(f"events:         {counts[1]}")
     return 0
+
+
+def _embedder_line(manifest: StoreManifest | None) -> str:
+    """What ``info`` says of the embedder recorded in the store's manifest."""
+    embedder = manifest.embedder if manifest is not None else None
+    if manifest is None or embedder is None:
+        return "none recorded yet (the first command that embeds, such as search or import, records it)"
+    line = f"{printable(embedder.name)} ({embedder.dimension} dimensions)"
+    return line + (
+        "; a reindex was cut short: the next command that embeds finishes it" if manifest.rebuild_pending else ""
+    )
 
 
 def run_sessions(args: argparse.Namespace) -> int:

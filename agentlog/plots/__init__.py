@@ -19,7 +19,8 @@ figure                         frame
 :func:`embedding_map_figure`   :func:`~agentlog.analytics.session_embedding_map`
 =============================  ==============================================
 
-Times on axes are UTC; user text in hover labels is HTML-escaped.
+Times on axes are UTC; user text (agents, event types, summaries...) is HTML-escaped wherever plotly reads
+markup: hover labels, legend names and axis tick labels.
 
 Example:
     >>> from datetime import UTC, datetime

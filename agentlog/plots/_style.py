@@ -11,7 +11,17 @@ import polars as pl
 
 from agentlog.errors import ValidationError
 
-__all__ = ["AGENT_COLORS", "agent_colors", "base_figure", "empty_note", "hover_text", "naive_utc", "require"]
+__all__ = [
+    "AGENT_COLORS",
+    "agent_colors",
+    "base_figure",
+    "category_ticks",
+    "empty_note",
+    "hover_text",
+    "naive_utc",
+    "require",
+    "trace_name",
+]
 
 AGENT_COLORS = {"claude": "#d97757", "gemini": "#4285f4", "gpt": "#10a37f", "user": "#7f7f7f"}
 """Fixed colours of the documented agents; other agents take :data:`_PALETTE` colours in name order."""
@@ -135,3 +145,30 @@ def trace_name(text: object) -> str:
         '&lt;b&gt;%&#123;customdata[0]}&lt;/b&gt;'
     """
     return html.escape(str(text), quote=False).replace("{", "&#123;")
+
+
+def category_ticks(categories: Iterable[object]) -> dict[str, Any]:
+    """Axis settings that label user-given categories (agents, event types) with their :func:`trace_name`.
+
+    Plotly renders tick labels as a small HTML subset: a category named ``<b>x</b>`` or ``<a href=...>``
+    would be drawn bold, or as a link. The categories stay as they are in the traces (so that more traces
+    can be drawn on them); only the labels are escaped, through ``tickvals``/``ticktext``. When no
+    category needs escaping, nothing is set and plotly labels the axis itself.
+
+    Args:
+        categories: The values of a category axis.
+
+    Returns:
+        Keyword arguments for ``figure.update_xaxes`` / ``update_yaxes`` (empty if no label changes).
+
+    Example:
+        >>> category_ticks(["claude", "<b>x</b>"])
+        {'tickmode': 'array', 'tickvals': ['claude', '<b>x</b>'], 'ticktext': ['claude', '&lt;b&gt;x&lt;/b&gt;']}
+        >>> category_ticks(["claude"])
+        {}
+    """
+    values = list(dict.fromkeys(str(category) for category in categories))
+    labels = [trace_name(value) for value in values]
+    if labels == values:
+        return {}
+    return {"tickmode": "array", "tickvals": values, "ticktext": labels}

@@ -9,7 +9,15 @@ import polars as pl
 
 from agentlog.analytics._window import check_freq
 from agentlog.errors import ValidationError
-from agentlog.plots._style import ERROR_COLOR, agent_colors, base_figure, empty_note, require, trace_name
+from agentlog.plots._style import (
+    ERROR_COLOR,
+    agent_colors,
+    base_figure,
+    category_ticks,
+    empty_note,
+    require,
+    trace_name,
+)
 from agentlog.records import ERROR_EVENT_TYPE
 
 __all__ = ["activity_figure", "error_rate_figure", "event_types_figure", "hour_of_week_figure"]
@@ -167,7 +175,9 @@ def event_types_figure(frame: pl.DataFrame) -> go.Figure:
 
     Returns:
         A figure with one ``bar`` trace per event type (x: events, y: agent),
-        most frequent type first; the hover shows the type's share of the agent's events.
+        most frequent type first; ``customdata`` is ``(share, agent)`` per bar (the agent HTML-escaped)
+        and the hover shows the type's share of the agent's events. The bars keep the agents' names as they
+        are; the axis labels show them HTML-escaped.
 
     Example:
         >>> mix = pl.DataFrame({"agent": ["claude", "claude", "gemini"], "event_type": ["a", "b", "a"],
@@ -202,15 +212,22 @@ def event_types_figure(frame: pl.DataFrame) -> go.Figure:
                 y=part.get_column("agent").to_list(),
                 name=trace_name(event_type),
                 orientation="h",
-                customdata=part.get_column("share").to_list(),
+                customdata=list(
+                    zip(
+                        part.get_column("share").to_list(),
+                        [trace_name(a) for a in part.get_column("agent")],
+                        strict=True,
+                    )
+                ),
                 marker_color=color,
                 hovertemplate=(
-                    f"<b>{trace_name(event_type)}</b><br>%{{y}}: %{{x}} events (%{{customdata:.1%}})<extra></extra>"
+                    f"<b>{trace_name(event_type)}</b><br>%{{customdata[1]}}: %{{x}} events"
+                    " (%{customdata[0]:.1%})<extra></extra>"
                 ),
             )
         )
     figure.update_layout(barmode="stack", legend_traceorder="normal")
-    figure.update_yaxes(categoryorder="array", categoryarray=list(reversed(agents)))
+    figure.update_yaxes(categoryorder="array", categoryarray=list(reversed(agents)), **category_ticks(agents))
     return figure
 
 

@@ -9,6 +9,7 @@ from agentlog.plots._style import (
     ERROR_COLOR,
     agent_colors,
     base_figure,
+    category_ticks,
     empty_note,
     hover_text,
     naive_utc,
@@ -129,7 +130,7 @@ def sessions_gantt_figure(frame: pl.DataFrame) -> go.Figure:
             )
         )
     figure.update_xaxes(type="date")
-    figure.update_yaxes(categoryorder="array", categoryarray=list(reversed(agents)))
+    figure.update_yaxes(categoryorder="array", categoryarray=list(reversed(agents)), **category_ticks(agents))
     figure.update_layout(barmode="overlay", showlegend=False)
     return figure
 
@@ -191,11 +192,13 @@ def session_timeline_figure(frame: pl.DataFrame) -> go.Figure:
                         part.get_column("seq").to_list(),
                         ["" if g is None else f"{g / 60:.1f} min after the previous event" for g in gaps],
                         [hover_text(text, 200) for text in part.get_column("event_data").to_list()],
+                        [trace_name(event_type) for event_type in part.get_column("event_type").to_list()],
                         strict=True,
                     )
                 ),
                 hovertemplate=(
-                    "<b>#%{customdata[0]} %{y}</b> %{x|%H:%M:%S}<br>%{customdata[1]}<br>%{customdata[2]}<extra></extra>"
+                    "<b>#%{customdata[0]} %{customdata[3]}</b> %{x|%H:%M:%S}<br>%{customdata[1]}<br>%{customdata[2]}"
+                    "<extra></extra>"
                 ),
             )
         )
@@ -213,5 +216,5 @@ def session_timeline_figure(frame: pl.DataFrame) -> go.Figure:
             annotation_text=f"idle {gap.total_seconds() / 60:.0f} min",
             annotation_position="top left",
         )
-    figure.update_yaxes(categoryorder="category ascending")
+    figure.update_yaxes(categoryorder="category ascending", **category_ticks(placed.get_column("event_type")))
     return figure

@@ -8,15 +8,26 @@ Resolution order (first match wins):
    ``~/.local/share/agentlog``) on Linux and other Unix systems,
    ``~/Library/Application Support/agentlog`` on macOS, and
    ``%LOCALAPPDATA%\\agentlog`` on Windows.
+
+An environment variable set to the empty string counts as unset (the
+convention of the XDG Base Directory specification): ``AGENTLOG_HOME=``, like
+``XDG_DATA_HOME=`` and ``LOCALAPPDATA=``, falls through to the next step
+rather than naming the current directory.
+
+Whether a path already holds a store (without creating anything) is
+:func:`store_exists`.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 
-__all__ = ["ENV_HOME", "default_store_path", "resolve_store_path"]
+from agentlog.store.manifest import MANIFEST_NAME
+
+__all__ = ["ENV_HOME", "default_store_path", "resolve_store_path", "store_exists"]
 
 ENV_HOME = "AGENTLOG_HOME"
 """Environment variable naming the default store directory."""
@@ -24,6 +35,8 @@ ENV_HOME = "AGENTLOG_HOME"
 
 def default_store_path() -> Path:
     """Return the default store directory (``AGENTLOG_HOME`` or the per-user data dir).
+
+    An empty ``AGENTLOG_HOME`` (or ``XDG_DATA_HOME``) counts as unset.
 
     Example:
         >>> import os
@@ -59,3 +72,38 @@ def resolve_store_path(path: str | os.PathLike[str] | None) -> Path:
     """
     chosen = Path(path).expanduser() if path is not None else default_store_path()
     return chosen.resolve()
+
+
+def store_exists(path: str | os.PathLike[str] | None) -> bool:
+    """Whether ``path`` (the default store when ``None``) already holds an agentlog store; creates nothing.
+
+    A store directory is recognised by its manifest (``agentlog.json``), or by its DuckDB file alone (a store
+    whose first opening stopped before the manifest was written; :class:`~agentlog.Store` completes it).
+    Opening a :class:`~agentlog.Store` on a path that holds none creates one: commands that only read
+    check this first.
+
+    Args:
+        path: A directory path, or ``None`` for the default store.
+
+    Returns:
+        ``True`` if the directory holds a manifest or a DuckDB file.
+
+    Raises:
+        OSError: If the directory cannot be examined (no permission, for instance).
+
+    Example:
+        >>> import tempfile
+        >>> store_exists(tempfile.mkdtemp()), store_exists("/nonexistent/agentlog-store")
+        (False, False)
+    """
+    from agentlog.store.store import DUCKDB_NAME  # store.py imports this module
+
+    directory = resolve_store_path(path)
+    for name in (MANIFEST_NAME, DUCKDB_NAME):
+        try:
+            mode = (directory / name).stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if stat.S_ISREG(mode):
+            return True
+    return False

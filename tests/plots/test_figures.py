@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -72,7 +73,9 @@ def test_event_types_figure(hand: Store) -> None:
     assert list(by_name_["context_shared"].x) == [0, 1, 0]  # missing combinations are zeros
     assert by_name_["error_encountered"].marker.color == "#d62728"
     assert all(t.orientation == "h" for t in figure.data) and figure.layout.barmode == "stack"
-    assert list(by_name_["decision_made"].customdata) == [pytest.approx(3 / 9), 0.25, 0.0]
+    assert [row[0] for row in by_name_["decision_made"].customdata] == [pytest.approx(3 / 9), 0.25, 0.0]
+    assert [row[1] for row in by_name_["decision_made"].customdata] == ["claude", "gemini", "user"]
+    assert figure.layout.yaxis.tickmode is None  # plain names: plotly labels the axis itself
 
 
 def test_error_rate_figure(hand: Store) -> None:
@@ -149,3 +152,74 @@ def test_wrong_frames_are_rejected() -> None:
 
 def test_other_agents_get_palette_colours() -> None:
     assert plots.agent_colors(["zed", "claude", "ann"]) == {"ann": "#9467bd", "claude": "#d97757", "zed": "#8c564b"}
+
+
+MARKUP = '<b>bold</b><a href="https://example.com">link</a> %{x}'
+"""An agent or event type that plotly would draw as markup (bold, a link) in a tick label or a hover."""
+SHOWN = '&lt;b&gt;bold&lt;/b&gt;&lt;a href="https://example.com"&gt;link&lt;/a&gt; %&#123;x}'
+
+
+def labelled_categories(axis: dict[str, Any]) -> dict[str, str]:
+    """The tick label plotly draws for each category of an axis (of ``figure.to_dict()``)."""
+    return dict(zip(axis["tickvals"], axis["ticktext"], strict=True))
+
+
+def rendered_markup(figure: go.Figure) -> list[str]:
+    """Every string of ``figure`` that plotly renders as markup and that holds the raw name."""
+    spec = figure.to_dict()
+    found = [t.get("name", "") for t in spec["data"]] + [t.get("hovertemplate", "") for t in spec["data"]]
+    found += [str(row) for t in spec["data"] for row in t.get("customdata", [])]
+    for axis in ("xaxis", "yaxis"):
+        found += spec["layout"].get(axis, {}).get("ticktext", [])
+    return [text for text in found if "<b>bold" in text or "<a href" in text]
+
+
+def test_category_axes_show_stored_names_escaped() -> None:
+    # Plotly draws tick labels as HTML (checked in a browser: the raw name became a bold tspan and an
+    # <a xlink:href> link). The traces keep the raw names as categories; the labels and hovers are escaped.
+    mix = pl.DataFrame(
+        {"agent": [MARKUP, "claude"], "event_type": ["a", "a"], "events": [3, 1], "errors": [0, 0], "share": [1.0, 1.0]}
+    )
+    types = plots.event_types_figure(mix)
+    assert list(types.data[0].y) == [MARKUP, "claude"]
+    assert labelled_categories(types.to_dict()["layout"]["yaxis"]) == {MARKUP: SHOWN, "claude": "claude"}
+    assert "%{y}" not in types.data[0].hovertemplate and types.data[0].customdata[0][1] == SHOWN
+    assert rendered_markup(types) == []
+
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    stats = pl.DataFrame(
+        {
+            "session_id": ["s"],
+            "agent": [MARKUP],
+            "summary": ["x"],
+            "started_at": [start],
+            "ended_at": [start + timedelta(minutes=5)],
+            "duration": [timedelta(minutes=5)],
+            "events": [1],
+            "errors": [0],
+        }
+    )
+    gantt = plots.sessions_gantt_figure(stats)
+    assert list(gantt.data[0].y) == [MARKUP]
+    assert labelled_categories(gantt.to_dict()["layout"]["yaxis"]) == {MARKUP: SHOWN}
+    assert rendered_markup(gantt) == []
+
+    events = pl.DataFrame(
+        {
+            "session_id": ["s", "s"],
+            "seq": [1, 2],
+            "event_type": [MARKUP, "task_completed"],
+            "timestamp": [start, start + timedelta(minutes=1)],
+            "gap": [None, timedelta(minutes=1)],
+            "idle_before": [False, False],
+            "is_error": [False, False],
+            "event_data": ["{}", "{}"],
+        }
+    )
+    timeline = plots.session_timeline_figure(events)
+    (trace,) = timeline.data
+    assert list(trace.y) == [MARKUP, "task_completed"]  # raw: more traces (the replay's ring) use the same rows
+    axis = timeline.to_dict()["layout"]["yaxis"]
+    assert labelled_categories(axis) == {MARKUP: SHOWN, "task_completed": "task_completed"}
+    assert "%{y}" not in trace.hovertemplate and trace.customdata[0][3] == SHOWN
+    assert rendered_markup(timeline) == []
