@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from lancedb.index import IvfSq
-from lancedb.query import LanceVectorQueryBuilder
+from lancedb.query import AsyncVectorQuery
 
 from agentlog.index import vectors as vectors_module
 from agentlog.index.vectors import MAX_FRAGMENTS, NPROBES, VectorTables
@@ -531,9 +531,9 @@ def test_a_narrow_filter_is_searched_exactly_without_the_ann_index(
     tables.maintain("events")
     assert tables.has_ann_index("events")
     exact_searches: list[int] = []
-    bypass = LanceVectorQueryBuilder.bypass_vector_index
+    bypass = AsyncVectorQuery.bypass_vector_index
     monkeypatch.setattr(
-        LanceVectorQueryBuilder, "bypass_vector_index", lambda query: exact_searches.append(1) or bypass(query)
+        AsyncVectorQuery, "bypass_vector_index", lambda query: exact_searches.append(1) or bypass(query)
     )
     everything = tables.table("events").to_arrow()
     ids = everything.column("id").to_pylist()
@@ -548,3 +548,25 @@ def test_a_narrow_filter_is_searched_exactly_without_the_ann_index(
     # 40 rows pass: above the bound, but an ANN search would have to probe every partition to see them
     tables.vector_search("events", queries[0], where="event_type = 'narrow'", limit=10)
     assert len(exact_searches) == 11
+
+
+def test_searches_see_every_write_made_before_them(tmp_path: Path) -> None:
+    # Searches run on handles of LanceDB's async API, separate from the handles that write: each search must
+    # still see the appends, deletes, merges and index builds that came before it.
+    tables, rng, centers = filled_tables(tmp_path, 33, 900)
+    late_rows, late_vectors = rows(900, 200, "late", rng, centers)
+
+    def nearest(n: int) -> str:
+        return str(tables.vector_search("events", late_vectors[n], where=None, limit=1).column("id")[0])
+
+    assert nearest(0) != late_rows.column("id")[0].as_py()  # the handle opens before the late rows come
+    tables.add("events", late_rows.slice(0, 100), late_vectors[:100])
+    assert nearest(0) == late_rows.column("id")[0].as_py()
+    tables.delete_where("events", "id", [late_rows.column("id")[0].as_py()])
+    assert nearest(0) != late_rows.column("id")[0].as_py()
+    tables.add("events", late_rows.slice(100, 100), late_vectors[100:])
+    tables.maintain("events")  # 1,100 rows: the ANN index is built
+    assert tables.has_ann_index("events")
+    assert nearest(150) == late_rows.column("id")[150].as_py()
+    filtered = tables.vector_search("events", late_vectors[150], where="event_type = 'late'", limit=500)
+    assert filtered.num_rows == 199
