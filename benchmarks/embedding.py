@@ -37,6 +37,7 @@ from agentlog.embeddings.minilm import (  # noqa: E402
     default_model_path,
     default_tokenizer_path,
 )
+from benchmarks.stats import median_ms, percentile_ms  # noqa: E402
 
 BATCH_SIZES = (1, 8, 32, 128, 256)
 
@@ -160,9 +161,8 @@ def measure_query_latency(embedder: Embedder, n: int = 200) -> dict[str, float]:
     for query in queries:
         start = time.perf_counter()
         embedder.embed([query])
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return {"p50_ms": samples[len(samples) // 2], "p99_ms": samples[int(len(samples) * 0.99) - 1]}
+        samples.append(time.perf_counter() - start)
+    return {"p50_ms": median_ms(samples), "p99_ms": percentile_ms(samples, 0.99)}
 
 
 def measure_load_time() -> float:

@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agentlog import DocumentIndexService, MemoryService, Store
+from benchmarks.stats import median_ms, percentile_ms
 
 VOCABULARY = (
     "agent session event memory index vector search query namespace project user store writer commit batch "
@@ -39,8 +40,8 @@ WORDS = VOCABULARY.split()
 
 
 def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+    """p50 (the median) or a nearest-rank tail percentile of latencies in seconds, in milliseconds."""
+    return median_ms(values) if q == 0.5 else percentile_ms(values, q)
 
 
 def row(label: str, value: str) -> None:

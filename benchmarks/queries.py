@@ -1,7 +1,8 @@
 """Read-path benchmark: p50/p99 of the SessionService queries on 100k sessions / 1M events.
 
 The store is built in bulk (``ImportRows``) with 4 agents, sessions spread over 180 days and
-10 events per session on average (one session holds exactly 100 events, for ``get_session``).
+10 events per session on average (one session holds exactly 100 events, for ``get_session``); the
+newest 0.1% of the sessions are still active (``get_active_sessions`` returns 100 of 100k).
 Each query runs through the async service, as a caller would use it. Targets (2 cores):
 p50 <= 5 ms for the list/count queries and <= 2 ms for ``get_session`` (100 events).
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agentlog import SessionService, Store
 from agentlog.services.import_ops import EVENT_ROWS, SESSION_ROWS, ImportRows, check_rows
+from benchmarks.stats import median_ms, percentile_ms
 
 AGENTS = np.array(["claude", "gemini", "gpt", "user"])
 
@@ -40,49 +41,71 @@ def build(store: Store, sessions: int, events: int) -> uuid.UUID:
     offsets = np.sort(rng.integers(0, 180 * 86_400_000_000, sessions)).astype("timedelta64[us]")
     started = start + offsets
     ids = [uuid.UUID(bytes=rng.bytes(16), version=4) for _ in range(sessions)]
-    session_table = pa.table({
-        "id": pa.array([i.bytes for i in ids], pa.uuid()),
-        "agent": pa.array(AGENTS[rng.integers(0, 4, sessions)]),
-        "project_id": pa.nulls(sessions, pa.uuid()), "user_id": pa.nulls(sessions, pa.string()),
-        "app_name": pa.nulls(sessions, pa.string()), "lifecycle": ["terminated"] * sessions,
-        "summary": [f"Session {n} summary" for n in range(sessions)], "metadata": ['{"phase":"benchmark"}'] * sessions,
-        "state": ["{}"] * sessions,
-        "started_at": pa.array(started, pa.timestamp("us", tz="UTC")),
-        "ended_at": pa.array(started + np.timedelta64(3_600_000_000, "us"), pa.timestamp("us", tz="UTC")),
-        "updated_at": pa.array(started + np.timedelta64(3_600_000_000, "us"), pa.timestamp("us", tz="UTC")),
-    })
+    active = np.arange(sessions) >= sessions - max(1, sessions // 1000)  # the newest 0.1% are still running
+    ended = pa.array(started + np.timedelta64(3_600_000_000, "us"), pa.timestamp("us", tz="UTC"))
+    session_table = pa.table(
+        {
+            "id": pa.array([i.bytes for i in ids], pa.uuid()),
+            "agent": pa.array(AGENTS[rng.integers(0, 4, sessions)]),
+            "project_id": pa.nulls(sessions, pa.uuid()),
+            "user_id": pa.nulls(sessions, pa.string()),
+            "app_name": pa.nulls(sessions, pa.string()),
+            "lifecycle": np.where(active, "active", "terminated").tolist(),
+            "summary": [f"Session {n} summary" for n in range(sessions)],
+            "metadata": ['{"phase":"benchmark"}'] * sessions,
+            "state": ["{}"] * sessions,
+            "started_at": pa.array(started, pa.timestamp("us", tz="UTC")),
+            "ended_at": pa.array(ended.to_pylist(), ended.type, mask=active),
+            "updated_at": ended,
+        }
+    )
     counts = rng.poisson(events / sessions - 1, sessions) + 1  # at least one event, mean events/sessions
     big = sessions // 2
     counts[big] = 100
     owner = np.repeat(np.arange(sessions), counts)
     seq = np.concatenate([np.arange(1, c + 1) for c in counts])
     total = len(owner)
-    event_table = pa.table({
-        "id": pa.array([uuid.UUID(bytes=rng.bytes(16), version=4).bytes for _ in range(total)], pa.uuid()),
-        "session_id": pa.array([ids[o].bytes for o in owner], pa.uuid()),
-        "seq": pa.array(seq, pa.int64()),
-        "event_type": pa.array(np.array(["task_created", "task_updated", "decision_made", "error_encountered"])[
-            rng.integers(0, 4, total)]),
-        "event_data": ['{"task_id":"123","title":"Implement SessionService"}'] * total,
-        "metadata": ["{}"] * total,
-        "timestamp": pa.array(started[owner] + (seq * 60_000_000).astype("timedelta64[us]"),
-                              pa.timestamp("us", tz="UTC")),
-    })
-    store.write(ImportRows(check_rows(session_table, SESSION_ROWS, "sessions"),
-                           check_rows(event_table, EVENT_ROWS, "events")))
+    event_table = pa.table(
+        {
+            "id": pa.array([uuid.UUID(bytes=rng.bytes(16), version=4).bytes for _ in range(total)], pa.uuid()),
+            "session_id": pa.array([ids[o].bytes for o in owner], pa.uuid()),
+            "seq": pa.array(seq, pa.int64()),
+            "event_type": pa.array(
+                np.array(["task_created", "task_updated", "decision_made", "error_encountered"])[
+                    rng.integers(0, 4, total)
+                ]
+            ),
+            "event_data": ['{"task_id":"123","title":"Implement SessionService"}'] * total,
+            "metadata": ["{}"] * total,
+            "timestamp": pa.array(
+                started[owner] + (seq * 60_000_000).astype("timedelta64[us]"), pa.timestamp("us", tz="UTC")
+            ),
+        }
+    )
+    store.write(
+        ImportRows(check_rows(session_table, SESSION_ROWS, "sessions"), check_rows(event_table, EVENT_ROWS, "events"))
+    )
     return ids[big]
 
 
-async def measure(call: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, float]:
+def result_size(result: Any) -> str:
+    """What a query returned, in a few characters: rows of a list, events of a session, a count."""
+    if isinstance(result, list):
+        return f"{len(result)} rows"
+    if isinstance(result, dict):
+        return f"{len(result.get('events', []))} events"
+    return str(result) if result is not None else "none"
+
+
+async def measure(call: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, float, str]:
     for _ in range(5):
-        await call()
+        returned = await call()
     latencies = []
     for _ in range(runs):
         start = time.perf_counter()
         await call()
         latencies.append(time.perf_counter() - start)
-    latencies.sort()
-    return statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.99) - 1] * 1000
+    return median_ms(latencies), percentile_ms(latencies, 0.99), result_size(returned)
 
 
 async def run(store: Store, big: uuid.UUID, runs: int) -> None:
@@ -98,10 +121,10 @@ async def run(store: Store, big: uuid.UUID, runs: int) -> None:
         ("get_last_session('claude')", lambda: service.get_last_session("claude"), 5),
         ("get_active_sessions()", lambda: service.get_active_sessions(), 5),
     ]
-    print(f"{'query':42s} {'p50 ms':>8s} {'p99 ms':>8s} {'target':>8s}")
+    print(f"{'query':42s} {'p50 ms':>8s} {'p99 ms':>8s} {'target':>8s}  returns")
     for label, call, target in cases:
-        p50, p99 = await measure(call, runs)
-        print(f"{label:42s} {p50:8.2f} {p99:8.2f} {'<= ' + str(target):>8s}")
+        p50, p99, size = await measure(call, runs)
+        print(f"{label:42s} {p50:8.2f} {p99:8.2f} {'<= ' + str(target):>8s}  {size}")
 
 
 def main() -> None:

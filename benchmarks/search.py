@@ -47,6 +47,7 @@ from agentlog.index.indexer import SetWatermarks
 from agentlog.index.sources import SOURCES
 from agentlog.index.vectors import MAX_FRAGMENTS, MAX_UNINDEXED, VectorTables
 from agentlog.services.import_ops import EVENT_ROWS, SESSION_ROWS, ImportRows, check_rows
+from benchmarks.stats import median_ms, percentile_ms
 
 DIM = 384
 TYPES = ["task_created", "task_updated", "task_completed", "decision_made", "context_shared", "pattern_identified"]
@@ -237,8 +238,7 @@ async def part_c(n: int, queries: int = 200) -> None:
                             exact = {ids[candidates[j]] for j in np.argpartition(-scores, 10)[:10]}
                             recalls.append(len(exact & {str(h["id"]) for h in hits}) / 10)
                     ordered = sorted(latencies)
-                    p50 = statistics.median(ordered) * 1000
-                    p99 = ordered[int(len(ordered) * 0.99) - 1] * 1000
+                    p50, p99 = median_ms(ordered), percentile_ms(ordered, 0.99)
                     figures.append(f"{run}: p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
                 recall = statistics.mean(recalls)
                 print(f"    {n:>9,} vectors  {label:38s} {'  |  '.join(figures)}  recall@10 {recall:.3f}")
