@@ -314,7 +314,10 @@ class MemoryService:
         ns, name = validate_namespace(namespace), validate_key(key)
         wanted = validate_positive_int(version, "version") if version is not None else None
         now = self._now()
-        rows = await self._versions(ns, name)
+        ident = memory_uuid(ns, name)
+        rows = await self.store.read_async(
+            lambda cur: cur.execute(sql.HEAD_AND_VERSION_OF, {"id": ident, "version": wanted}).fetchall()
+        )
         if not rows or _expired(rows[0], now):
             return None
         if wanted is None:

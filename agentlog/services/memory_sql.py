@@ -22,6 +22,7 @@ __all__ = [
     "DELETE_EXPIRED_VERSIONS",
     "DELETE_MEMORIES",
     "HEADS_OF",
+    "HEAD_AND_VERSION_OF",
     "LIVE",
     "MEMORY_COLUMNS",
     "VALUE_OF_VERSION",
@@ -82,6 +83,15 @@ LIVE = "change <> 'deleted' AND (expires_at IS NULL OR expires_at > $now)"
 
 VERSIONS_OF = f"SELECT {MEMORY_COLUMNS} FROM memories WHERE memory_id = $id ORDER BY version DESC"
 """Every stored version of one memory, newest first."""
+
+HEAD_AND_VERSION_OF = f"""
+SELECT {MEMORY_COLUMNS} FROM memories
+WHERE memory_id = $id AND (version = $version OR version = (SELECT max(version) FROM memories WHERE memory_id = $id))
+ORDER BY version DESC
+"""
+"""The latest version of one memory and version ``$version`` (one row when they are the same; ``$version``
+NULL: the latest alone), newest first: what :meth:`MemoryService.get_memory` needs of a memory with a long
+history."""
 
 VALUE_OF_VERSION = "SELECT value FROM memories WHERE memory_id = $1 AND version = $2"
 """The value of one version (writer side: positional parameters)."""
