@@ -29,7 +29,8 @@ Definitions, the same in every function:
 * **Days and weeks** are calendar days and ISO weeks (Monday first) in the
   ``tz`` argument (an IANA name, default ``"UTC"``); ``period_start`` is the
   instant a period starts. The first and last periods of a window are clipped
-  to it.
+  to it: their ``complete`` column is false and ``days_in_window`` says how
+  much of them the window holds (the figures draw them dotted).
 
 Functions: :func:`activity`, :func:`events_by_type`, :func:`hour_of_week`,
 :func:`most_active_day`, :func:`agent_comparison`, :func:`errors_by_agent`,

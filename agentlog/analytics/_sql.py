@@ -47,7 +47,9 @@ ERROR_PREDICATE = (
 """True for an error event ``e``: the documented error type, or ``metadata.is_error`` set by an importer."""
 
 _STEP = {"day": "INTERVAL 1 day", "week": "INTERVAL 7 days"}
+_FULL_DAYS = {"day": "1.0", "week": "7.0"}
 _US_PER_MINUTE = 60_000_000
+_US_PER_DAY = 24 * 60 * _US_PER_MINUTE
 _SLOT_US = 15 * _US_PER_MINUTE
 
 
@@ -118,19 +120,33 @@ def _clipped_us(start: str, end: str) -> str:
 
 
 def _grid(unit: Unit) -> str:
-    """Every period (local day or ISO week) that overlaps the window, with its bounds as instants."""
+    """Every period (local day or ISO week) that overlaps the window, with its bounds and its coverage.
+
+    ``complete`` is true when the period lies wholly inside ``[$since, $until)``;
+    ``days_in_window`` is how much of it does, in local calendar days (wall-clock
+    time in ``$tz``, so a whole week is 7 even when it holds a DST change).
+    """
     step = _STEP[unit]
+    local_until = f"least(local_start + {step}, timezone($tz, $until))"
+    local_since = "greatest(local_start, timezone($tz, $since))"
     return f"""
 grid AS (
-    SELECT local_start::DATE AS period,
-           timezone($tz, local_start) AS period_start,
-           timezone($tz, local_start + {step}) AS period_end
+    SELECT period, period_start, period_end, complete,
+           CASE WHEN complete THEN {_FULL_DAYS[unit]}
+                ELSE (epoch_us({local_until}) - epoch_us({local_since}))::DOUBLE / {_US_PER_DAY}
+           END AS days_in_window
     FROM (
-        SELECT unnest(generate_series(
-            date_trunc('{unit}', timezone($tz, $since)),
-            timezone($tz, $until - INTERVAL 1 microsecond),
-            {step}
-        )) AS local_start
+        SELECT local_start, local_start::DATE AS period,
+               timezone($tz, local_start) AS period_start,
+               timezone($tz, local_start + {step}) AS period_end,
+               timezone($tz, local_start) >= $since AND timezone($tz, local_start + {step}) <= $until AS complete
+        FROM (
+            SELECT unnest(generate_series(
+                date_trunc('{unit}', timezone($tz, $since)),
+                timezone($tz, $until - INTERVAL 1 microsecond),
+                {step}
+            )) AS local_start
+        )
     )
 )"""
 
@@ -144,7 +160,7 @@ ev AS (
 
 
 def activity_sql(unit: Unit, *, agent: bool) -> str:
-    """Sessions, events, errors and active minutes per agent and period, zeros included."""
+    """Sessions, events, errors and active minutes per agent and period, zeros included, with its coverage."""
     minutes = _clipped_us("greatest(sp.span_start, g.period_start, $since)", "least(sp.span_end, g.period_end, $until)")
     return f"""
 WITH {_window_events(agent)}, {_spans(agent)}, {_grid(unit)}, {_events_per_period(unit)},
@@ -163,7 +179,8 @@ SELECT a.agent, g.period, g.period_start,
        coalesce(ss.sessions, 0) AS sessions,
        coalesce(ev.events, 0) AS events,
        coalesce(ev.errors, 0) AS errors,
-       coalesce(mins.active_minutes, 0) AS active_minutes
+       coalesce(mins.active_minutes, 0) AS active_minutes,
+       g.complete, g.days_in_window
 FROM agents AS a CROSS JOIN grid AS g
 LEFT JOIN ev ON ev.agent = a.agent AND ev.period = g.period
 LEFT JOIN ss ON ss.agent = a.agent AND ss.period = g.period
@@ -173,14 +190,15 @@ ORDER BY a.agent, g.period
 
 
 def error_rate_over_time_sql(unit: Unit, *, agent: bool) -> str:
-    """Events, errors and error rate per agent and period, for agents with events in the window."""
+    """Events, errors and error rate per agent and period, for agents with events in the window, with its coverage."""
     return f"""
 WITH {_window_events(agent)}, {_grid(unit)}, {_events_per_period(unit)},
 agents AS (SELECT DISTINCT agent FROM ev)
 SELECT a.agent, g.period, g.period_start,
        coalesce(ev.events, 0) AS events,
        coalesce(ev.errors, 0) AS errors,
-       ev.errors::DOUBLE / ev.events AS error_rate
+       ev.errors::DOUBLE / ev.events AS error_rate,
+       g.complete, g.days_in_window
 FROM agents AS a CROSS JOIN grid AS g
 LEFT JOIN ev ON ev.agent = a.agent AND ev.period = g.period
 ORDER BY a.agent, g.period

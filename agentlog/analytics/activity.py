@@ -15,6 +15,7 @@ import polars as pl
 from agentlog.analytics import _sql, schemas
 from agentlog.analytics._frames import conform, fetch
 from agentlog.analytics._window import Freq, check_freq, scope
+from agentlog.errors import ValidationError
 from agentlog.store import Store
 
 __all__ = ["activity", "agent_comparison", "events_by_type", "hour_of_week", "most_active_day"]
@@ -29,12 +30,18 @@ def activity(
     until: datetime | None = None,
     days: int | None = None,
     tz: str = "UTC",
+    complete_only: bool = False,
 ) -> pl.DataFrame:
     """Sessions, events, errors and active minutes per agent per day (or week).
 
     One row per agent and period, every period of the window included (zeros
     where nothing happened), for each agent active in the window. The first and
-    last periods are clipped to the window.
+    last periods are clipped to the window: when the window starts or ends
+    inside them they count only the part in the window, and their ``complete``
+    column is false (``days_in_window`` says how much of them is in it). A
+    window of whole local days (or Monday-to-Monday weeks) in ``tz`` has only
+    complete periods; ``days=7`` ending at a UTC midnight has a partial first and
+    last day with ``tz="Europe/Paris"``, and (unless it ends on a Monday) partial weeks.
 
     Args:
         store: The store to read.
@@ -44,6 +51,7 @@ def activity(
         until: End of the window, excluded (aware datetime); default now.
         days: Length of the window when ``since`` is not given; default 30.
         tz: IANA time zone the days and weeks are counted in.
+        complete_only: Leave out the partial periods (the rows whose ``complete`` is false).
 
     Returns:
         A frame with the columns of :data:`~agentlog.analytics.schemas.ACTIVITY`,
@@ -59,16 +67,31 @@ def activity(
         >>> store = Store.memory(embedder=None)
         >>> _ = load_demo_data(store, generate_demo_data(sessions=40))
         >>> daily = activity(store, until=datetime(2026, 3, 6, tzinfo=UTC), days=14)
-        >>> daily.columns
+        >>> daily.columns[:7]
         ['agent', 'period', 'period_start', 'sessions', 'events', 'errors', 'active_minutes']
+        >>> daily.columns[7:], daily.get_column("complete").all()  # whole UTC days: none is partial
+        (['complete', 'days_in_window'], True)
         >>> daily.group_by("agent").len().get_column("len").unique().to_list()  # 14 days for every agent
         [14]
+        >>> weekly = activity(store, freq="week", until=datetime(2026, 3, 6, tzinfo=UTC), days=14)  # a Friday
+        >>> for row in weekly.unique("period").sort("period").select("period", "complete", "days_in_window").rows():
+        ...     print(*row)
+        2026-02-16 False 3.0
+        2026-02-23 True 7.0
+        2026-03-02 False 4.0
         >>> store.close()
     """
     unit = check_freq(freq)
+    if not isinstance(complete_only, bool):
+        raise ValidationError(
+            f"complete_only must be True or False, got {complete_only!r}",
+            field="complete_only",
+            value=repr(complete_only),
+        )
     checked = scope(store, agent=agent, since=since, until=until, days=days, tz=tz)
     frame = fetch(checked.store, _sql.activity_sql(unit, agent=checked.agent is not None), checked.params())
-    return conform(frame, schemas.ACTIVITY)
+    frame = conform(frame, schemas.ACTIVITY)
+    return frame.filter(pl.col("complete")) if complete_only else frame
 
 
 def events_by_type(

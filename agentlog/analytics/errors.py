@@ -70,7 +70,9 @@ def error_rate_over_time(
     """Events, errors and error rate per agent per day (or week).
 
     Every period of the window is present for each agent with events in it;
-    ``error_rate`` is null where the agent logged no event.
+    ``error_rate`` is null where the agent logged no event. The first and last
+    periods may lie partly outside the window (``complete`` false), as in
+    :func:`~agentlog.analytics.activity`.
 
     Args:
         store: The store to read.
@@ -92,7 +94,9 @@ def error_rate_over_time(
         >>> _ = load_demo_data(store, generate_demo_data(sessions=40))
         >>> weekly = error_rate_over_time(store, freq="week", until=datetime(2026, 3, 6, tzinfo=UTC), days=28)
         >>> weekly.columns
-        ['agent', 'period', 'period_start', 'events', 'errors', 'error_rate']
+        ['agent', 'period', 'period_start', 'events', 'errors', 'error_rate', 'complete', 'days_in_window']
+        >>> weekly.unique("period").sort("period").get_column("complete").to_list()  # 28 days to a Friday
+        [False, True, True, True, False]
         >>> store.close()
     """
     unit = check_freq(freq)

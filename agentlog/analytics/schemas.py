@@ -46,6 +46,8 @@ ACTIVITY = pl.Schema(
         "events": pl.Int64(),
         "errors": pl.Int64(),
         "active_minutes": pl.Float64(),
+        "complete": pl.Boolean(),
+        "days_in_window": pl.Float64(),
     }
 )
 """:func:`~agentlog.analytics.activity`: one row per agent and period (day or week), zeros included.
@@ -53,7 +55,18 @@ ACTIVITY = pl.Schema(
 * ``period``: the calendar day (or the Monday of the ISO week) in the call's ``tz``.
 * ``period_start``: the instant that day/week starts (local midnight in UTC).
 * ``sessions``: sessions started in the period; ``events`` / ``errors``: events
-  that happened in it; ``active_minutes``: session time inside it.
+  that happened in it; ``active_minutes``: session time inside it. All four
+  count only what falls inside the window.
+* ``complete``: the whole period lies inside the window ``[since, until)``. Only
+  the first and the last period can be partial (the window starts or ends
+  inside them); their numbers cover only the part in the window, so they are
+  not comparable with the other periods' (see :func:`~agentlog.plots.activity_figure`,
+  which draws them apart, and the ``complete_only`` argument, which drops them).
+* ``days_in_window``: how much of the period lies inside the window, in days of
+  the local calendar (wall-clock time in ``tz``): 1 for a complete day, 7 for a
+  complete week (also a week with a DST change), less for a partial period
+  (e.g. 4.0 for a week whose last three days are after ``until``, 0.5 for a day
+  the window enters at noon).
 """
 
 EVENTS_BY_TYPE = pl.Schema(
@@ -101,9 +114,15 @@ ERROR_RATE_OVER_TIME = pl.Schema(
         "events": pl.Int64(),
         "errors": pl.Int64(),
         "error_rate": pl.Float64(),
+        "complete": pl.Boolean(),
+        "days_in_window": pl.Float64(),
     }
 )
-""":func:`~agentlog.analytics.error_rate_over_time`: ``error_rate`` is null for a period without events."""
+""":func:`~agentlog.analytics.error_rate_over_time`: ``error_rate`` is null for a period without events.
+
+The periods are those of :func:`~agentlog.analytics.activity` called with the same window, ``freq`` and
+``tz``, with the same ``complete`` and ``days_in_window`` (see :data:`ACTIVITY`).
+"""
 
 SESSION_STATS = pl.Schema(
     {

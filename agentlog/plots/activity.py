@@ -61,6 +61,121 @@ def _period_word(frame: pl.DataFrame, freq: str | None = None) -> str:
     return "week" if gaps.len() == 0 or (gaps.dt.total_days() % 7 == 0).all() else "day"
 
 
+_PARTIAL_LINE = {"dash": "dot"}
+_PARTIAL_OPACITY = 0.55
+_PARTIAL_KEY_COLOR = "#888888"
+
+
+def _amount(value: float) -> str:
+    """A count of days or hours for a hover label: ``4``, ``2.5``."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _partial_note(word: str, days: float | None) -> str:
+    """The hover line of a partial period: how much of it the window covers."""
+    if days is None:
+        return f"partial {word}: only part of it is in the window"
+    if word == "week":
+        return f"partial week: {_amount(days)} of 7 days in the window"
+    return f"partial day: {_amount(days * 24)} of 24 hours in the window"
+
+
+def _with_coverage(frame: pl.DataFrame, word: str) -> pl.DataFrame:
+    """``frame`` with ``_partial`` (the period is not wholly in the window) and ``_note`` (its hover line).
+
+    The coverage comes from the ``complete`` and ``days_in_window`` columns of
+    :func:`agentlog.analytics.activity`; a frame without ``complete`` is taken as all complete.
+    """
+    if "complete" not in frame.columns:
+        return frame.with_columns(pl.lit(False).alias("_partial"), pl.lit("").alias("_note"))
+    partial = (~frame.get_column("complete").fill_null(True)).alias("_partial")
+    days = frame.get_column("days_in_window").to_list() if "days_in_window" in frame.columns else [None] * frame.height
+    notes = [
+        f"<br><i>{_partial_note(word, amount)}</i>" if flag else ""
+        for flag, amount in zip(partial.to_list(), days, strict=True)
+    ]
+    return frame.with_columns(partial, pl.Series("_note", notes, dtype=pl.String))
+
+
+def _add_line(
+    figure: go.Figure,
+    part: pl.DataFrame,
+    *,
+    y: str,
+    name: str,
+    line: dict[str, Any],
+    marker_size: int,
+    customdata: list[str],
+    hovertemplate: str,
+    extra: dict[str, Any],
+) -> go.Scatter | None:
+    """Add the line of one series (a row per period, with ``_partial`` / ``_note``) to ``figure``.
+
+    The complete periods are drawn as a normal line; the partial ones are left out
+    of it (``None``) and returned as a second, faded, dotted trace joining each partial
+    period to its neighbours, with open markers and the ``_note`` in the hover (or
+    ``None`` when the series has no partial period), for the caller to add after the others.
+    """
+    x = part.get_column("period").to_list()
+    values = part.get_column(y).to_list()
+    partial = part.get_column("_partial")
+    flags = partial.to_list()
+    rows = part.select(customdata).rows()
+    group = {"legendgroup": name} if any(flags) else {}
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=[None if flag else value for value, flag in zip(values, flags, strict=True)],
+            name=name,
+            mode="lines+markers",
+            line=line,
+            marker={"size": marker_size},
+            customdata=rows,
+            hovertemplate=hovertemplate,
+            **group,
+            **extra,
+        )
+    )
+    if not any(flags):
+        return None
+    near = (partial | partial.shift(1, fill_value=False) | partial.shift(-1, fill_value=False)).to_list()
+    notes = part.get_column("_note").to_list()
+    return go.Scatter(
+        x=x,
+        y=[value if close else None for value, close in zip(values, near, strict=True)],
+        name=f"{name}, partial period",
+        legendgroup=name,
+        showlegend=False,
+        mode="lines+markers",
+        line={**line, **_PARTIAL_LINE},
+        opacity=_PARTIAL_OPACITY,
+        marker={"size": [marker_size + 3 if flag else 0 for flag in flags], "symbol": "circle-open"},
+        connectgaps=False,
+        customdata=[(*row, note) for row, note in zip(rows, notes, strict=True)],
+        hovertemplate=hovertemplate.replace("<extra>", f"%{{customdata[{len(customdata)}]}}<extra>"),
+    )
+
+
+def _add_partial(figure: go.Figure, traces: list[go.Scatter], word: str) -> None:
+    """Add the dotted traces of the partial periods and, when there are any, a legend entry saying what they are."""
+    if not traces:
+        return
+    figure.add_traces(traces)
+    figure.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            name=f"partial {word} (only part of it in the window)",
+            legendgroup="partial period",
+            mode="lines+markers",
+            line={"color": _PARTIAL_KEY_COLOR, "width": 2, **_PARTIAL_LINE},
+            opacity=_PARTIAL_OPACITY,
+            marker={"size": 8, "symbol": "circle-open"},
+            hoverinfo="skip",
+        )
+    )
+
+
 def activity_figure(frame: pl.DataFrame, metric: str = "events", *, freq: str | None = None) -> go.Figure:
     """A line per agent of one activity measure per day (or week).
 
@@ -72,7 +187,14 @@ def activity_figure(frame: pl.DataFrame, metric: str = "events", *, freq: str | 
 
     Returns:
         A figure with one ``scatter`` trace per agent (x: period, y: the measure);
-        the hover shows all four measures of the point.
+        the hover shows all four measures of the point. When the frame's ``complete``
+        column marks partial periods (the window starts or ends inside them, so they
+        count only part of a day or week), they are left out of those lines (``None``)
+        and drawn by a faded, dotted trace per agent (``"<agent>, partial period"``, after
+        the others) that joins them to their neighbours, with open markers and a hover
+        that adds, e.g., "partial week: 4 of 7 days in the window"; a last trace without
+        data is the legend entry saying so. Without partial periods (or without a
+        ``complete`` column) the figure is as it always was.
 
     Raises:
         ValidationError: If ``frame`` is not such a frame or ``metric`` is unknown.
@@ -97,23 +219,26 @@ def activity_figure(frame: pl.DataFrame, metric: str = "events", *, freq: str | 
     if data.height == 0:
         return empty_note(figure, "No activity in this window")
     colors = agent_colors(data.get_column("agent"))
-    for (agent,), part in data.sort("agent", "period").group_by("agent", maintain_order=True):
-        figure.add_trace(
-            go.Scatter(
-                x=part.get_column("period").to_list(),
-                y=part.get_column(metric).to_list(),
-                name=trace_name(agent),
-                mode="lines+markers",
-                line={"color": colors[str(agent)], "width": 2},
-                marker={"size": 5},
-                customdata=part.select("sessions", "events", "errors", "active_minutes").rows(),
-                hovertemplate=(
-                    f"<b>{trace_name(agent)}</b> %{{x|%a %Y-%m-%d}}<br>sessions %{{customdata[0]}}"
-                    " · events %{customdata[1]} · errors %{customdata[2]}"
-                    "<br>active %{customdata[3]:.0f} min<extra></extra>"
-                ),
-            )
+    partial: list[go.Scatter] = []
+    for (agent,), part in _with_coverage(data, word).sort("agent", "period").group_by("agent", maintain_order=True):
+        dotted = _add_line(
+            figure,
+            part,
+            y=metric,
+            name=trace_name(agent),
+            line={"color": colors[str(agent)], "width": 2},
+            marker_size=5,
+            customdata=["sessions", "events", "errors", "active_minutes"],
+            hovertemplate=(
+                f"<b>{trace_name(agent)}</b> %{{x|%a %Y-%m-%d}}<br>sessions %{{customdata[0]}}"
+                " · events %{customdata[1]} · errors %{customdata[2]}"
+                "<br>active %{customdata[3]:.0f} min<extra></extra>"
+            ),
+            extra={},
         )
+        if dotted is not None:
+            partial.append(dotted)
+    _add_partial(figure, partial, word)
     figure.update_yaxes(rangemode="tozero")
     return figure
 
@@ -235,13 +360,18 @@ def error_rate_figure(frame: pl.DataFrame, *, freq: str | None = None) -> go.Fig
     """The error rate per day (or week): a line per agent and a dashed one for all agents together.
 
     Args:
-        frame: What :func:`agentlog.analytics.error_rate_over_time` returns.
+        frame: What :func:`agentlog.analytics.error_rate_over_time` returns, optionally with
+            the ``complete`` / ``days_in_window`` columns of :func:`agentlog.analytics.activity`.
         freq: The ``freq`` the frame was made with, ``"day"`` or ``"week"``, for the titles; by
             default read from the periods (all Mondays, whole weeks apart: ``"week"``).
 
     Returns:
         A figure with one ``scatter`` trace per agent plus ``"all agents"``
         (total errors / total events per period); periods without events are gaps.
+        :func:`~agentlog.analytics.error_rate_over_time` does not tell partial periods;
+        with the ``complete`` and ``days_in_window`` columns of
+        :func:`~agentlog.analytics.activity` joined on ``period``, they are drawn apart as
+        in :func:`activity_figure`.
 
     Example:
         >>> from datetime import date
@@ -255,10 +385,11 @@ def error_rate_figure(frame: pl.DataFrame, *, freq: str | None = None) -> go.Fig
     figure = base_figure(f"Error rate per {word}", word.capitalize(), "Errors / events")
     if data.height == 0:
         return empty_note(figure, "No events in this window")
+    data = _with_coverage(data, word)
     colors = agent_colors(data.get_column("agent"))
     total = (
         data.group_by("period")
-        .agg(pl.col("events").sum(), pl.col("errors").sum())
+        .agg(pl.col("events").sum(), pl.col("errors").sum(), pl.col("_partial").any(), pl.col("_note").max())
         .with_columns(
             pl.when(pl.col("events") > 0).then(pl.col("errors") / pl.col("events")).otherwise(None).alias("error_rate"),
             pl.lit("all agents").alias("agent"),
@@ -270,22 +401,24 @@ def error_rate_figure(frame: pl.DataFrame, *, freq: str | None = None) -> go.Fig
         for (agent,), part in data.sort("agent", "period").group_by("agent", maintain_order=True)
     ]
     series.append(("all agents", total, {"color": "#222222", "width": 2.5, "dash": "dash"}))
+    partial: list[go.Scatter] = []
     for name, part, line in series:
-        figure.add_trace(
-            go.Scatter(
-                x=part.get_column("period").to_list(),
-                y=part.get_column("error_rate").to_list(),
-                name=trace_name(name),
-                mode="lines+markers",
-                line=line,
-                marker={"size": 4},
-                connectgaps=False,
-                customdata=part.select("errors", "events").rows(),
-                hovertemplate=(
-                    f"<b>{trace_name(name)}</b> %{{x|%a %Y-%m-%d}}<br>%{{y:.1%}} (%{{customdata[0]}} errors"
-                    " / %{customdata[1]} events)<extra></extra>"
-                ),
-            )
+        dotted = _add_line(
+            figure,
+            part,
+            y="error_rate",
+            name=trace_name(name),
+            line=line,
+            marker_size=4,
+            customdata=["errors", "events"],
+            hovertemplate=(
+                f"<b>{trace_name(name)}</b> %{{x|%a %Y-%m-%d}}<br>%{{y:.1%}} (%{{customdata[0]}} errors"
+                " / %{customdata[1]} events)<extra></extra>"
+            ),
+            extra={"connectgaps": False},
         )
+        if dotted is not None:
+            partial.append(dotted)
+    _add_partial(figure, partial, word)
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
     return figure

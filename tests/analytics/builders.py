@@ -152,3 +152,15 @@ HAND_SESSIONS = [
 
 def by_name(name: str) -> Sess:
     return next(s for s in HAND_SESSIONS if s.name == name)
+
+
+# One session from 2025-10-01 to 2026-05-01 UTC, running through both 2025-26 DST changes of Europe and
+# North America: claude is active in every window inside it, and its active minutes are the real time
+# of each period inside the window (tests of partial periods).
+LONG_SESSION = Sess(
+    "LONG",
+    "claude",
+    datetime(2025, 10, 1, tzinfo=UTC),
+    datetime(2026, 5, 1, tzinfo=UTC),
+    [Ev("task_created", datetime(2025, 10, 1, tzinfo=UTC)), Ev("task_created", datetime(2026, 3, 4, 12, tzinfo=UTC))],
+)
