@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agentlog.cli import build_parser, main
-from agentlog.demo import DEFAULT_END
+from agentlog.demo import DEFAULT_END, DEMO_STORE_SESSIONS, read_sample
 from agentlog.store import Store
 from agentlog.store.manifest import MANIFEST_NAME, read_manifest
 from agentlog.store.paths import default_store_path, store_exists
@@ -223,3 +223,85 @@ def test_info_shows_the_embedder_recorded_in_the_store(
     assert main(["--store", str(store), "info"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[2] == "embedder:       fake-hash-64 (64 dimensions)"
+
+
+def stored_span(store: Path) -> tuple[datetime, datetime]:
+    """The first and the last instant of a store's activity (session starts and events), in UTC."""
+    with Store(store, embedder=None) as opened:
+        first, last = opened.sql(
+            "SELECT min(ts), max(ts) FROM (SELECT started_at AS ts FROM sessions UNION ALL "
+            "SELECT timestamp FROM events)"
+        ).fetchall()[0]
+    return first.astimezone(UTC), last.astimezone(UTC)
+
+
+def test_demo_data_says_what_the_store_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "store"
+    assert main(["--store", str(store), "demo-data", "--sessions", "20"]) == 0
+    out = capsys.readouterr().out
+    first, last = stored_span(store)
+    covers = f"the store holds 20 sessions, active from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC\n"
+    assert last < DEFAULT_END and covers in out, out
+    day_after = (last + timedelta(days=1)).date()
+    assert f"for a report on it: agentlog --store {store} report --until {day_after}" in out
+
+    # --recent on that store: the ids are stored, nothing is loaded, and the store keeps its fixed dates.
+    assert main(["--store", str(store), "demo-data", "--sessions", "20", "--recent"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"loaded 0 sessions and 0 events into {store} (20 sessions and ")
+    assert re.search(r"the store already had them, dated \d+ weeks earlier, and keeps those dates", out), out
+    assert "use a new store: agentlog --store NEW_PATH demo-data --sessions 20 --recent\n" in out
+    assert covers in out and stored_span(store) == (first, last)  # the range stored, not the one asked for
+    assert f"report --until {day_after}" in out
+
+    # A new store gets the recent dates; loading them again there says nothing about other dates.
+    recent = tmp_path / "recent"
+    for _ in range(2):
+        assert main(["--store", str(recent), "demo-data", "--sessions", "20", "--recent"]) == 0
+        out = capsys.readouterr().out
+        first, last = stored_span(recent)
+        assert datetime.now(UTC) - last < timedelta(weeks=1, days=1), out
+        assert f"active from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC\n" in out
+        assert "keeps those dates" not in out and "for a report on it" not in out
+    # And the fixed dates asked for on it: it keeps its recent ones.
+    assert main(["--store", str(recent), "demo-data", "--sessions", "20"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"dated \d+ weeks later, and keeps those dates", out), out
+    assert "use a new store: agentlog --store NEW_PATH demo-data --sessions 20\n" in out
+
+
+def test_demo_data_help_and_the_notebooks_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["demo-data", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "every notebook" not in shown  # the default (2,000 sessions) is not the notebooks' dataset
+    assert f"--sessions {DEMO_STORE_SESSIONS} gives the notebooks' dataset" in shown
+    assert "(10 = ~1M events with the default --sessions 2000)" in shown  # what the README says of --scale 10
+    store = tmp_path / "store"
+    assert main(["--store", str(store), "demo-data", "--sessions", str(DEMO_STORE_SESSIONS)]) == 0
+    sample = read_sample()
+    assert f"loaded {sample.sessions.num_rows:,} sessions and {sample.events.num_rows:,} events" in (
+        capsys.readouterr().out
+    )
+    with Store(store, embedder=None) as opened:  # the sample's ids: the notebooks' (demo_store's) sessions
+        stored = {str(row[0]) for row in opened.sql("SELECT id FROM sessions").fetchall()}
+    assert stored == {str(i) for i in sample.sessions["id"].to_pylist()}
+
+
+def test_demo_on_a_store_whose_data_is_old(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Like the dashboard, the window ends with the data's last day: not an empty "last 30 days"."""
+    store = tmp_path / "store"
+    assert main(["--store", str(store), "demo-data", "--sessions", "40"]) == 0
+    capsys.readouterr()
+    first, last = stored_span(store)
+    report = tmp_path / "report.html"
+    assert main(["--store", str(store), "demo", "--out", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert f"already holds 40 sessions, from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC" in out
+    assert f"its activity ends on {last:%Y-%m-%d}, so the window ends with that day, not now" in out
+    header = f"Last 30 days (to {(last + timedelta(days=1)).date()} 00:00 UTC), per agent:\n"
+    assert header in out, out
+    table = out.split(header, 1)[1].splitlines()
+    assert [line.split()[0] for line in table[2:6]] == ["claude", "gemini", "gpt", "user"], out
+    assert all(int(line.split()[1]) > 0 for line in table[2:6])
+    assert "Activity Report (Last 7 Days)" in out and "Sessions: 0\n" not in out

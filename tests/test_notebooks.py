@@ -5,7 +5,10 @@ kernel (ipykernel), in a temporary working directory, with ``AGENTLOG_HOME`` and
 ``HOME`` pointing at temporary directories (so no notebook sees the developer's
 own agent logs) and no ``AGENTLOG_EMBEDDER`` (so stores get the default offline
 model, never the fake one). A failing cell fails the test with the cell's
-traceback. Running a notebook must not add files to the checkout.
+traceback. Running a notebook must not add files to the checkout, nor leave
+``agentlog-*`` folders in its temporary directory. What the notebooks' text says
+about their results (which session a search finds first, how similar, which days
+are worst) is checked on the outputs of that one run.
 
 ``04_import_export`` picks its logs from the first source that has some: the
 user's own (``~/.claude/projects``, ``~/.codex/sessions``), the published
@@ -14,7 +17,9 @@ fixtures beside the checkout, or a sample it writes; each source is run once.
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +31,7 @@ from nbclient.exceptions import CellExecutionError
 from nbformat import NotebookNode
 
 from agentlog import ValidationError
-from agentlog.demo import DEMO_STORE_SESSIONS, demo_store
+from agentlog.demo import DEFAULT_END, DEMO_STORE_SESSIONS, SAMPLE_PARAMS, demo_store
 from tests.conftest import REPO, SHARED
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -106,6 +111,8 @@ def run_notebook(notebook: NotebookNode, name: str, work: Path) -> NotebookNode:
     ]
     assert errors == []
     assert entries() == before, "the notebook wrote into the checkout"
+    temporary = Path(os.environ["TMPDIR"])  # the kernel's (kernel_environment)
+    assert sorted(p.name for p in temporary.glob("agentlog-*")) == [], "the notebook left temporary folders behind"
     return notebook
 
 
@@ -119,12 +126,89 @@ def text_of(notebook: NotebookNode) -> str:
     return "\n".join(parts)
 
 
+def result_of(notebook: NotebookNode, code: str) -> str:
+    """The ``text/plain`` result of the one code cell whose source contains ``code``."""
+    cells = [cell for cell in notebook.cells if cell.cell_type == "code" and code in cell.source]
+    assert len(cells) == 1, f"{len(cells)} code cells contain {code!r}"
+    results = [o for o in cells[0].get("outputs", []) if o.get("output_type") == "execute_result"]
+    assert len(results) == 1, f"the cell with {code!r} shows {len(results)} results"
+    return str(results[0]["data"]["text/plain"])
+
+
+def frame_rows(shown: str) -> list[list[str]]:
+    """The rows of a Polars DataFrame's text repr, as lists of cell texts (a row's wrapped lines joined)."""
+    lines = shown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("╞"))
+    rows: list[list[str]] = []
+    for line in lines[start + 1 :]:
+        if line.startswith("└"):
+            break
+        if not line.startswith("│"):
+            continue
+        cells = [cell.strip() for cell in line.strip("│").split("┆")]
+        if cells[0] or not rows:
+            rows.append(cells)
+        else:  # the continuation of a wrapped row
+            rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells, strict=True)]
+    return rows
+
+
+def check_quickstart(notebook: NotebookNode) -> None:
+    """Notebook 01's text: the searches find the database migration first, and how similar it is."""
+    migration = "Migrated the orders table to Postgres 16"
+    hits = ast.literal_eval(result_of(notebook, 'search_sessions("database schema migration"'))
+    assert hits and hits[0][2] == "gemini" and hits[0][3].startswith(migration), hits
+    # "the four with a summary (the paused user session has none ...). The database migration comes first, but
+    # at a similarity of about 0.6: only loosely related ... The unrelated sessions follow well below 0.5."
+    shown = result_of(notebook, 'search_frame(store, "upgrading the database"')
+    rows = frame_rows(shown)
+    assert [row[0] for row in rows] == ["1", "2", "3", "4"], shown
+    assert rows[0][3] == "gemini" and rows[0][4].startswith("Migrated the orders table"), shown
+    assert 0.5 <= float(rows[0][1]) < 0.7, shown
+    assert all(float(row[1]) < 0.5 for row in rows[1:]), shown
+
+
+def check_activity_analytics(notebook: NotebookNode) -> None:
+    """Notebook 02's text: the worst days are in the bad week, and the window summary's last line."""
+    assert SAMPLE_PARAMS.end == DEFAULT_END  # the notebook's window ends there too
+    first, end = SAMPLE_PARAMS.bad_week
+    shown = result_of(notebook, "worst_days = (")
+    days = [datetime.fromisoformat(row[0]).replace(tzinfo=UTC) for row in frame_rows(shown)]
+    assert len(days) == 5 and all(first <= day < end for day in days), shown
+    summary = text_of(nbformat.v4.new_notebook(cells=[c for c in notebook.cells if "window_summary(" in c.source]))
+    assert summary.rstrip().endswith("... and 1 more session"), summary
+
+
+def check_semantic_search(notebook: NotebookNode) -> None:
+    """Notebook 03's text: a query in other words than the summaries finds the connection pool sessions."""
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and "service.search_sessions(" in c.source)
+    found = re.search(r'search_sessions\("([^"]+)"', cell.source)
+    assert found is not None
+    words = set(found.group(1).lower().split())
+    assert not words & {"database", "pool", "exhaustion", "exhausted"}, "the query should not use the summaries' words"
+    hits = ast.literal_eval(result_of(notebook, "service.search_sessions("))
+    assert len(hits) == 5, hits
+    for similarity, _agent, summary in hits:
+        assert similarity >= 0.7 and "database connection pool exhaustion" in summary, hits
+
+
+CLAIMS = {
+    "01_quickstart.ipynb": check_quickstart,
+    "02_activity_analytics.ipynb": check_activity_analytics,
+    "03_semantic_search.ipynb": check_semantic_search,
+}
+"""What each notebook's text says about its results, checked on the run's outputs."""
+
+
 @pytest.mark.model
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_top_to_bottom(path: Path, kernel_environment: Path) -> None:
-    run_notebook(nbformat.read(path, as_version=4), path.name, kernel_environment)
+    ran = run_notebook(nbformat.read(path, as_version=4), path.name, kernel_environment)
+    check = CLAIMS.get(path.name)
+    if check is not None:
+        check(ran)
 
 
 IMPORT_NOTEBOOK = REPO / "notebooks" / "04_import_export.ipynb"

@@ -189,7 +189,7 @@ class WindowSummary:
         for started, agent, events, summary in shown.select("started_at", "agent", "events", "summary").iter_rows():
             lines.append(f"  {started:%Y-%m-%d %H:%M}  {agent:<8} {events:>4} events  {summary or '(no summary)'}")
         if self.sessions.height > shown.height:
-            lines.append(f"  ... and {self.sessions.height - shown.height} more sessions")
+            lines.append(f"  ... and {plural(self.sessions.height - shown.height, 'more session')}")
         return "\n".join(lines)
 
 
@@ -220,10 +220,13 @@ def window_summary(
         >>> from agentlog import Store
         >>> from agentlog.demo import generate_demo_data, load_demo_data
         >>> store = Store.memory(embedder=None)
-        >>> _ = load_demo_data(store, generate_demo_data(sessions=40))
+        >>> _ = load_demo_data(store, generate_demo_data(sessions=160))
         >>> week = window_summary(store, days=7, until=datetime(2026, 3, 6, tzinfo=UTC))
         >>> week.session_count == week.sessions.height
         True
+        >>> last_days = window_summary(store, days=3, until=datetime(2026, 3, 6, tzinfo=UTC))
+        >>> last_days.session_count, str(last_days).splitlines()[-1]  # the text lists ten sessions
+        (11, '  ... and 1 more session')
         >>> store.close()
     """
     checked = scope(store, agent=agent, since=since, until=until, days=days, tz=tz, default_days=7)

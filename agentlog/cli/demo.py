@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import argparse
 import math
+import shlex
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from agentlog import analytics
 from agentlog.cli.common import positive_int
 from agentlog.cli.output import format_table
-from agentlog.demo import DEFAULT_END, generate_demo_data, load_demo_data, read_sample, shift_demo_data
+from agentlog.demo import (
+    DEFAULT_END,
+    DEMO_STORE_SESSIONS,
+    generate_demo_data,
+    load_demo_data,
+    read_sample,
+    shift_demo_data,
+)
+from agentlog.demo.loader import stored_offset
 from agentlog.report import write_report
 from agentlog.store import Store
 from agentlog.wording import plural
@@ -23,6 +32,7 @@ DEFAULT_REPORT = "agentlog-report.html"
 """Where ``agentlog demo`` writes the report unless ``--out`` says otherwise (in the current directory)."""
 
 _DAYS = 30
+_SESSIONS = 2000  # --sessions: with --scale 10, about 1M events (the README says so)
 
 MAX_DEMO_SESSIONS = 200_000
 """Most sessions ``demo-data`` generates (``--sessions`` times ``--scale``): about 10 million events, held in memory."""
@@ -36,7 +46,8 @@ def register(commands: Any) -> None:
         description="Build a store (a temporary one unless --store is given), load the demo sample (agentlog's "
         "committed demo dataset: four agents over 90 days, moved by whole weeks so that it ends in the last seven "
         "days and weekends stay weekends), print a per-agent summary of its last 30 days, and write the HTML "
-        "activity report. A --store that already holds sessions is reported on as it is (the last 30 days).",
+        "activity report. A --store that already holds sessions is reported on as it is: the last 30 days up to "
+        "now, or up to the end of its last day of activity if that was before today.",
     )
     demo.add_argument(
         "--out", metavar="FILE", default=DEFAULT_REPORT, help=f"the report to write (default: ./{DEFAULT_REPORT})"
@@ -46,15 +57,25 @@ def register(commands: Any) -> None:
     data = commands.add_parser(
         "demo-data",
         help="load the deterministic demo dataset into the store",
-        description="Generate the deterministic demo dataset (agentlog.demo) and load it into the store; loading "
-        f"the same dataset twice adds nothing. By default the data keeps its fixed dates (90 days ending "
-        f"{DEFAULT_END:%Y-%m-%d}), so every run and every notebook sees the same numbers; --recent moves it "
-        "by whole weeks so that it ends in the last seven days (for 'last N days' reports; weekdays stay weekdays).",
+        description="Generate the deterministic demo dataset (agentlog.demo: the same options give the same "
+        "sessions and events) and load it into the store; loading it twice adds nothing. By default it has "
+        f"{_SESSIONS:,} sessions (about 100,000 events) with fixed dates (90 days ending {DEFAULT_END:%Y-%m-%d}); "
+        f"--sessions {DEMO_STORE_SESSIONS} gives the notebooks' dataset (the demo sample). --recent moves the data "
+        "by whole weeks so that it ends in the last seven days (for 'last N days' reports; weekdays stay "
+        "weekdays). Rows already in the store keep their dates: to have the other dates, use a new --store.",
     )
     data.add_argument(
-        "--scale", type=_positive_float, default=1.0, help="multiply the number of sessions (10 = ~1M events)"
+        "--scale",
+        type=_positive_float,
+        default=1.0,
+        help=f"multiply the number of sessions (10 = ~1M events with the default --sessions {_SESSIONS})",
     )
-    data.add_argument("--sessions", type=positive_int, default=2000, help="sessions before scaling (default 2000)")
+    data.add_argument(
+        "--sessions",
+        type=positive_int,
+        default=_SESSIONS,
+        help=f"sessions before scaling (default {_SESSIONS}; {DEMO_STORE_SESSIONS} = the notebooks' dataset)",
+    )
     data.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     data.add_argument(
         "--recent", action="store_true", help="move the data by whole weeks so that it ends in the last seven days"
@@ -93,8 +114,9 @@ def run_demo_data(args: argparse.Namespace) -> int:
         data = shift_demo_data(data)
     with _open(args.store) as store:
         result = load_demo_data(store, data)
+        offset = stored_offset(store, data) if result.sessions_skipped else timedelta(0)
+        span = _span(store)
         where = store.path
-    start, end = data.params.start, data.params.end
     print(
         f"loaded {result.sessions_inserted:,} sessions and {result.events_inserted:,} events into {where}"
         + (
@@ -103,10 +125,65 @@ def run_demo_data(args: argparse.Namespace) -> int:
             else ""
         )
     )
-    print(f"the data covers {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
-    if not args.recent:
-        print(f"for a report on it: agentlog report --until {end:%Y-%m-%d} (or load it with --recent)")
+    if offset:
+        # An earlier load (with or without --recent, or --recent in another week) put these ids there first.
+        direction = "earlier" if offset < timedelta(0) else "later"
+        print(
+            f"the store already had them, dated {_weeks(offset)} {direction}, and keeps those dates "
+            "(loading never changes stored rows)"
+        )
+        wanted = (
+            "that ends in the last seven days" if args.recent else f"with its fixed dates (to {DEFAULT_END:%Y-%m-%d})"
+        )
+        print(f"for the demo data {wanted}, use a new store: agentlog --store NEW_PATH {_command(args)}")
+    assert span is not None  # the dataset is in the store now
+    first, last, stored = span
+    print(
+        f"the store holds {plural(stored, 'session')}, active from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
+    )
+    until = _day_after(last)
+    if until < datetime.now(UTC) - timedelta(days=_DAYS):
+        where_flag = f"--store {shlex.quote(str(args.store))} " if args.store else ""
+        print(
+            f"for a report on it: agentlog {where_flag}report --until {until:%Y-%m-%d}"
+            + ("" if args.recent or offset else " (or load it with --recent into a new store)")
+        )
     return 0
+
+
+def _span(store: Store) -> tuple[datetime, datetime, int] | None:
+    """The first and the last instant of the store's activity (a session start or an event), and its sessions."""
+    first, last, sessions = store.sql(
+        "SELECT min(ts), max(ts), (SELECT count(*) FROM sessions) FROM ("
+        "SELECT started_at AS ts FROM sessions UNION ALL SELECT timestamp FROM events)"
+    ).fetchall()[0]
+    if first is None:
+        return None
+    return first.astimezone(UTC), last.astimezone(UTC), sessions
+
+
+def _day_after(instant: datetime) -> datetime:
+    """Midnight UTC at the end of ``instant``'s day: where a window that takes in that whole day ends."""
+    return datetime.combine(instant.astimezone(UTC).date() + timedelta(days=1), time(), tzinfo=UTC)
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The ``demo-data`` command line of ``args`` (the options that differ from their defaults)."""
+    words = ["demo-data"]
+    if args.sessions != _SESSIONS:
+        words.append(f"--sessions {args.sessions}")
+    if args.scale != 1:
+        words.append(f"--scale {args.scale:g}")
+    if args.seed:
+        words.append(f"--seed {args.seed}")
+    if args.recent:
+        words.append("--recent")
+    return " ".join(words)
+
+
+def _weeks(offset: timedelta) -> str:
+    days = abs(offset).days
+    return plural(days // 7, "week") if days % 7 == 0 else plural(days, "day")
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -124,10 +201,18 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _demo(store: Store, out: Path) -> None:
-    stored = store.sql("SELECT count(*) FROM sessions").fetchall()[0][0]
-    if stored:
-        print(f"the store already holds {stored:,} sessions: reporting on them (no demo data loaded)\n")
-        until = datetime.now(UTC)
+    span = _span(store)
+    if span is not None:
+        first, last, stored = span
+        now = datetime.now(UTC)
+        until = min(now, _day_after(last))  # like the dashboard's: the window ends with the data's last day
+        print(
+            f"the store already holds {plural(stored, 'session')}, from {first:%Y-%m-%d %H:%M} to "
+            f"{last:%Y-%m-%d %H:%M} UTC: reporting on them (no demo data loaded)"
+        )
+        if until < now:
+            print(f"its activity ends on {last:%Y-%m-%d}, so the window ends with that day, not now")
+        print()
     else:
         # The committed sample (the same data as the notebooks'), moved by whole weeks to end in the last seven
         # days. Windows end where the data ends, so the last 7 and 30 days are full whatever today's weekday.

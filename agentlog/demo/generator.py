@@ -3,8 +3,9 @@
 :func:`generate_demo_data` returns about 2,000 sessions and 100,000 events of four
 agents over 90 days, with the shapes notebooks and the report expect to find:
 working hours and quiet weekends per agent, a gentle growth trend, a "bad week"
-of errors five weeks before the end, a few still-active sessions, and summaries
-built from each session's own tasks, decisions and errors.
+of errors from 21 to 14 days before the end (:attr:`DemoParams.bad_week`), a few
+still-active sessions, and summaries built from each session's own tasks,
+decisions and errors.
 
 The same arguments always give byte-identical tables, in any process: every
 random draw comes from one seeded generator, and the default ``end`` is the

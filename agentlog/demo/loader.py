@@ -7,7 +7,9 @@ million events per second or two). :func:`shift_demo_data` moves every
 timestamp by a whole number of weeks so that the data ends less than a week
 before now: weekdays and hours keep their pattern (quiet weekends stay on the
 weekend, the hour-of-week heatmap looks the same), the ids and the content
-stay the same, and "last 30 days" reports find data.
+stay the same, and "last 30 days" reports find data. Loading never changes rows
+already stored: :func:`stored_offset` tells whether a store holds a dataset at
+its dates or at others (an earlier load, moved or not).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from agentlog.services.import_ops import EVENT_ROWS, SESSION_ROWS, ImportResult,
 from agentlog.store import Store, require_open_store
 from agentlog.validation import validate_aware_datetime
 
-__all__ = ["load_demo_data", "shift_demo_data"]
+__all__ = ["load_demo_data", "shift_demo_data", "stored_offset"]
 
 _SESSION_TIMES = ("started_at", "ended_at", "updated_at")
 _EVENT_TIMES = ("timestamp",)
@@ -131,3 +133,54 @@ def _shift_columns(table: pa.Table, names: tuple[str, ...], delta: timedelta) ->
         shifted = pc.add(column, step).cast(column.type)
         table = table.set_column(index, table.schema.field(index), shifted)
     return table
+
+
+def stored_offset(store: Store, data: DemoData) -> timedelta | None:
+    """How far in time the store's copy of ``data`` is from ``data``: zero if the store holds it at its dates.
+
+    Loading skips ids already stored, so a store that got the same dataset
+    before (with its fixed dates, or moved by :func:`shift_demo_data` in another
+    week) keeps the dates of that first load. This compares the newest session
+    of ``data`` with the stored session of the same id.
+
+    Args:
+        store: An open store.
+        data: A dataset, moved or not.
+
+    Returns:
+        The stored session's ``started_at`` minus the one in ``data`` (negative:
+        the store has it earlier; a whole number of weeks for a moved copy);
+        ``None`` if the store does not hold that session, or ``data`` is empty.
+
+    Raises:
+        ValidationError: If ``store`` or ``data`` is of the wrong kind.
+
+    Example:
+        >>> from agentlog import Store
+        >>> from agentlog.demo import generate_demo_data
+        >>> data = generate_demo_data(sessions=10)
+        >>> with Store.memory(embedder=None) as store:
+        ...     before = stored_offset(store, data)
+        ...     _ = load_demo_data(store, data)
+        ...     moved = shift_demo_data(data, datetime(2026, 11, 22, tzinfo=UTC))
+        ...     _ = load_demo_data(store, moved)  # nothing new: the ids are stored
+        ...     before, stored_offset(store, data), stored_offset(store, moved).days
+        (None, datetime.timedelta(0), -259)
+    """
+    require_open_store(store)
+    if not isinstance(data, DemoData):
+        raise ValidationError(
+            f"data must be a DemoData (from generate_demo_data), got {type(data).__name__}",
+            field="data",
+            value=repr(data)[:80],
+        )
+    if not data.sessions.num_rows:
+        return None
+    newest = int(pc.index(data.sessions["started_at"], pc.max(data.sessions["started_at"])).as_py())
+    row = data.sessions.slice(newest, 1).to_pylist()[0]
+    found = store.sql("SELECT started_at FROM sessions WHERE id = $id::UUID", {"id": str(row["id"])}).fetchall()
+    if not found:
+        return None
+    stored: datetime = found[0][0]
+    started: datetime = row["started_at"]
+    return stored - started

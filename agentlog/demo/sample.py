@@ -59,7 +59,7 @@ DEMO_STORE_SESSIONS = 160
 """Sessions in :func:`~agentlog.demo.demo_store` by default (and in the sample): about 7,300 events over 90 days.
 
 Small on purpose: the offline model embeds every session summary and event
-(~150-200 texts per second on two cores), so the index is ready in about a minute.
+(about 130-170 texts per second on two cores), so the index is ready in about a minute.
 
 Example:
     >>> DEMO_STORE_SESSIONS

@@ -134,10 +134,24 @@ def test_demo_store_loading_is_idempotent_moved_or_not(tmp_path: Path) -> None:
     with demo_store(path, embedder=None) as store:
         before = snapshot(store)
         fixed_end = store.sql("SELECT max(timestamp) FROM events").fetchall()[0][0]
-    for recent in (True, False):
-        with demo_store(path, embedder=None, recent=recent) as store:
-            assert snapshot(store) == before  # the moved copy has the same ids: nothing added
-            assert store.sql("SELECT max(timestamp) FROM events").fetchall()[0][0] == fixed_end
+    with demo_store(path, embedder=None) as store:  # the same dates: nothing added, nothing to warn about
+        assert snapshot(store) == before
+    # The moved copy has the same ids: nothing added, and the store keeps its fixed dates, which it says.
+    with pytest.warns(UserWarning, match=r"its data ends 2026-03-06, not .*use a new path for data that ends in"):
+        store = demo_store(path, embedder=None, recent=True)
+    with store:
+        assert snapshot(store) == before
+        assert store.sql("SELECT max(timestamp) FROM events").fetchall()[0][0] == fixed_end
+
+
+def test_demo_store_says_when_a_store_keeps_its_recent_dates(tmp_path: Path) -> None:
+    path = tmp_path / "demo"
+    with demo_store(path, embedder=None, recent=True) as store:
+        recent_end = store.sql("SELECT max(timestamp) FROM events").fetchall()[0][0]
+    with pytest.warns(UserWarning, match=r"its data ends .* \(\d+ weeks later\).*for the fixed dates"):
+        store = demo_store(path, embedder=None)
+    with store:
+        assert store.sql("SELECT max(timestamp) FROM events").fetchall()[0][0] == recent_end
 
 
 def test_read_sample_refuses_what_is_not_the_sample(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ def test_demo_data_then_report(tmp_path: Path, capsys: pytest.CaptureFixture[str
     store = str(tmp_path / "store")
     assert main(["--store", store, "demo-data", "--sessions", "120", "--seed", "3"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("loaded 120 sessions and ") and "2025-12-06 00:00 to 2026-03-06 00:00 UTC" in out
-    assert "agentlog report --until 2026-03-06" in out
+    assert out.startswith("loaded 120 sessions and ") and "the store holds 120 sessions, active from 2025-12-" in out
+    assert " to 2026-03-05 " in out and f"agentlog --store {store} report --until 2026-03-06" in out
 
     assert main(["--store", store, "demo-data", "--sessions", "120", "--seed", "3"]) == 0
     assert "loaded 0 sessions and 0 events" in capsys.readouterr().out  # the same dataset again: nothing added
