@@ -75,6 +75,7 @@ inherit it; it acts only if LanceDB is imported afterwards);
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -630,13 +631,16 @@ class VectorTables:
         ``matching / rows`` of them pass. When that is most of the partitions, an exact search is cheaper
         and finds them all.
         """
-        matching = await table.count_rows(where) if where else None
-        if matching is not None and matching <= EXACT_FILTERED_ROWS:
-            return None  # few rows pass: compare the query with each of them
+        if where:
+            matching, rows = await asyncio.gather(table.count_rows(where), table.count_rows())  # in parallel
+            if matching <= EXACT_FILTERED_ROWS:
+                return None  # few rows pass: compare the query with each of them
+        else:
+            matching = None
+            if CANDIDATES_PER_HIT * limit <= NPROBES * size:
+                return NPROBES
+            rows = await table.count_rows()
         wanted = max(FILTERED_CANDIDATES if matching is not None else 0, CANDIDATES_PER_HIT * limit)
-        if matching is None and wanted <= NPROBES * size:
-            return NPROBES
-        rows = await table.count_rows()
         probes = max(NPROBES, math.ceil(wanted * rows / (size * (matching or rows))))
         return None if probes * size >= rows else probes
 
