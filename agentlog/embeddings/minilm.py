@@ -38,6 +38,7 @@ from agentlog.embeddings.calibration import Calibration
 from agentlog.embeddings.errors import ModelFileError
 from agentlog.embeddings.int8_matmul import quantize_activations
 from agentlog.errors import ValidationError
+from agentlog.priority import run_at_background_priority
 
 __all__ = [
     "MINILM_CALIBRATION",
@@ -230,7 +231,9 @@ def _runtime(key: _RuntimeKey) -> _Runtime:
         with _RUNTIMES_LOCK:
             runtime = _RUNTIMES.get(key)
             if runtime is None:
-                runtime = _RUNTIMES[key] = _Runtime(key)
+                # onnxruntime starts its worker threads with the session: made on a thread of background
+                # priority, they yield the CPU to the process's writes and reads (see agentlog.priority).
+                runtime = _RUNTIMES[key] = run_at_background_priority(lambda: _Runtime(key))
     return runtime
 
 

@@ -52,6 +52,7 @@ from agentlog.errors import SearchUnavailableError, StoreClosedError, Validation
 from agentlog.index.offers import VectorOffer
 from agentlog.index.sources import SOURCES, TOMBSTONE_RULES, IndexSource
 from agentlog.index.vectors import MAX_FRAGMENTS, VectorTables, lost_commit_race
+from agentlog.priority import lower_thread_priority
 from agentlog.store.writer import Transaction
 
 if TYPE_CHECKING:
@@ -398,6 +399,7 @@ class Indexer:
     # -- the thread ------------------------------------------------------------------------
 
     def _run(self) -> None:
+        lower_thread_priority()  # embedding yields the CPU to the writes it indexes (see agentlog.priority)
         try:
             self._index_until_closed()
         finally:
