@@ -31,9 +31,11 @@ T = TypeVar("T")
 
 
 def lower_thread_priority() -> bool:
-    """Lower the calling thread's priority by :data:`BACKGROUND_NICE`; threads it starts inherit it.
+    """Run the calling thread :data:`BACKGROUND_NICE` below the process (its main thread); new threads inherit it.
 
-    It cannot be raised back (that takes privileges), so call it only on threads made for background work.
+    The level is set, not added to: a thread already at it (or lower) stays as it is, so a background
+    thread that builds the model's runtime does not push its workers further down. It cannot be raised
+    back (that takes privileges), so call it only on threads made for background work.
 
     Returns:
         Whether the priority was lowered (``False`` off Linux, or if the system refused).
@@ -50,8 +52,10 @@ def lower_thread_priority() -> bool:
         return False
     thread = threading.get_native_id()
     try:
-        current = os.getpriority(os.PRIO_PROCESS, thread)
-        os.setpriority(os.PRIO_PROCESS, thread, min(19, current + BACKGROUND_NICE))
+        # On Linux the "process" of PRIO_PROCESS is a thread: the pid names the main thread.
+        target = min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + BACKGROUND_NICE)
+        if os.getpriority(os.PRIO_PROCESS, thread) < target:
+            os.setpriority(os.PRIO_PROCESS, thread, target)
     except OSError:  # pragma: no cover - a sandbox that forbids it: run at the normal priority
         return False
     return True

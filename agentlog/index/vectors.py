@@ -221,6 +221,7 @@ class VectorTables:
         # second are the unindexed tail that _merge_tail rewrites; it is kept in TAIL_FLOORS_FILE.
         self._appended_through: dict[str, int] = {}
         self._indexed_through: dict[str, int] = self._read_tail_floors()
+        self._floors_to_check = set(self._indexed_through)  # read from the file: checked against the table once
         # Searches use handles of LanceDB's async API (see the module docstring): per table, the handle and the
         # write count it has seen; every write through this object counts, so a search sees the writes before it.
         self._async_db: Any = None
@@ -358,11 +359,14 @@ class VectorTables:
             self._drop_indexes(table, name, [old.name for old in vectors[:-1]])
             vectors = vectors[-1:]
         vector_index = vectors[0] if vectors else None  # the one LanceDB searches with
-        stats = table.stats()
-        fragments = stats["fragment_stats"]["num_fragments"] if isinstance(stats, dict) else 0
+        fragments = _fragment_count(table)
         unindexed = vector_index.num_unindexed_rows if vector_index is not None else 0
         with self._lock:
             tail_floor = self._indexed_through.get(name)
+            unchecked = name in self._floors_to_check
+            self._floors_to_check.discard(name)
+        if tail_floor is not None and unchecked and tail_floor > self._highest_lsn(table, name):
+            tail_floor = None  # a recorded floor above every row (an edited file?): where the tail starts is unknown
         # Small appends pile up fragments (each costs every search a file to scan). With an ANN index and a
         # tail small enough to scan, they are merged into one fragment and the indexes are left alone;
         # otherwise the table is compacted, which adds the tail to the ANN index as a segment.
@@ -370,28 +374,49 @@ class VectorTables:
         mergeable = fragments > MAX_FRAGMENTS and vector_index is not None and unindexed <= tail_limit
         merge_above = tail_floor if mergeable else None  # None: no merge (also when the tail's start is unknown)
         compact = (fragments > MAX_FRAGMENTS or unindexed > tail_limit) and merge_above is None
+        built = False
         if vector_index is None:
             if rows >= self.ann_min_rows:
                 self._build_ann(table, name, rows)
+                built = True
         elif (
             _outdated(vectors)
             or rows > 4 * _partition_size(vector_index.name) ** 2
             or (compact and _segments(vector_index) >= MAX_INDEX_SEGMENTS)
         ):
             # outdated (see ann_outdated), outgrown its partitions, or a compaction would add a segment too many
-            try:
-                self._build_ann(table, name, rows)
-            except Exception as exc:
-                if not compact or lost_commit_race(exc):
-                    raise  # a lost race is retried soon (see the indexer's maintenance thread)
-                # a rebuild that keeps failing must not stop compaction as well
-                logger.exception("agentlog: rebuilding the ANN index of %s failed; compacting it all the same", name)
+            built = self._rebuild_ann(table, name, rows, compact=compact)
+        if built:
+            # The new index holds every row and recorded its floor: no tail to merge (a merge above the old
+            # floor would move rows it has just taken in back out of it). A build does not compact, though:
+            # left fragmented, every later maintenance would merge a tail and leave the fragments below it.
+            merge_above = None
+            compact = fragments > MAX_FRAGMENTS
         if merge_above is not None:
             self._merge_tail(table, merge_above)
-        elif compact:
+            if _fragment_count(table) <= MAX_FRAGMENTS:
+                return
+            # Still fragmented: the rows below the floor are in many fragments themselves (a floor recorded
+            # before a crash): compact, or every maintenance would merge again; within the segment bound.
+            compact = True
+            if vector_index is not None and _segments(vector_index) >= MAX_INDEX_SEGMENTS:
+                self._rebuild_ann(table, name, rows, compact=True)
+        if compact:
             floor = self._highest_lsn(table, name)
             table.optimize()  # also brings the full-text and scalar indexes up to date
             self._set_indexed_through(name, floor)
+
+    def _rebuild_ann(self, table: Any, name: str, rows: int, *, compact: bool) -> bool:
+        """Rebuild the ANN index; whether it was rebuilt (``False``: it failed, and a compaction follows)."""
+        try:
+            self._build_ann(table, name, rows)
+        except Exception as exc:
+            if not compact or lost_commit_race(exc):
+                raise  # a lost race is retried soon (see the indexer's maintenance thread)
+            # a rebuild that keeps failing must not stop compaction as well
+            logger.exception("agentlog: rebuilding the ANN index of %s failed; compacting it all the same", name)
+            return False
+        return True
 
     def _merge_tail(self, table: Any, floor: int) -> None:
         """Rewrite the rows above ``floor`` (the unindexed tail, in many small fragments) as one fragment.
@@ -439,7 +464,7 @@ class VectorTables:
         return {
             name: lsn
             for name, lsn in recorded.items()
-            if name in self.sources and isinstance(lsn, int) and not isinstance(lsn, bool) and lsn >= 0
+            if name in self.sources and isinstance(lsn, int) and not isinstance(lsn, bool) and 0 <= lsn < 2**63
         }
 
     def _write_tail_floors(self) -> None:
@@ -570,79 +595,35 @@ class VectorTables:
         """
         from lancedb.background_loop import LOOP
 
-        size = self.ann_partition_size(name)
-        query_vector = np.asarray(vector, dtype=np.float32)
-        search = self._vector_search(name, query_vector, where=where, limit=limit, columns=columns, size=size)
-        found: pa.Table = LOOP.run(search)  # type: ignore[no-untyped-call]  # (the loop LanceDB's sync API uses)
-        return found
-
-    async def _vector_search(
-        self,
-        name: str,
-        vector: npt.NDArray[np.float32],
-        *,
-        where: str | None,
-        limit: int,
-        columns: Sequence[str],
-        size: int | None,
-    ) -> pa.Table:
-        table = await self._search_handle(name)
-        query = table.query().nearest_to(vector).distance_type("cosine")
-        if where:
-            query = query.where(where)  # a prefilter: applied before the limit
-        if size is not None:
-            probes = await self._probes(table, where, limit, size)
-            if probes is None:
-                query = query.bypass_vector_index()  # compare the query with every row that passes
-            else:
-                query = query.nprobes(probes).refine_factor(REFINE_FACTOR)
-        found: pa.Table = await query.select(["id", "index_lsn", *columns, "_distance"]).limit(limit).to_arrow()
-        return found
-
-    async def _search_handle(self, name: str) -> Any:
-        """The async API's handle of table ``name``, at a version holding every write this object made before."""
-        import lancedb
-
+        # Everything that takes self._lock or uses the sync API happens here, on the calling thread: the
+        # coroutine runs on LanceDB's one event-loop thread, which sync API calls made under the lock wait
+        # for (taking the lock there, or calling the sync API from there, could deadlock that loop).
         self.table(name)  # created if missing
+        size = self.ann_partition_size(name)
         with self._lock:
             writes = self._writes.get(name, 0)
             handle, seen = self._search_handles.get(name, (None, -1))
             database = self._async_db
-        if database is None:
-            database = await lancedb.connect_async(str(self.directory))
-        if handle is None:
-            handle = await database.open_table(name)  # at the latest version
-        elif seen < writes:
-            await handle.checkout_latest()
+        search = _vector_search(
+            self.directory if database is None else database,
+            handle,
+            name,
+            np.asarray(vector, dtype=np.float32),
+            refresh=seen < writes,
+            where=where,
+            limit=limit,
+            columns=columns,
+            size=size,
+        )
+        found, database, handle = LOOP.run(search)  # type: ignore[no-untyped-call]  # (the loop of the sync API)
         with self._lock:
             if self._async_db is None:
                 self._async_db = database
             known = self._search_handles.get(name)
             if known is None or known[1] < writes:
                 self._search_handles[name] = (handle, writes)
-        return handle
-
-    @staticmethod
-    async def _probes(table: Any, where: str | None, limit: int, size: int) -> int | None:
-        """IVF partitions a search should probe, or ``None`` to search exactly (see the module docstring).
-
-        Enough to see about :data:`CANDIDATES_PER_HIT` rows that pass the filter per hit asked for (at
-        least :data:`FILTERED_CANDIDATES` with a filter): the partitions hold about ``size`` rows each,
-        ``matching / rows`` of them pass. When that is most of the partitions, an exact search is cheaper
-        and finds them all.
-        """
-        if where:
-            matching, rows = await asyncio.gather(table.count_rows(where), table.count_rows())  # in parallel
-            if matching <= EXACT_FILTERED_ROWS:
-                return None  # few rows pass: compare the query with each of them
-        else:
-            matching = None
-            if CANDIDATES_PER_HIT * limit <= NPROBES * size:
-                return NPROBES
-            rows = await table.count_rows()
-        wanted = max(FILTERED_CANDIDATES if matching is not None else 0, CANDIDATES_PER_HIT * limit)
-        probes = max(NPROBES, math.ceil(wanted * rows / (size * (matching or rows))))
-        return None if probes * size >= rows else probes
+        found_rows: pa.Table = found
+        return found_rows
 
     def keyword_search(
         self, name: str, text: str, *, where: str | None, limit: int, columns: Sequence[str] = ()
@@ -692,6 +673,64 @@ class VectorTables:
         return table.column("id").to_pylist(), matrix.reshape(-1, self.dimension)
 
 
+async def _vector_search(
+    database: Any,
+    handle: Any,
+    name: str,
+    vector: npt.NDArray[np.float32],
+    *,
+    refresh: bool,
+    where: str | None,
+    limit: int,
+    columns: Sequence[str],
+    size: int | None,
+) -> tuple[pa.Table, Any, Any]:
+    """One vector search on LanceDB's event loop; returns ``(rows, database, handle)``.
+
+    ``database`` is the async connection, or the directory to open one on; ``handle`` is the async API's
+    handle of table ``name`` (``None``: opened here, at the latest version), moved to the latest version
+    first when ``refresh``. Takes no lock and makes no sync call (see :meth:`VectorTables.vector_search`).
+    """
+    import lancedb
+
+    if isinstance(database, Path):
+        database = await lancedb.connect_async(str(database))
+    if handle is None:
+        handle = await database.open_table(name)
+    elif refresh:
+        await handle.checkout_latest()
+    query = handle.query().nearest_to(vector).distance_type("cosine")
+    if where:
+        query = query.where(where)  # a prefilter: applied before the limit
+    if size is not None:
+        probes = await _probes(handle, where, limit, size)  # None: compare the query with every row that passes
+        query = query.bypass_vector_index() if probes is None else query.nprobes(probes).refine_factor(REFINE_FACTOR)
+    found = await query.select(["id", "index_lsn", *columns, "_distance"]).limit(limit).to_arrow()
+    return found, database, handle
+
+
+async def _probes(table: Any, where: str | None, limit: int, size: int) -> int | None:
+    """IVF partitions a search should probe, or ``None`` to search exactly (see the module docstring).
+
+    Enough to see about :data:`CANDIDATES_PER_HIT` rows that pass the filter per hit asked for (at
+    least :data:`FILTERED_CANDIDATES` with a filter): the partitions hold about ``size`` rows each,
+    ``matching / rows`` of them pass. When that is most of the partitions, an exact search is cheaper
+    and finds them all.
+    """
+    if where:
+        matching, rows = await asyncio.gather(table.count_rows(where), table.count_rows())  # in parallel
+        if matching <= EXACT_FILTERED_ROWS:
+            return None  # few rows pass: compare the query with each of them
+    else:
+        matching = None
+        if CANDIDATES_PER_HIT * limit <= NPROBES * size:
+            return NPROBES
+        rows = await table.count_rows()
+    wanted = max(FILTERED_CANDIDATES if matching is not None else 0, CANDIDATES_PER_HIT * limit)
+    probes = max(NPROBES, math.ceil(wanted * rows / (size * (matching or rows))))
+    return None if probes * size >= rows else probes
+
+
 def lost_commit_race(exc: BaseException) -> bool:
     """Whether a LanceDB write failed only because other writes committed first (worth retrying soon).
 
@@ -703,6 +742,12 @@ def lost_commit_race(exc: BaseException) -> bool:
     """
     message = str(exc).lower()
     return "commit conflict" in message or "too many concurrent writers" in message
+
+
+def _fragment_count(table: Any) -> int:
+    """How many fragments (data files) a LanceDB table has."""
+    stats = table.stats()
+    return int(stats["fragment_stats"]["num_fragments"]) if isinstance(stats, dict) else 0
 
 
 def _vector_indexes(listed: Iterable[Any]) -> list[Any]:

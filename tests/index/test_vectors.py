@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -570,3 +571,100 @@ def test_searches_see_every_write_made_before_them(tmp_path: Path) -> None:
     assert nearest(150) == late_rows.column("id")[150].as_py()
     filtered = tables.vector_search("events", late_vectors[150], where="event_type = 'late'", limit=500)
     assert filtered.num_rows == 199
+
+
+_SEARCHES_BESIDE_SYNC_CALLS = """
+import sys, threading
+from pathlib import Path
+import numpy as np
+from agentlog.index.vectors import VectorTables
+
+tables = VectorTables(Path(sys.argv[1]), dimension=4)
+tables.table("events")
+stop = threading.Event()
+done = []
+
+def searcher():
+    while not stop.is_set():
+        tables.vector_search("events", np.ones(4, np.float32), where=None, limit=3)
+        done.append(1)
+
+threads = [threading.Thread(target=searcher, daemon=True) for _ in range(4)]
+for thread in threads:
+    thread.start()
+while len(done) < 20:
+    pass
+for name in ("sessions", "memories", "document_chunks"):
+    tables.table(name)  # the sync API, under the object's lock
+tables.drop_all()
+tables.table("events")
+stop.set()
+for thread in threads:
+    thread.join()
+print("searches", len(done))
+"""
+
+
+def test_searches_beside_sync_calls_never_deadlock_lancedb_s_loop(tmp_path: Path) -> None:
+    # Searches run on LanceDB's one event-loop thread, which the sync API (table creation, drop_all) also
+    # needs while holding the object's lock: a search that took that lock on the loop hung both (2 of 3 runs).
+    done = subprocess.run(
+        [sys.executable, "-c", _SEARCHES_BESIDE_SYNC_CALLS, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) >= 20
+
+
+def test_fragments_an_index_build_leaves_below_the_tail_are_compacted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A build takes every row into the index and records the floor, but does not compact: merging only the
+    # rows above the floor then left the fragments below it, and every maintenance merged again.
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 6)
+    rng = np.random.default_rng(41)
+    centers = rng.normal(size=(10, DIM))
+    tables = VectorTables(tmp_path, DIM, ann_min_rows=1000)
+    for n in range(6):
+        tables.add("events", *rows(200 * n, 200, "common", rng, centers))
+    tables.maintain("events")  # the first build, over six fragments (not more than the bound: no compaction)
+    assert tables.has_ann_index("events") and fragments(tables) == 6
+    for n in range(7):
+        tables.add("events", *rows(1200 + n, 1, "late", rng, centers))
+    tables.maintain("events")
+    assert fragments(tables) <= 2
+    ids, _ = tables.vectors("events")
+    assert len(ids) == len(set(ids)) == 1207
+
+
+def test_a_rebuild_does_not_merge_rows_out_of_its_new_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One maintenance that rebuilds the index (outgrown) while a tail was mergeable used to merge above the
+    # old floor afterwards: rows the new index had just taken in became unindexed, below the new floor.
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 6)
+    rng = np.random.default_rng(42)
+    centers = rng.normal(size=(10, DIM))
+    tables = VectorTables(tmp_path, DIM, ann_min_rows=400)
+    tables.add("events", *rows(0, 400, "common", rng, centers))
+    tables.maintain("events")  # built with partitions of 20 rows: outgrown past 1,600 rows
+    tables.add("events", *rows(400, 1150, "common", rng, centers))
+    tables.maintain("events")
+    for n in range(8):
+        tables.add("events", *rows(1550 + 8 * n, 8, "late", rng, centers))
+    merged = spy(tables.table("events"), "merge_insert", monkeypatch)
+    tables.maintain("events")  # 1,614 rows: a rebuild
+    assert tables.ann_partition_size("events") == 40 and merged == []
+    assert tables.unindexed_rows("events") == 0
+
+
+@pytest.mark.parametrize("recorded", [2**64, 10**6, -1, "12", None])
+def test_a_recorded_floor_that_cannot_be_right_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorded: object
+) -> None:
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 6)
+    tables, rng, centers = filled_tables(tmp_path, 43, 1000)
+    tables.maintain("events")
+    (tmp_path / vectors_module.TAIL_FLOORS_FILE).write_text(f'{{"events": {json.dumps(recorded)}}}')
+    reopened = VectorTables(tmp_path, DIM, ann_min_rows=1000)
+    for n in range(8):
+        reopened.add("events", *rows(1000 + n, 1, "late", rng, centers))
+    reopened.maintain("events")  # the tail's start is unknown: compacted (a floor above every row merged nothing)
+    assert fragments(reopened) <= 2 and reopened.unindexed_rows("events") == 0
