@@ -305,3 +305,32 @@ def test_demo_on_a_store_whose_data_is_old(tmp_path: Path, capsys: pytest.Captur
     assert [line.split()[0] for line in table[2:6]] == ["claude", "gemini", "gpt", "user"], out
     assert all(int(line.split()[1]) > 0 for line in table[2:6])
     assert "Activity Report (Last 7 Days)" in out and "Sessions: 0\n" not in out
+
+
+def test_reads_that_do_not_search_open_a_store_of_another_embedder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # sessions, show and memory list/get never embed: they open the store without a model, so a store indexed
+    # with another embedder (or a configured model that is slow to load) does not stop them.
+    from functools import partial
+
+    from agentlog.embeddings import FakeEmbedder, register_embedder
+
+    store = str(tmp_path / "store")
+    assert main(["--store", store, "demo-data", "--sessions", "5"]) == 0
+    assert main(["--store", store, "memory", "set", "user:alice", "theme", "dark"]) == 0  # indexed: fake-hash-64
+    session = read_manifest(Path(store))
+    assert session is not None and session.embedder is not None and session.embedder.name == "fake-hash-64"
+    register_embedder("fake-hash-16-cli", partial(FakeEmbedder, 16), replace=True)
+    monkeypatch.setenv("AGENTLOG_EMBEDDER", "fake-hash-16-cli")
+    capsys.readouterr()
+    assert main(["--store", store, "search", "anything"]) == 1  # a search needs the store's embedder
+    assert "embedder" in capsys.readouterr().err
+    assert main(["--store", store, "sessions"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) >= 5
+    with Store(store, embedder=None) as opened:
+        session_id = str(opened.sql("SELECT id FROM sessions LIMIT 1").fetchall()[0][0])
+    assert main(["--store", store, "show", session_id]) == 0
+    assert main(["--store", store, "memory", "list", "user:alice"]) == 0
+    assert main(["--store", store, "memory", "get", "user:alice", "theme"]) == 0
+    assert "dark" in capsys.readouterr().out

@@ -94,7 +94,7 @@ def _print_memories(records: list[Any], *, score: bool = False) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the memories under a prefix."""
-    with open_store(args) as store:
+    with open_store(args, embedder=None) as store:  # reads only: no model, any embedder's store
         records = asyncio.run(MemoryService(store).list_memories_by_namespace(args.prefix, args.type, args.limit))
     _print_memories(records)
     return 0
@@ -102,7 +102,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_get(args: argparse.Namespace) -> int:
     """Print one memory (or its history) as JSON; exit 1 if there is none."""
-    with open_store(args) as store:
+    with open_store(args, embedder=None) as store:  # reads only: no model, any embedder's store
         service = MemoryService(store)
         if args.history:
             found: Any = asyncio.run(service.get_memory_history(args.namespace, args.key))

@@ -77,7 +77,7 @@ def run_sessions(args: argparse.Namespace) -> int:
     """
     if args.active:
         _reject_filters_with_active(args)
-    with open_store(args) as store:
+    with open_store(args, embedder=None) as store:  # reads only: no model, any embedder's store
         service = SessionService(store)
         if args.active:
             rows = asyncio.run(service.get_active_sessions(limit=args.limit))
@@ -103,7 +103,7 @@ def _reject_filters_with_active(args: argparse.Namespace) -> None:
 
 def run_show(args: argparse.Namespace) -> int:
     """Print one session and its events."""
-    with open_store(args) as store:
+    with open_store(args, embedder=None) as store:  # reads only: no model, any embedder's store
         session = asyncio.run(SessionService(store).get_session(args.session_id))
     if session is None:
         raise NotFoundError("session", args.session_id)
