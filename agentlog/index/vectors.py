@@ -8,13 +8,15 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
 
 * many small appends fragment a table and slow searches down (each small
   fragment cost a search 0.25 ms at 200k rows: 7.6 ms with none, 14 ms with
-  25), so appends come in batches and, once fragments pile up, the rows that
-  came since the indexes last took everything in (the *tail*) are merged into
-  one fragment by an atomic ``merge_insert``, indexes untouched; the table is
-  compacted (``optimize``, which also folds the tail into the indexes) only
-  once that tail passes :data:`MAX_UNINDEXED` rows or 1/:data:`TAIL_SHARE` of
-  the table (LanceDB scans it in every search: +4 ms for 10,000 rows at 1M),
-  or with no ANN index yet. Where the tail starts (the highest ``index_lsn``
+  25), so appends come in batches and, once fragments pile up (more than
+  :data:`MAX_FRAGMENTS` beside the full ones of :data:`LANCE_FRAGMENT_ROWS`
+  rows, which a table of millions of rows holds however often it is
+  compacted), the rows that came since the indexes last took everything in
+  (the *tail*) are merged into one fragment by an atomic ``merge_insert``,
+  indexes untouched; the table is compacted (``optimize``, which also folds
+  the tail into the indexes) only once that tail passes :data:`MAX_UNINDEXED`
+  rows or 1/:data:`TAIL_SHARE` of the table (LanceDB scans it in every
+  search: +4 ms for 10,000 rows at 1M), or with no ANN index yet. Where the tail starts (the highest ``index_lsn``
   the last compaction took in) is kept in :data:`TAIL_FLOORS_FILE` next to the
   tables, so that short processes (one agent run, one import) merge too; a
   table without a recorded start (an index from an earlier agentlog) is
@@ -99,12 +101,14 @@ __all__ = [
     "CANDIDATES_PER_HIT",
     "FTS_MAX_TOKEN_LENGTH",
     "LANCEDB_LOG_LEVEL",
+    "LANCE_FRAGMENT_ROWS",
     "MAX_FRAGMENTS",
     "MAX_INDEX_SEGMENTS",
     "MAX_UNINDEXED",
     "TAIL_FLOORS_FILE",
     "TAIL_SHARE",
     "VectorTables",
+    "excess_fragments",
     "lost_commit_race",
 ]
 
@@ -118,7 +122,9 @@ os.environ.setdefault("LANCEDB_LOG", LANCEDB_LOG_LEVEL)
 ANN_MIN_ROWS = 20_000
 """Rows from which a table gets an ANN index (below it, exact search is used)."""
 MAX_FRAGMENTS = 24
-"""Fragments a table may have before it is compacted."""
+"""Fragments a table may have, beyond its full ones, before it is compacted (see :func:`excess_fragments`)."""
+LANCE_FRAGMENT_ROWS = 1024 * 1024
+"""Rows of a full LanceDB fragment: the most an append writes to one file, and what compaction aims for."""
 MAX_UNINDEXED = 10_000
 """Rows added since the last index update (the tail searches scan) before the table is compacted into the indexes."""
 MERGE_TIMEOUT = timedelta(seconds=5)
@@ -359,7 +365,7 @@ class VectorTables:
             self._drop_indexes(table, name, [old.name for old in vectors[:-1]])
             vectors = vectors[-1:]
         vector_index = vectors[0] if vectors else None  # the one LanceDB searches with
-        fragments = _fragment_count(table)
+        fragments = excess_fragments(table.stats())
         unindexed = vector_index.num_unindexed_rows if vector_index is not None else 0
         with self._lock:
             tail_floor = self._indexed_through.get(name)
@@ -394,7 +400,7 @@ class VectorTables:
             compact = fragments > MAX_FRAGMENTS
         if merge_above is not None:
             self._merge_tail(table, merge_above)
-            if _fragment_count(table) <= MAX_FRAGMENTS:
+            if excess_fragments(table.stats()) <= MAX_FRAGMENTS:
                 return
             # Still fragmented: the rows below the floor are in many fragments themselves (a floor recorded
             # before a crash): compact, or every maintenance would merge again; within the segment bound.
@@ -744,10 +750,28 @@ def lost_commit_race(exc: BaseException) -> bool:
     return "commit conflict" in message or "too many concurrent writers" in message
 
 
-def _fragment_count(table: Any) -> int:
-    """How many fragments (data files) a LanceDB table has."""
-    stats = table.stats()
-    return int(stats["fragment_stats"]["num_fragments"]) if isinstance(stats, dict) else 0
+def excess_fragments(stats: Any) -> int:
+    """Fragments of a LanceDB table beyond the full ones a compacted table of its rows would have.
+
+    What compaction could merge: a table of 30M rows holds at least 28 full fragments
+    (:data:`LANCE_FRAGMENT_ROWS` rows each) however often it is compacted, so counting
+    every fragment against :data:`MAX_FRAGMENTS` would compact it, and add a segment to
+    its ANN index, at every maintenance from about 25M rows on.
+
+    Args:
+        stats: What the table's ``stats()`` returned.
+
+    Example:
+        >>> stats = {"num_rows": 30_000_000, "fragment_stats": {"num_fragments": 31}}
+        >>> excess_fragments(stats)  # 28 full fragments, 3 others (a partial one and two small appends)
+        3
+        >>> excess_fragments({"num_rows": 5_000, "fragment_stats": {"num_fragments": 7}})
+        7
+    """
+    if not isinstance(stats, dict):
+        return 0
+    full = int(stats.get("num_rows") or 0) // LANCE_FRAGMENT_ROWS
+    return max(0, int(stats["fragment_stats"]["num_fragments"]) - full)
 
 
 def _vector_indexes(listed: Iterable[Any]) -> list[Any]:

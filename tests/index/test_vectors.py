@@ -298,6 +298,52 @@ def test_a_small_tail_is_merged_without_a_segment(tmp_path: Path, monkeypatch: p
         assert found == [late_rows.column("id")[n].as_py()]
 
 
+def test_full_fragments_do_not_count_towards_compaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A table of 25M rows or more holds over MAX_FRAGMENTS full fragments however it is compacted: counting
+    # them made every maintenance merge and then compact, adding a segment to the ANN index each time (and a
+    # retrain of the whole index every MAX_INDEX_SEGMENTS maintenances). Here "full" is 2,000 rows, so that a
+    # small table shows it; test_lance_fragments_hold_lance_fragment_rows checks the real size.
+    monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
+    monkeypatch.setattr(vectors_module, "TAIL_SHARE", 1)  # the fragments alone decide here, not the tail's size
+    monkeypatch.setattr(vectors_module, "LANCE_FRAGMENT_ROWS", 2000)
+    tables, rng, centers = filled_tables(tmp_path, 23, 2000)  # one full fragment
+    tables.maintain("events")  # builds the ANN index over every row
+    for start in range(2000, 10_000, 2000):
+        tables.add("events", *rows(start, 2000, "late", rng, centers))  # four more
+    table = tables.table("events")
+    optimized, merged = spy(table, "optimize", monkeypatch), spy(table, "merge_insert", monkeypatch)
+    before = fragments(tables)
+    tables.maintain("events")
+    assert (optimized, merged, fragments(tables)) == ([], [], before)  # nothing to merge: they are all full
+    tables.add("events", *rows(10_000, 3, "late", rng, centers))
+    tables.add("events", *rows(10_003, 3, "late", rng, centers))
+    tables.maintain("events")  # two small fragments beside the full ones: still within MAX_FRAGMENTS
+    assert (optimized, merged) == ([], [])
+    monkeypatch.setattr(vectors_module, "LANCE_FRAGMENT_ROWS", 1024 * 1024)  # the same fragments, none of them full
+    tables.maintain("events")
+    assert len(merged) == 1 and fragments(tables) < before  # the rows above the first fragment merged, as before
+
+
+def test_lance_fragments_hold_lance_fragment_rows(tmp_path: Path) -> None:
+    # excess_fragments assumes LanceDB's fragment size: an append starts a new fragment after
+    # LANCE_FRAGMENT_ROWS rows, and compaction merges small fragments into fragments of that size.
+    import lancedb
+
+    def narrow(start: int, count: int) -> pa.Table:
+        return pa.table({"n": pa.array(np.arange(start, start + count, dtype=np.int32))})
+
+    full = vectors_module.LANCE_FRAGMENT_ROWS
+    table = lancedb.connect(str(tmp_path)).create_table("t", narrow(0, full + 10))
+    stats = table.stats()["fragment_stats"]
+    assert (stats["num_fragments"], stats["lengths"]["max"], stats["lengths"]["min"]) == (2, full, 10)
+    for start in range(full + 10, full + 40, 10):
+        table.add(narrow(start, 10))
+    table.optimize()
+    stats = table.stats()
+    assert (stats["fragment_stats"]["num_fragments"], stats["fragment_stats"]["lengths"]["max"]) == (2, full)
+    assert vectors_module.excess_fragments(stats) == 1  # the full one does not count; the merged small ones do
+
+
 def test_the_next_process_merges_the_tail_the_last_one_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Short processes (one agent run, one import) each append a little: where the last compaction left the
     # tail is recorded, so the next process merges it rather than compacting (a new segment each time).
