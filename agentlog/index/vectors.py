@@ -46,9 +46,10 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
   the new index before it drops the old one, so searches keep an ANN index;
 * a filter makes the probed partitions hold fewer candidates, so a filtered
   search probes enough partitions to see about :data:`FILTERED_CANDIDATES`
-  rows that pass it (counted with the scalar indexes), any search enough to
-  see :data:`CANDIDATES_PER_HIT` rows per hit asked for (a large ``limit``),
-  and a search that would probe every partition, or whose filter at most
+  rows that pass it (counted with the scalar indexes, once per filter until
+  the next write to the table), any search enough to see
+  :data:`CANDIDATES_PER_HIT` rows per hit asked for (a large ``limit``), and
+  a search that would probe every partition, or whose filter at most
   :data:`EXACT_FILTERED_ROWS` rows pass (one session's events), is exact,
   without the ANN index;
 * a full-text index on ``text`` serves keyword and hybrid search (rows added
@@ -164,6 +165,8 @@ CANDIDATES_PER_HIT = 10
 With a fixed probe count, asking for 5,000 hits of a 25,000-row table returned 3,717: the probed partitions
 held no more. A search that would probe every partition is exact instead.
 """
+_FILTER_COUNTS_KEPT = 256
+"""Filter counts a :class:`VectorTables` keeps (all are dropped when there are more: a cache, not a record)."""
 FTS_MAX_TOKEN_LENGTH = 128
 """Longest word the full-text index keeps (LanceDB's default, 40, dropped git SHAs and long exception names)."""
 TAIL_FLOORS_FILE = "tail_floors.json"
@@ -233,6 +236,10 @@ class VectorTables:
         self._async_db: Any = None
         self._search_handles: dict[str, tuple[Any, int]] = {}
         self._writes: dict[str, int] = {}
+        # Per (table, filter): the write count they were counted at and (rows passing the filter, rows), which
+        # set a filtered search's probes; counting them costs 1.5-2 ms at 1M rows, so a count is reused
+        # until the next write to the table.
+        self._filter_counts: dict[tuple[str, str], tuple[int, tuple[int, int]]] = {}
 
     def schema(self, source: IndexSource) -> pa.Schema:
         """The LanceDB schema of a source's table."""
@@ -314,6 +321,7 @@ class VectorTables:
                 self._db.drop_table(name)
             self._tables.clear()
             self._search_handles.clear()
+            self._filter_counts.clear()
             self._appended_through.clear()
             self._indexed_through.clear()
             self._write_tail_floors()
@@ -610,6 +618,7 @@ class VectorTables:
             writes = self._writes.get(name, 0)
             handle, seen = self._search_handles.get(name, (None, -1))
             database = self._async_db
+            counted = self._filter_counts.get((name, where)) if where else None
         search = _vector_search(
             self.directory if database is None else database,
             handle,
@@ -620,14 +629,19 @@ class VectorTables:
             limit=limit,
             columns=columns,
             size=size,
+            counts=counted[1] if counted is not None and counted[0] == writes else None,
         )
-        found, database, handle = LOOP.run(search)  # type: ignore[no-untyped-call]  # (the loop of the sync API)
+        found, database, handle, counts = LOOP.run(search)  # type: ignore[no-untyped-call]  # (the sync API's loop)
         with self._lock:
             if self._async_db is None:
                 self._async_db = database
             known = self._search_handles.get(name)
             if known is None or known[1] < writes:
                 self._search_handles[name] = (handle, writes)
+            if where and counts is not None:
+                if len(self._filter_counts) >= _FILTER_COUNTS_KEPT:
+                    self._filter_counts.clear()
+                self._filter_counts[(name, where)] = (writes, counts)
         found_rows: pa.Table = found
         return found_rows
 
@@ -690,12 +704,15 @@ async def _vector_search(
     limit: int,
     columns: Sequence[str],
     size: int | None,
-) -> tuple[pa.Table, Any, Any]:
-    """One vector search on LanceDB's event loop; returns ``(rows, database, handle)``.
+    counts: tuple[int, int] | None,
+) -> tuple[pa.Table, Any, Any, tuple[int, int] | None]:
+    """One vector search on LanceDB's event loop; returns ``(rows, database, handle, counts)``.
 
     ``database`` is the async connection, or the directory to open one on; ``handle`` is the async API's
     handle of table ``name`` (``None``: opened here, at the latest version), moved to the latest version
-    first when ``refresh``. Takes no lock and makes no sync call (see :meth:`VectorTables.vector_search`).
+    first when ``refresh``. ``counts`` are the rows passing ``where`` and all rows, if known; the ones the
+    search counted (or was given) are returned. Takes no lock and makes no sync call (see
+    :meth:`VectorTables.vector_search`).
     """
     import lancedb
 
@@ -709,29 +726,46 @@ async def _vector_search(
     if where:
         query = query.where(where)  # a prefilter: applied before the limit
     if size is not None:
-        probes = await _probes(handle, where, limit, size)  # None: compare the query with every row that passes
+        rows = None
+        if where:
+            if counts is None:
+                passing, every = await asyncio.gather(handle.count_rows(where), handle.count_rows())  # in parallel
+                counts = (int(passing), int(every))
+            rows = counts[1]
+        elif CANDIDATES_PER_HIT * limit > NPROBES * size:
+            rows = await handle.count_rows()
+        probes = _probes(limit, size, rows=rows, matching=counts[0] if where and counts else None)
+        # None: compare the query with every row that passes
         query = query.bypass_vector_index() if probes is None else query.nprobes(probes).refine_factor(REFINE_FACTOR)
     found = await query.select(["id", "index_lsn", *columns, "_distance"]).limit(limit).to_arrow()
-    return found, database, handle
+    return found, database, handle, counts if where else None
 
 
-async def _probes(table: Any, where: str | None, limit: int, size: int) -> int | None:
+def _probes(limit: int, size: int, *, rows: int | None, matching: int | None) -> int | None:
     """IVF partitions a search should probe, or ``None`` to search exactly (see the module docstring).
 
     Enough to see about :data:`CANDIDATES_PER_HIT` rows that pass the filter per hit asked for (at
     least :data:`FILTERED_CANDIDATES` with a filter): the partitions hold about ``size`` rows each,
     ``matching / rows`` of them pass. When that is most of the partitions, an exact search is cheaper
     and finds them all.
+
+    Args:
+        limit: Hits asked for.
+        size: Target partition size of the ANN index.
+        rows: Rows of the table; ``None`` if not counted (an unfiltered search whose :data:`NPROBES`
+            partitions hold enough rows).
+        matching: Rows passing the search's filter; ``None`` without a filter.
+
+    Example:
+        >>> _probes(10, 1000, rows=None, matching=None), _probes(10, 1000, rows=1_000_000, matching=50_000)
+        (20, 60)
+        >>> _probes(10, 1000, rows=1_000_000, matching=900) is None  # few rows pass: exact
+        True
     """
-    if where:
-        matching, rows = await asyncio.gather(table.count_rows(where), table.count_rows())  # in parallel
-        if matching <= EXACT_FILTERED_ROWS:
-            return None  # few rows pass: compare the query with each of them
-    else:
-        matching = None
-        if CANDIDATES_PER_HIT * limit <= NPROBES * size:
-            return NPROBES
-        rows = await table.count_rows()
+    if rows is None:
+        return NPROBES
+    if matching is not None and matching <= EXACT_FILTERED_ROWS:
+        return None  # few rows pass: compare the query with each of them
     wanted = max(FILTERED_CANDIDATES if matching is not None else 0, CANDIDATES_PER_HIT * limit)
     probes = max(NPROBES, math.ceil(wanted * rows / (size * (matching or rows))))
     return None if probes * size >= rows else probes

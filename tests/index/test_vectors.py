@@ -597,6 +597,40 @@ def test_a_narrow_filter_is_searched_exactly_without_the_ann_index(
     assert len(exact_searches) == 11
 
 
+def test_a_filter_is_counted_once_per_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counting the rows a filter passes sets a filtered search's probes (and whether it is exact); it costs
+    # 1.5-2 ms at 1M rows, so the count is reused until the table is written to, and counted again after.
+    from lancedb.table import AsyncTable
+
+    monkeypatch.setattr(vectors_module, "FILTERED_CANDIDATES", 100)  # a small table: the ANN index pays for 100
+    tables, rng, centers = filled_tables(tmp_path, 17, 3000)
+    tables.add("events", *rows(3000, 40, "narrow", rng, centers))
+    tables.maintain("events")
+    assert tables.has_ann_index("events")
+    counted: list[str | None] = []
+    count_rows = AsyncTable.count_rows
+    monkeypatch.setattr(
+        AsyncTable, "count_rows", lambda table, where=None: counted.append(where) or count_rows(table, where)
+    )
+    exact_searches: list[int] = []
+    bypass = AsyncVectorQuery.bypass_vector_index
+    monkeypatch.setattr(
+        AsyncVectorQuery, "bypass_vector_index", lambda query: exact_searches.append(1) or bypass(query)
+    )
+    query = rows(9000, 1, "q", rng, centers)[1][0]
+    narrow = "event_type = 'narrow'"
+    for _ in range(3):
+        assert tables.vector_search("events", query, where=narrow, limit=5).num_rows == 5
+    assert counted.count(narrow) == 1 and len(exact_searches) == 3  # counted once; 40 rows pass: exact
+    tables.vector_search("events", query, where="event_type = 'common'", limit=5)
+    assert counted.count("event_type = 'common'") == 1  # each filter has its own count
+    tables.add("events", *rows(3040, 1500, "narrow", rng, centers))
+    found = tables.vector_search("events", query, where=narrow, limit=5)
+    assert counted.count(narrow) == 2  # counted again after the append
+    assert len(exact_searches) == 3  # 1,540 rows pass now: the ANN index (a stale count would have been exact)
+    assert found.num_rows == 5
+
+
 def test_searches_see_every_write_made_before_them(tmp_path: Path) -> None:
     # Searches run on handles of LanceDB's async API, separate from the handles that write: each search must
     # still see the appends, deletes, merges and index builds that came before it.
