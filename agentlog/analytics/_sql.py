@@ -119,33 +119,60 @@ def _clipped_us(start: str, end: str) -> str:
     return f"epoch_us({end}) - epoch_us({start})"
 
 
+def _first_instant(local: str, later: str) -> str:
+    """The first instant at which the wall clock in ``$tz`` reads ``local`` (a TIMESTAMP column).
+
+    ``later`` is the column holding ``timezone($tz, local)``, which alone is not
+    enough: where the clocks fall back over ``local`` (midnight happens twice
+    when they go back from 01:00 to 00:00, as in Atlantic/Azores or
+    America/Havana) ICU returns the *second* such instant, so a day would start
+    an hour late. The first one is ``local`` read with the offset in force a few
+    hours before; it is taken when it exists (reads ``local`` again) and is
+    earlier. A ``local`` that does not exist (clocks jumping over it) gives the
+    instant the clocks jump to, which is where that day really starts.
+    """
+    before = f"({later} - INTERVAL 3 hours)"
+    earlier = f"timezone('UTC', {local} - (timezone($tz, {before}) - timezone('UTC', {before})))"
+    return f"CASE WHEN {earlier} < {later} AND timezone($tz, {earlier}) = {local} THEN {earlier} ELSE {later} END"
+
+
 def _grid(unit: Unit) -> str:
     """Every period (local day or ISO week) that overlaps the window, with its bounds and its coverage.
 
     ``complete`` is true when the period lies wholly inside ``[$since, $until)``;
     ``days_in_window`` is how much of it does, in local calendar days (wall-clock
     time in ``$tz``, so a whole week is 7 even when it holds a DST change).
+    Materialized: the joins read it many times, and its bounds cost ICU calls.
     """
     step = _STEP[unit]
-    local_until = f"least(local_start + {step}, timezone($tz, $until))"
+    local_until = "least(local_end, timezone($tz, $until))"
     local_since = "greatest(local_start, timezone($tz, $since))"
     return f"""
-grid AS (
+grid AS MATERIALIZED (
     SELECT period, period_start, period_end, complete,
            CASE WHEN complete THEN {_FULL_DAYS[unit]}
                 ELSE (epoch_us({local_until}) - epoch_us({local_since}))::DOUBLE / {_US_PER_DAY}
            END AS days_in_window
     FROM (
-        SELECT local_start, local_start::DATE AS period,
-               timezone($tz, local_start) AS period_start,
-               timezone($tz, local_start + {step}) AS period_end,
-               timezone($tz, local_start) >= $since AND timezone($tz, local_start + {step}) <= $until AS complete
+        SELECT *, period_start >= $since AND period_end <= $until AS complete
         FROM (
-            SELECT unnest(generate_series(
-                date_trunc('{unit}', timezone($tz, $since)),
-                timezone($tz, $until - INTERVAL 1 microsecond),
-                {step}
-            )) AS local_start
+            SELECT local_start, local_end, local_start::DATE AS period,
+                   {_first_instant("local_start", "start_later")} AS period_start,
+                   {_first_instant("local_end", "end_later")} AS period_end
+            FROM (
+                SELECT local_start, local_end,
+                       timezone($tz, local_start) AS start_later, timezone($tz, local_end) AS end_later
+                FROM (
+                    SELECT local_start, local_start + {step} AS local_end
+                    FROM (
+                        SELECT unnest(generate_series(
+                            date_trunc('{unit}', timezone($tz, $since)),
+                            timezone($tz, $until - INTERVAL 1 microsecond),
+                            {step}
+                        )) AS local_start
+                    )
+                )
+            )
         )
     )
 )"""

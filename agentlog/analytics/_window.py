@@ -78,13 +78,13 @@ def resolve_window(
         until: End of the window (aware datetime, excluded) or ``None`` for now.
         days: Length of the window in days when ``since`` is not given.
         default_days: The length used when neither ``since`` nor ``days`` is given.
-        now: What "now" is (for tests); the current time by default.
+        now: What "now" is (an aware datetime, for tests); the current time by default.
 
     Returns:
         The window in UTC.
 
     Raises:
-        ValidationError: For a naive or non-datetime bound, ``days`` not an int in
+        ValidationError: For a naive or non-datetime bound (or ``now``), ``days`` not an int in
             1..:data:`MAX_DAYS`, both ``since`` and ``days``, or ``since >= until``.
 
     Example:
@@ -92,7 +92,10 @@ def resolve_window(
         >>> resolve_window(until=end, days=7).since.isoformat()
         '2026-02-27T00:00:00+00:00'
     """
-    end = validate_aware_datetime(until, "until") if until is not None else (now or datetime.now(UTC))
+    if until is not None:
+        end = validate_aware_datetime(until, "until")
+    else:
+        end = datetime.now(UTC) if now is None else validate_aware_datetime(now, "now")
     if since is not None:
         if days is not None:
             raise ValidationError("pass either since or days, not both", field="days", value=repr(days))

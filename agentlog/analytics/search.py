@@ -139,8 +139,10 @@ def search_frame(
         project_id: Sessions: only this project's (UUID or string).
         session_id: Events: only this session's.
         event_type: Events: only this type, or these types.
-        since: Sessions: started at or after; events: happened at or after (aware datetime).
-        until: Sessions: started before; events: happened before (aware datetime).
+        since: Sessions: started at or after; events: timestamped at or after (aware datetime).
+            Events without a timestamp are left out when ``since`` or ``until`` is given
+            (unlike the analytics windows, which date them at their session's start).
+        until: Sessions: started before; events: timestamped before (aware datetime).
         namespace: Memories / documents: only this namespace and below (``"project:a"``
             matches ``project:a`` and ``project:a:...``, never ``project:ab``).
         memory_type: Memories: only this type.

@@ -10,7 +10,7 @@ import polars as pl
 
 from agentlog.analytics import _sql, schemas
 from agentlog.analytics._frames import conform, fetch
-from agentlog.analytics._window import MAX_DAYS, scope
+from agentlog.analytics._window import MAX_DAYS, Scope, scope
 from agentlog.analytics.activity import agent_comparison, events_by_type
 from agentlog.analytics.sessions import session_stats
 from agentlog.store import Store
@@ -204,6 +204,9 @@ def window_summary(
 ) -> WindowSummary:
     """Answer "what did I do in the last N days?" for one agent or all of them.
 
+    Its queries run in one read transaction, so all its numbers describe the
+    same committed state even while agents keep logging.
+
     Args:
         store: The store to read.
         agent: Only this agent; all agents by default.
@@ -230,6 +233,12 @@ def window_summary(
         >>> store.close()
     """
     checked = scope(store, agent=agent, since=since, until=until, days=days, tz=tz, default_days=7)
+    # One snapshot: the totals, the sessions and the event types must count the same events.
+    return checked.store.read(lambda _cursor: _summarise(checked), snapshot=True)
+
+
+def _summarise(checked: Scope) -> WindowSummary:
+    """The body of :func:`window_summary`, run inside one read transaction."""
     window = checked.window
     common: dict[str, Any] = {"agent": checked.agent, "since": window.since, "until": window.until}
     agents = agent_comparison(checked.store, tz=checked.tz, **common)

@@ -123,3 +123,17 @@ def test_a_window_reaching_back_past_year_1_starts_at_year_1(store: Store) -> No
     until = datetime(1, 1, 5, tzinfo=UTC)
     assert an.resolve_window(until=until, days=30).since == datetime(1, 1, 1, tzinfo=UTC)
     assert an.activity(store, until=until).height == 0  # computed (on an empty store), not an OverflowError
+
+
+@pytest.mark.parametrize("now", [datetime(2026, 3, 6), "2026-03-06", 0])
+def test_resolve_window_checks_now(now: Any) -> None:
+    with pytest.raises(ValidationError) as raised:
+        an.resolve_window(now=now)
+    assert raised.value.field == "now"
+
+
+def test_resolve_window_gives_now_in_utc() -> None:
+    paris = timezone(timedelta(hours=1))
+    window = an.resolve_window(now=datetime(2026, 3, 6, 1, tzinfo=paris), days=1)
+    assert window == an.Window(datetime(2026, 3, 5, tzinfo=UTC), datetime(2026, 3, 6, tzinfo=UTC))
+    assert window.until.utcoffset() == timedelta(0) and window.since.utcoffset() == timedelta(0)

@@ -8,6 +8,7 @@ events without timestamps, and errors by type and by metadata (and two lookalike
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import polars as pl
 import pytest
@@ -215,6 +216,26 @@ def test_window_summary(hand: Store) -> None:
     claude = an.window_summary(hand, agent="claude", since=SINCE, until=UNTIL)
     assert (claude.session_count, claude.event_count, claude.active_minutes) == (3, 9, 280.0)
     assert str(claude).startswith("agent claude, 2026-03-02 00:00 to 2026-03-09 00:00 UTC:")
+
+
+def test_window_summary_reads_one_snapshot(hand: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An agent logs a session while the summary is being computed, between two of its queries: every
+    # part of the summary still counts the same sessions and events (those committed when it started).
+    from agentlog.analytics import summary as summary_module
+    from tests.analytics.builders import Ev, Sess, load
+
+    original = summary_module.events_by_type
+
+    def events_by_type_after_a_write(store: Store, **kwargs: Any) -> pl.DataFrame:
+        late = Sess("late", "claude", at(3), at(3, 1), [Ev("task_created", at(3)), Ev("task_created", at(3, 1))])
+        load(store, [late])
+        return original(store, **kwargs)
+
+    monkeypatch.setattr(summary_module, "events_by_type", events_by_type_after_a_write)
+    summary = an.window_summary(hand, **WEEK)
+    assert (summary.session_count, summary.event_count) == (6, 15)
+    assert summary.sessions.height == 6 and int(summary.event_types["events"].sum()) == 15
+    assert an.window_summary(hand, **WEEK).session_count == 7  # the write did land
 
 
 def test_activity_report(hand: Store) -> None:

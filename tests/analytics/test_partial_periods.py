@@ -217,3 +217,22 @@ def test_error_rates_have_the_periods_of_activity(long_store: Store) -> None:
     activity = an.activity(long_store, **window)
     assert rates["period"].to_list() == activity["period"].to_list()
     assert rates["period_start"].to_list() == activity["period_start"].to_list()
+
+
+def test_a_day_whose_midnight_happens_twice_starts_at_the_first(long_store: Store) -> None:
+    # Atlantic/Azores falls back on Sunday 2025-10-26 from 01:00 (UTC+0) to 00:00 (UTC-1): local midnight happens
+    # at 00:00 and again at 01:00 UTC. The day starts at the first one and lasts 25 real hours.
+    azores: dict[str, Any] = {"tz": "Atlantic/Azores"}
+    frame = an.activity(long_store, since=utc(2025, 10, 25, 1), until=utc(2025, 10, 28, 1), **azores)
+    assert frame["period_start"].to_list() == [utc(2025, 10, 25), utc(2025, 10, 26), utc(2025, 10, 27, 1)]
+    assert coverage(frame) == [
+        (date(2025, 10, 25), False, round(23 / 24, 6)),
+        (date(2025, 10, 26), True, 1.0),
+        (date(2025, 10, 27), True, 1.0),
+    ]
+    assert frame["active_minutes"].to_list() == [23 * 60, 25 * 60, 24 * 60]
+    # a window entering that day during its first hour covers only part of it
+    since, until = utc(2025, 10, 26, 0, 30), utc(2025, 10, 27, 1)
+    late = an.activity(long_store, since=since, until=until, **azores)
+    assert coverage(late) == reference("day", azores["tz"], since, until) == [(date(2025, 10, 26), False, 0.979167)]
+    assert late["active_minutes"].to_list() == [24.5 * 60]

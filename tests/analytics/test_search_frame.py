@@ -195,3 +195,15 @@ def test_errors_raised_by_the_search_reach_the_caller(store: Store) -> None:
         search_frame(store, "x", kind="memories", namespace="no scope here")
     frame = search_frame(store, "x", kind="memories")  # the loop still works afterwards
     assert isinstance(frame, pl.DataFrame)
+
+
+def test_since_and_until_leave_out_events_without_a_timestamp(store: Store) -> None:
+    from tests.analytics.builders import Ev, Sess, load
+
+    choice = {"choice": "use postgres for billing"}
+    load(store, [Sess("S", "claude", T0, T0 + timedelta(hours=1), [Ev("decision_made", None, data=choice)] * 2)])
+    load(store, [Sess("D", "claude", T0, T0 + timedelta(hours=1), [Ev("decision_made", T0, data=choice)])])
+    everything = search_frame(store, "postgres for billing", kind="events")
+    assert everything.height == 3 and everything["timestamp"].null_count() == 2
+    dated = search_frame(store, "postgres for billing", kind="events", since=T0 - timedelta(days=1))
+    assert dated["timestamp"].to_list() == [T0]
