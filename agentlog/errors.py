@@ -147,7 +147,7 @@ class StoreClosedError(StoreError):
 
 
 class StoreLockedError(StoreError):
-    """Another process has the store open for writing.
+    """Another process has the store open (for reading or writing: one process at a time).
 
     Attributes:
         path: The store directory.
@@ -157,8 +157,8 @@ class StoreLockedError(StoreError):
     def __init__(self, path: str | Path, pid: int | None = None) -> None:
         holder = f"process {pid}" if pid else "another process"
         super().__init__(
-            f"store {path} is in use by {holder}. A store can be open for writing in one "
-            "process at a time: close it there (store.close(), or end that program/kernel), "
+            f"store {path} is in use by {holder}. A store can be open in one process at a time, "
+            "even to read it: close it there (store.close(), or end that program/kernel), "
             "or open a different store with --store PATH / AGENTLOG_HOME."
         )
         self.path = str(path)

@@ -26,11 +26,15 @@ async def test_readme_examples_run(monkeypatch: pytest.MonkeyPatch, tmp_path: An
     monkeypatch.setenv("AGENTLOG_EMBEDDER", "minilm")
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, Any] = {"__name__": "readme"}
-    for number, block in enumerate(python_blocks(), 1):
+    blocks = python_blocks()
+    # The first two blocks write to the default store, which keeps what they wrote: a reader who runs
+    # them again must not meet an error (a memory that already exists, a tie with the first run's session).
+    for number, block in [*enumerate(blocks, 1), (1, blocks[0]), (2, blocks[1])]:
         code = compile(block, f"README.md python block {number}", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
         result = eval(code, namespace)
         if result is not None:  # a block with top-level await compiles to a coroutine
             await result
     # the blocks' own asserts checked the results; these check that they ran to the end
-    assert namespace["hits"][0]["id"] == namespace["session"]["id"]
+    assert namespace["session"]["id"] in {hit["id"] for hit in namespace["hits"][:2]}  # tied with the first run's
+    assert namespace["first"]["version"] == 3  # the second run updated the memory the first one made
     assert namespace["chunks"] and namespace["daily"].height >= 1

@@ -440,8 +440,9 @@ class VectorTables:
         the one read, so a row the indexer deletes or replaces meanwhile is not written back. Matching on
         ``id`` alone lets LanceDB find the rows with the B-tree index on ``id`` (and scan only the
         unindexed fragments): matching on both columns joined the tail with the whole table (5,000 tail
-        rows at 1M rows: 1.0 s, against 0.23 s; 25 s at 25M), and a compaction that rewrites the last
-        large fragment and adds a segment costs 15-20 s at 1M (see ``benchmarks/search.py`` part (d)).
+        rows at 1M rows: 0.6-1.0 s, against 0.13-0.23 s; it grows with the table), and a compaction that
+        rewrites the last large fragment and adds a segment costs 15-20 s at 1M (see ``benchmarks/search.py``
+        part (d)).
         """
         tail = table.search().where(f"index_lsn > {literal(floor)}").limit(None).to_arrow()
         if tail.num_rows:
