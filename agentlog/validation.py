@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import re
 import uuid
 from collections.abc import Mapping
@@ -411,25 +412,33 @@ def validate_offset(value: Any, field: str = "offset") -> int:
         >>> validate_offset(0)
         0
     """
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if not _is_integer(value) or value < 0:
         raise ValidationError(f"{field} must be an integer >= 0, got {_short(value)}", field=field, value=_short(value))
-    if value > MAX_OFFSET:
-        raise ValidationError(f"{field} must be at most {MAX_OFFSET}, got {value}", field=field, value=value)
-    return value
+    number = int(value)
+    if number > MAX_OFFSET:
+        raise ValidationError(f"{field} must be at most {MAX_OFFSET}, got {number}", field=field, value=number)
+    return number
 
 
 def validate_positive_int(value: Any, field: str, *, maximum: int | None = None) -> int:
     """Check an int argument ≥ 1 (and ≤ ``maximum`` when given).
 
     Example:
-        >>> validate_positive_int(7, "days")
-        7
+        >>> import numpy as np
+        >>> validate_positive_int(7, "days"), validate_positive_int(np.int64(7), "days")  # numpy ints as ints
+        (7, 7)
     """
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not _is_integer(value) or value < 1:
         raise ValidationError(f"{field} must be an integer >= 1, got {_short(value)}", field=field, value=_short(value))
-    if maximum is not None and value > maximum:
-        raise ValidationError(f"{field} must be at most {maximum}, got {value}", field=field, value=value)
-    return value
+    number = int(value)
+    if maximum is not None and number > maximum:
+        raise ValidationError(f"{field} must be at most {maximum}, got {number}", field=field, value=number)
+    return number
+
+
+def _is_integer(value: Any) -> bool:
+    """An int or another integral number (a numpy integer from a frame), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def validate_aware_datetime(value: Any, field: str) -> datetime:

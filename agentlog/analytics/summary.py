@@ -179,7 +179,8 @@ class WindowSummary:
         rate = "n/a" if self.error_rate is None else f"{self.error_rate:.1%}"
         lines = [
             f"{who}, {self.since:%Y-%m-%d %H:%M} to {self.until:%Y-%m-%d %H:%M} UTC:",
-            f"  {self.session_count} sessions, {self.event_count} events, {self.error_count} errors ({rate}), "
+            f"  {plural(self.session_count, 'session')}, {plural(self.event_count, 'event')}, "
+            f"{plural(self.error_count, 'error')} ({rate}), "
             f"{self.active_minutes / 60:.1f} active hours",
         ]
         if self.event_types.height:
@@ -187,7 +188,8 @@ class WindowSummary:
             lines.append(f"  event types: {top}")
         shown = self.sessions.head(_TEXT_SESSIONS)
         for started, agent, events, summary in shown.select("started_at", "agent", "events", "summary").iter_rows():
-            lines.append(f"  {started:%Y-%m-%d %H:%M}  {agent:<8} {events:>4} events  {summary or '(no summary)'}")
+            count = f"{events:>4} event{'' if events == 1 else 's'}"
+            lines.append(f"  {started:%Y-%m-%d %H:%M}  {agent:<8} {count}  {summary or '(no summary)'}")
         if self.sessions.height > shown.height:
             lines.append(f"  ... and {plural(self.sessions.height - shown.height, 'more session')}")
         return "\n".join(lines)

@@ -137,3 +137,13 @@ def test_resolve_window_gives_now_in_utc() -> None:
     window = an.resolve_window(now=datetime(2026, 3, 6, 1, tzinfo=paris), days=1)
     assert window == an.Window(datetime(2026, 3, 5, tzinfo=UTC), datetime(2026, 3, 6, tzinfo=UTC))
     assert window.until.utcoffset() == timedelta(0) and window.since.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("fn", WINDOWED, ids=lambda f: f.__name__)
+def test_numpy_integers_count_as_integers(store: Store, fn: Callable[..., Any]) -> None:
+    # a number taken from a Polars or NumPy column is a numpy integer: the same window as the int
+    import numpy as np
+
+    assert str(fn(store, days=np.int64(7), until=UNTIL)) == str(fn(store, days=7, until=UNTIL))
+    with pytest.raises(ValidationError):
+        fn(store, days=np.float64(7), until=UNTIL)

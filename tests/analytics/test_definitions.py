@@ -218,6 +218,15 @@ def test_window_summary(hand: Store) -> None:
     assert str(claude).startswith("agent claude, 2026-03-02 00:00 to 2026-03-09 00:00 UTC:")
 
 
+def test_window_summary_text_counts_one_in_the_singular(store: Store) -> None:
+    from tests.analytics.builders import Ev, Sess, load
+
+    load(store, [Sess("one", "claude", at(3), at(3, 1), [Ev("error_encountered", at(3))], summary="a single error")])
+    text = str(an.window_summary(store, **WEEK))
+    assert "  1 session, 1 event, 1 error (100.0%), " in text
+    assert "claude      1 event  a single error" in text
+
+
 def test_window_summary_reads_one_snapshot(hand: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     # An agent logs a session while the summary is being computed, between two of its queries: every
     # part of the summary still counts the same sessions and events (those committed when it started).
