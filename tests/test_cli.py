@@ -50,7 +50,8 @@ def test_demo_info_sessions_show(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert table[0] == "agent   sessions  events  error rate  active hours  most active day"
     assert [line.split()[0] for line in table[2:6]] == ["claude", "gemini", "gpt", "user"]
     assert "Activity Report (Last 7 Days)" in out and "Most active day: " in out
-    assert f"report: {report}" in out and "jupyter lab notebooks/" in out and f"store: {store}" in out
+    assert f"report: {report}" in out and f"store: {store}" in out
+    assert "pip install jupyterlab && jupyter lab notebooks/" in out  # jupyter is not a dependency of agentlog
     text = report.read_text(encoding="utf-8")
     assert text.count('class="plotly-graph-div"') == 8 and "<script src" not in text
 
@@ -167,6 +168,7 @@ def test_a_store_is_recognised_by_its_manifest_or_its_database(tmp_path: Path) -
 def test_write_commands_create_the_store(argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
+    (logs / "bot.jsonl").write_text('{"type": "session", "agent": "bot"}\n')  # an import that finds nothing fails
     store = tmp_path / "new" / "store"
     argv = [str(logs) if arg == "LOGS" else arg for arg in argv]
     assert main(["--store", str(store), *argv]) == 0

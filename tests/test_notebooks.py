@@ -238,7 +238,7 @@ def test_import_notebook_on_its_own_sample(kernel_environment: Path) -> None:
     text = text_of(ran)
     assert "imported a small sample written by this notebook" in text
     # agentlog.io.write_sample_logs: a session in each format (11 + 12 + 6 + 6 events), one failure in each
-    assert "imported 4 files: 4 new sessions, 0 updated; 35 new events (4 errors)" in text
+    assert "imported 4 files: 4 new sessions, 0 updated; 35 new events (4 error events)" in text
     assert all(agent in text for agent in ("claude-code", "codex", "trip-planner", "support-bot"))
     assert "skipped 1 file (not agent logs)" in text and "failed 1 file:" in text
     assert_round_trip_identical(ran)
@@ -260,7 +260,7 @@ def test_import_notebook_on_the_users_own_logs(kernel_environment: Path, tmp_pat
     ran = run_notebook(nbformat.read(IMPORT_NOTEBOOK, as_version=4), "04 on own logs", kernel_environment)
     text = text_of(ran)
     assert "imported your own agent logs" in text
-    assert "imported 2 files: 2 new sessions" in text and "imported 1 file: 1 new sessions" in text
+    assert "imported 2 files: 2 new sessions" in text and "imported 1 file: 1 new session," in text
     assert_round_trip_identical(ran)
 
 

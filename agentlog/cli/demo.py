@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agentlog import analytics
-from agentlog.cli.common import positive_int
+from agentlog.cli.common import UsageError, positive_int, printable
 from agentlog.cli.output import format_table
 from agentlog.demo import (
     DEFAULT_END,
@@ -26,7 +26,7 @@ from agentlog.report import write_report
 from agentlog.store import Store
 from agentlog.wording import plural
 
-__all__ = ["DEFAULT_REPORT", "MAX_DEMO_SESSIONS", "register", "run_demo", "run_demo_data"]
+__all__ = ["DEFAULT_REPORT", "MAX_DEMO_SESSIONS", "check_out", "register", "run_demo", "run_demo_data"]
 
 DEFAULT_REPORT = "agentlog-report.html"
 """Where ``agentlog demo`` writes the report unless ``--out`` says otherwise (in the current directory)."""
@@ -118,9 +118,11 @@ def run_demo_data(args: argparse.Namespace) -> int:
         span = _span(store)
         where = store.path
     print(
-        f"loaded {result.sessions_inserted:,} sessions and {result.events_inserted:,} events into {where}"
+        f"loaded {plural(result.sessions_inserted, 'session')} and {plural(result.events_inserted, 'event')} "
+        f"into {where}"
         + (
-            f" ({result.sessions_skipped:,} sessions and {result.events_skipped:,} events were already there)"
+            f" ({plural(result.sessions_skipped, 'session')} and {plural(result.events_skipped, 'event')} "
+            "were already there)"
             if result.sessions_skipped or result.events_skipped
             else ""
         )
@@ -187,8 +189,12 @@ def _weeks(offset: timedelta) -> str:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Run the demo on ``--store`` or on a temporary store."""
-    out = Path(args.out)
+    """Run the demo on ``--store`` or on a temporary store.
+
+    ``--out`` is checked first: an empty path, a directory, or a file in a folder that does not exist is a
+    usage error (exit status 2) before any data is loaded.
+    """
+    out = check_out(args.out)
     if args.store:
         with _open(args.store) as store:
             _demo(store, out)
@@ -198,6 +204,32 @@ def run_demo(args: argparse.Namespace) -> int:
         _demo(store, out)
         print(f"store: {store.path} (temporary, deleted now; pass --store PATH to keep it)")
     return 0
+
+
+def check_out(value: str) -> Path:
+    """The ``--out`` of ``demo`` (or ``report``) as a path, refused at once if no report could be written there.
+
+    Args:
+        value: The ``--out`` value.
+
+    Raises:
+        UsageError: The path is empty, is a directory, or its folder does not exist.
+
+    Example:
+        >>> check_out("")
+        Traceback (most recent call last):
+        ...
+        agentlog.cli.common.UsageError: --out is empty; give the path of an .html file
+    """
+    if not value.strip():
+        raise UsageError("--out is empty; give the path of an .html file", field="out")
+    target = Path(value).expanduser().resolve()
+    if target.is_dir():
+        raise UsageError(f"--out {printable(target)} is a directory; give the path of an .html file", field="out")
+    if not target.parent.is_dir():
+        what = "is not a directory" if target.parent.exists() else "does not exist"
+        raise UsageError(f"--out: directory {printable(target.parent)} {what}; create it first", field="out")
+    return Path(value).expanduser()
 
 
 def _demo(store: Store, out: Path) -> None:
@@ -221,10 +253,10 @@ def _demo(store: Store, out: Path) -> None:
         until = data.params.end
         weeks = (until - DEFAULT_END).days // 7
         print(
-            f"loaded {result.sessions_inserted:,} sessions and {result.events_inserted:,} events of demo activity "
-            f"({', '.join(sorted(set(data.sessions['agent'].to_pylist())))}) over the 90 days up to "
-            f"{until:%a %Y-%m-%d %H:%M} UTC\n(agentlog's demo sample, moved by {weeks} weeks so that weekdays "
-            "stay weekdays)\n"
+            f"loaded {plural(result.sessions_inserted, 'session')} and {plural(result.events_inserted, 'event')} of "
+            f"demo activity ({', '.join(sorted(set(data.sessions['agent'].to_pylist())))}) over the 90 days up to "
+            f"{until:%a %Y-%m-%d %H:%M} UTC\n(agentlog's demo sample, moved by {plural(weeks, 'week')} so that "
+            "weekdays stay weekdays)\n"
         )
     table = analytics.agent_comparison(store, days=_DAYS, until=until)
     print(f"Last {_DAYS} days (to {until:%Y-%m-%d %H:%M} UTC), per agent:")
@@ -251,4 +283,4 @@ def _demo(store: Store, out: Path) -> None:
         print(analytics.activity_report(store, "claude", days=7, until=until))
     written = write_report(store, out, days=_DAYS, until=until)
     print(f"\nreport: {written} ({written.stat().st_size / 1e6:.1f} MB, self-contained: open it in a browser)")
-    print("notebooks: jupyter lab notebooks/")
+    print("notebooks (in a checkout of agentlog): pip install jupyterlab && jupyter lab notebooks/")

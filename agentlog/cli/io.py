@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from agentlog.cli.common import open_store, since_argument
+from agentlog.cli.common import cli_wording, open_store, printable, since_argument
 from agentlog.cli.output import format_table
-from agentlog.io import export, import_, import_logs, is_dataset
+from agentlog.errors import AgentlogError
+from agentlog.io import LogImportReport, export, import_, import_logs, is_dataset
 from agentlog.io.importers import FORMATS
 
 __all__ = ["register"]
@@ -67,8 +68,8 @@ def run_export(args: argparse.Namespace) -> int:
         >>> import tempfile
         >>> from agentlog.cli import main
         >>> base = tempfile.mkdtemp()
-        >>> main(["--store", base + "/s", "import", tempfile.mkdtemp()])  # doctest: +ELLIPSIS
-        imported 0 files...
+        >>> main(["--store", base + "/s", "memory", "set", "user:alice", "theme", "dark"])
+        user:alice / theme: version 1 (created)
         0
         >>> main(["--store", base + "/s", "export", base + "/backup"])  # doctest: +ELLIPSIS
         table            rows  files
@@ -91,16 +92,20 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    """Import a dataset or logs and print a summary; exit status 1 if a file failed.
+    r"""Import a dataset or logs and print a summary; exit status 1 if a file failed.
 
-    The store is created if the path holds none.
+    The store is created if the path holds none. A folder in which no log file of the format is found
+    is an error (exit status 1): hidden folders (``.name``) are not walked, so the Claude Code logs of
+    ``~/.claude`` are imported by naming ``~/.claude/projects``.
 
     Example:
-        >>> import tempfile
+        >>> import json, tempfile
+        >>> from pathlib import Path
         >>> from agentlog.cli import main
-        >>> base = tempfile.mkdtemp()
-        >>> main(["--store", base + "/s", "import", tempfile.mkdtemp()])
-        imported 0 files: 0 new sessions, 0 updated; 0 new events (0 errors), 0 already stored
+        >>> base = Path(tempfile.mkdtemp())
+        >>> _ = (base / "bot.jsonl").write_text(json.dumps({"type": "session", "agent": "bot"}) + "\n")
+        >>> main(["--store", str(base / "s"), "import", str(base / "bot.jsonl")])
+        imported 1 file: 1 new session, 0 updated; 0 new events (0 error events), 0 already stored
         0
     """
     progress = False if args.no_progress else None
@@ -115,5 +120,31 @@ def run_import(args: argparse.Namespace) -> int:
             print(f"\nimported {Path(result.path)}")
             return 0
         report = import_logs(store, args.path, format=args.format, progress=progress)
-    print(report.summary())
+    if report.ok and report.files == 0 and report.path.is_dir():
+        raise NothingImportedError(_nothing_found(report, args.format))
+    print(cli_wording(printable(report.summary(), newlines=True)))
     return 0 if report.ok else 1
+
+
+class NothingImportedError(AgentlogError):
+    """``agentlog import`` found no log file it recognises under the folder it was given."""
+
+
+def _nothing_found(report: LogImportReport, format: str) -> str:
+    """The message of :class:`NothingImportedError`: what was looked for, and where else to look."""
+    what = "agent log files" if format == "auto" else f"{format} log files"
+    skipped = (
+        f" ({printable(len(report.skipped))} {'file was' if len(report.skipped) == 1 else 'files were'} not agent logs)"
+        if report.skipped
+        else ""
+    )
+    try:
+        hidden = sorted(p.name for p in report.path.iterdir() if p.name.startswith(".") and p.is_dir())
+    except OSError:
+        hidden = []
+    where = f"; it has hidden folders ({', '.join(printable(name) for name in hidden)})" if hidden else ""
+    return (
+        f"found no {what} under {printable(report.path)}{skipped}; hidden folders (.name) are skipped{where}: "
+        "name the folder that holds the logs, e.g. ~/.claude/projects or ~/.codex/sessions"
+        + ("" if format == "auto" else ", or try --format auto")
+    )

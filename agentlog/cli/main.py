@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from agentlog._version import __version__
 from agentlog.cli import demo, io, memory, report, search, sessions
-from agentlog.cli.common import NoStoreError
-from agentlog.errors import AgentlogError
+from agentlog.cli.common import NoStoreError, UsageError, cli_wording, mismatch_message
+from agentlog.errors import AgentlogError, EmbeddingMismatchError
 
 __all__ = ["build_parser", "main"]
 
@@ -43,9 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
-    Errors of agentlog print one line to stderr and exit with status 1; usage errors exit with 2, and so
-    does a command that only reads given a path that holds no store (one line, naming the path; nothing
-    is created there). Output piped into a reader that stops early (``| head``) ends quietly.
+    Errors of agentlog print one line to stderr and exit with status 1; usage errors exit with 2: those
+    ``argparse`` finds, an option value the library would refuse (``--limit 100001``, ``--project notauuid``,
+    ``--threshold 1.5``, ``--embedder nosuch``: checked when the command line is read, see
+    :class:`~agentlog.cli.common.UsageError`), an empty ``--store``, and a command that only reads given a
+    path that holds no store (one line, naming the path; nothing is created there). Messages use the
+    command line's words (``--format codex``, not ``format='codex'``). Output piped into a reader that
+    stops early (``| head``) ends quietly.
 
     Example:
         >>> main(["info", "--help"])  # doctest: +ELLIPSIS
@@ -55,13 +59,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.store is not None and not args.store.strip():
+        parser.error("--store must name a directory; got an empty path (leave --store out for the default store)")
     try:
         status = args.handler(args)
-    except NoStoreError as exc:  # a mistyped --store: a usage error
-        print(f"agentlog: error: {exc}", file=sys.stderr)
+    except (NoStoreError, UsageError) as exc:  # a mistyped --store, a bad option value: usage errors
+        print(f"agentlog: error: {cli_wording(str(exc))}", file=sys.stderr)
         return 2
+    except EmbeddingMismatchError as exc:
+        print(f"agentlog: error: {mismatch_message(args.store, exc)}", file=sys.stderr)
+        return 1
     except AgentlogError as exc:
-        print(f"agentlog: error: {exc}", file=sys.stderr)
+        print(f"agentlog: error: {cli_wording(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # pragma: no cover - interactive
         return 130

@@ -7,8 +7,17 @@ import asyncio
 import json
 from typing import Any
 
-from agentlog.cli.common import open_store, positive_int, printable, printable_json
+from agentlog.cli.common import (
+    limit_argument,
+    open_store,
+    positive_int,
+    printable,
+    printable_json,
+    threshold_argument,
+    wait_for_index,
+)
 from agentlog.cli.output import format_table
+from agentlog.errors import AgentlogError
 from agentlog.index.search import MODES
 from agentlog.services.document_service import DocumentIndexService
 from agentlog.services.memory_args import MEMORY_TYPES
@@ -37,12 +46,12 @@ def register(commands: Any) -> None:
     listing = sub.add_parser("list", help="live memories under a namespace prefix, latest change first")
     listing.add_argument("prefix", help="a namespace (project:myapp) or a scope (user)")
     listing.add_argument("--type", choices=MEMORY_TYPES, help="only this memory type")
-    listing.add_argument("--limit", type=positive_int, default=100, help="how many (default 100)")
+    listing.add_argument("--limit", type=limit_argument, default=100, help="how many (default 100)")
     listing.set_defaults(handler=run_list)
     get = sub.add_parser("get", help="one memory as JSON (with --history: every version)")
     get.add_argument("namespace")
     get.add_argument("key")
-    get.add_argument("--version", type=int, help="a stored version instead of the latest")
+    get.add_argument("--version", type=positive_int, help="a stored version instead of the latest")
     get.add_argument("--history", action="store_true", help="every version, newest first")
     get.set_defaults(handler=run_get)
     put = sub.add_parser("set", help="create or update a memory (VALUE is JSON, or else a string)")
@@ -59,8 +68,10 @@ def register(commands: Any) -> None:
     search = sub.add_parser("search", help="find memories by meaning")
     search.add_argument("query")
     search.add_argument("--prefix", help="only under this namespace (or scope)")
-    search.add_argument("--limit", type=positive_int, default=10, help="how many hits (default 10)")
-    search.add_argument("--threshold", type=float, help="minimum similarity 0-1 (default none)")
+    search.add_argument("--limit", type=limit_argument, default=10, help="how many hits (default 10)")
+    search.add_argument(
+        "--threshold", type=threshold_argument, help="minimum similarity 0-1, 0 for none (default none)"
+    )
     search.set_defaults(handler=run_memory_search)
     sweep = sub.add_parser("sweep", help="delete expired memories for good")
     sweep.add_argument("--ended-sessions", action="store_true", help="also memories of ended sessions")
@@ -78,7 +89,7 @@ def register(commands: Any) -> None:
     dsearch.add_argument("query")
     dsearch.add_argument("--namespace", help="only documents under this namespace")
     dsearch.add_argument("--mode", choices=MODES, default="vector", help="vector (default), keyword or hybrid")
-    dsearch.add_argument("--limit", type=positive_int, default=10, help="how many hits (default 10)")
+    dsearch.add_argument("--limit", type=limit_argument, default=10, help="how many hits (default 10)")
     dsearch.set_defaults(handler=run_docs_search)
 
 
@@ -101,18 +112,34 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_get(args: argparse.Namespace) -> int:
-    """Print one memory (or its history) as JSON; exit 1 if there is none."""
+    """Print one memory (or its history) as JSON.
+
+    A missing memory, or a missing ``--version`` of one, is an error (exit status 1, one line on
+    stderr naming what is missing and, for a version, the latest one).
+    """
     with open_store(args, embedder=None) as store:  # reads only: no model, any embedder's store
         service = MemoryService(store)
         if args.history:
             found: Any = asyncio.run(service.get_memory_history(args.namespace, args.key))
         else:
             found = asyncio.run(service.get_memory(args.namespace, args.key, args.version))
+        latest = asyncio.run(service.get_memory(args.namespace, args.key)) if not found else None
     if not found:
-        print(f"no memory {printable(args.namespace)} / {printable(args.key)}")
-        return 1
+        raise MemoryNotFoundError(_missing(args, latest))
     print(printable_json(found, indent=2))
     return 0
+
+
+class MemoryNotFoundError(AgentlogError, LookupError):
+    """``memory get`` found no such memory, or no such version of it (the message says which)."""
+
+
+def _missing(args: argparse.Namespace, latest: Any) -> str:
+    """What ``memory get`` says when it finds nothing: the memory, or the version, that is missing."""
+    name = f"{printable(args.namespace)} / {printable(args.key)}"
+    if latest is None:
+        return f"no memory {name} (it was never set, or it was deleted or has expired)"
+    return f"memory {name} has no version {args.version} (latest: {latest['version']})"
 
 
 def run_set(args: argparse.Namespace) -> int:
@@ -139,6 +166,7 @@ def run_delete(args: argparse.Namespace) -> int:
 def run_memory_search(args: argparse.Namespace) -> int:
     """Print the best memories for a query."""
     with open_store(args) as store:
+        wait_for_index(store, ["memories"])
         hits = asyncio.run(
             MemoryService(store).search_memories(
                 args.query, namespace_prefix=args.prefix, limit=args.limit, threshold=args.threshold
@@ -152,7 +180,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     """Delete expired memories."""
     with open_store(args) as store:
         removed = asyncio.run(MemoryService(store).sweep_expired(ended_sessions=args.ended_sessions))
-    print(f"removed {removed} memories")
+    print(f"removed {removed:,} {'memory' if removed == 1 else 'memories'}")
     return 0
 
 
@@ -173,6 +201,7 @@ def run_sync(args: argparse.Namespace) -> int:
 def run_docs_search(args: argparse.Namespace) -> int:
     """Print the best document chunks for a query."""
     with open_store(args) as store:
+        wait_for_index(store, ["document_chunks"])
         hits = asyncio.run(
             DocumentIndexService(store).semantic_search(
                 args.query, namespace=args.namespace, limit=args.limit, mode=args.mode

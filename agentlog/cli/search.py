@@ -5,12 +5,35 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from typing import Any
+import os
+import sys
+from typing import TYPE_CHECKING, Any
 
-from agentlog.cli.common import date_argument, open_store, positive_int, printable_json
+from agentlog.cli.common import (
+    UsageError,
+    date_argument,
+    limit_argument,
+    open_store,
+    printable,
+    printable_json,
+    recorded_embedder,
+    require_store,
+    threshold_argument,
+    unindexed_rows,
+    wait_for_index,
+)
 from agentlog.cli.output import format_table
+from agentlog.embeddings import resolve_embedder
+from agentlog.embeddings.registry import ENV_EMBEDDER
+from agentlog.errors import ValidationError
 from agentlog.index.search import MODES
 from agentlog.services.session_service import SessionService
+from agentlog.store import Store
+from agentlog.store.store import DEFAULT_EMBEDDER
+from agentlog.wording import plural
+
+if TYPE_CHECKING:
+    from agentlog.embeddings import Embedder
 
 __all__ = ["register"]
 
@@ -23,12 +46,12 @@ def register(commands: Any) -> None:
     search.add_argument("--mode", choices=MODES, default="vector", help="vector (default), keyword or hybrid")
     search.add_argument("--agent", help="only this agent")
     search.add_argument("--since", type=date_argument("--since"), help="only since: ISO date/time, or 7d / 12h ago")
-    search.add_argument("--limit", type=positive_int, default=10, help="how many hits (default 10)")
+    search.add_argument("--limit", type=limit_argument, default=10, help="how many hits (default 10)")
     search.add_argument(
         "--threshold",
-        type=float,
+        type=threshold_argument,
         default=None,
-        help="minimum similarity 0-1 (default: 0.7 for sessions, none for events)",
+        help="minimum similarity 0-1, 0 for none (default: 0.7 for sessions, none for events)",
     )
     search.add_argument("--json", action="store_true", help="print the hits as JSON lines")
     search.set_defaults(handler=run_search)
@@ -36,10 +59,13 @@ def register(commands: Any) -> None:
     reindex = commands.add_parser(
         "reindex",
         help="rebuild every vector from DuckDB (e.g. after changing the embedder)",
-        description="Drop the vector index and embed every session summary and event again, with a progress bar.",
+        description="Drop the vector index and embed everything again (session summaries, events, memories and "
+        "document chunks), with a progress bar on stderr. Without --embedder: the one AGENTLOG_EMBEDDER names, "
+        "else the one the store records, else the offline default.",
     )
     reindex.add_argument(
-        "--embedder", help="embedder to use from now on: minilm (default), openai, fake, or a registered name"
+        "--embedder",
+        help="embedder to use from now on: minilm (the default for a new store), openai, fake, or a registered name",
     )
     reindex.set_defaults(handler=run_reindex)
 
@@ -49,6 +75,7 @@ def run_search(args: argparse.Namespace) -> int:
     since = args.since
     with open_store(args) as store:
         service = SessionService(store)
+        wait_for_index(store, ["events" if args.events else "sessions"])
         if args.events:
             hits: list[Any] = asyncio.run(
                 service.search_events(
@@ -75,6 +102,7 @@ def run_search(args: argparse.Namespace) -> int:
         rows = [
             [
                 f"{h['similarity']:.2f}",
+                h["session_id"],
                 h["agent"],
                 (h["timestamp"] or "")[:19],
                 h["event_type"],
@@ -82,17 +110,57 @@ def run_search(args: argparse.Namespace) -> int:
             ]
             for h in hits
         ]
-        print(format_table(["sim", "agent", "timestamp", "event_type", "event_data"], rows))
+        print(format_table(["sim", "session", "agent", "timestamp", "event_type", "event_data"], rows))
     else:
-        rows = [[f"{h['similarity']:.2f}", h["agent"], h["started_at"][:19], h["summary"]] for h in hits]
-        print(format_table(["sim", "agent", "started_at", "summary"], rows, max_width=90))
+        rows = [[f"{h['similarity']:.2f}", h["id"], h["agent"], h["started_at"][:19], h["summary"]] for h in hits]
+        print(format_table(["sim", "session", "agent", "started_at", "summary"], rows, max_width=90))
     return 0
 
 
 def run_reindex(args: argparse.Namespace) -> int:
-    """Rebuild the index, optionally with another embedder (of an existing store: one is not created)."""
+    """Rebuild the index, optionally with another embedder (of an existing store: one is not created).
+
+    ``--embedder`` is checked before anything is drawn; without it, ``AGENTLOG_EMBEDDER`` or else the
+    embedder the store records is used. The progress bar's total is what is embedded: one row per
+    session, event and document chunk, and one per memory (not per stored version).
+    """
+    require_store(args.store)
+    embedder = _reindex_embedder(args)
     with open_store(args, embedder=None) as store:
-        count = store.reindex(args.embedder) if args.embedder else store.reindex()
+        count = _reindex(store, embedder)
         name = store.embedder.name if store.embedder else "none"
-    print(f"reindexed {count} rows with {name}")
+    print(f"reindexed {plural(count, 'row')} with {printable(name)}")
     return 0
+
+
+def _reindex_embedder(args: argparse.Namespace) -> Embedder | None:
+    """The embedder ``reindex`` uses (``None``: the configured default), built before the store is touched."""
+    if args.embedder is None:
+        return recorded_embedder(args.store) or (resolve_embedder() if _configured() else None)
+    try:
+        chosen = resolve_embedder(args.embedder)
+    except ValidationError as exc:  # an unknown name: a usage error, before anything is drawn
+        raise UsageError(str(exc), field="embedder") from None
+    if chosen is None:
+        raise UsageError("--embedder none: a reindex needs an embedder", field="embedder")
+    return chosen
+
+
+def _configured() -> bool:
+    """Whether ``AGENTLOG_EMBEDDER`` is set (its errors are reported before the bar is drawn)."""
+    return bool(os.environ.get(ENV_EMBEDDER, "").strip())
+
+
+def _reindex(store: Store, embedder: Embedder | None) -> int:
+    """``store.reindex`` with a progress bar on stderr whose total counts what is embedded."""
+    from tqdm.auto import tqdm
+
+    total = unindexed_rows(store, from_start=True)
+    with tqdm(total=total, desc="reindex", unit="row", file=sys.stderr) as bar:
+
+        def report(done: int, _total: int) -> None:
+            if done > (bar.total or 0):  # a memory whose versions fall in two batches counts twice
+                bar.total = done
+            bar.update(done - bar.n)
+
+        return store.reindex(DEFAULT_EMBEDDER if embedder is None else embedder, progress=report)

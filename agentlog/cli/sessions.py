@@ -7,11 +7,12 @@ import asyncio
 import json
 from typing import Any
 
-from agentlog.cli.common import date_argument, open_store, positive_int, printable, printable_json
+from agentlog.cli.common import date_argument, limit_argument, open_store, printable, printable_json, uuid_argument
 from agentlog.cli.output import format_table
 from agentlog.errors import NotFoundError
 from agentlog.services.session_service import SessionService
 from agentlog.store.manifest import StoreManifest, read_manifest
+from agentlog.wording import plural
 
 __all__ = ["register"]
 
@@ -23,12 +24,12 @@ def register(commands: Any) -> None:
 
     listing = commands.add_parser("sessions", help="list sessions, newest first")
     listing.add_argument("--agent", help="only this agent's sessions")
-    listing.add_argument("--project", metavar="UUID", help="only this project's sessions")
+    listing.add_argument("--project", metavar="UUID", type=uuid_argument, help="only this project's sessions")
     listing.add_argument("--since", type=date_argument("--since"), help="started since: ISO date/time, or 7d / 12h ago")
     listing.add_argument(
         "--active", action="store_true", help="only sessions that have not ended (not with --agent/--project/--since)"
     )
-    listing.add_argument("--limit", type=positive_int, default=20, help="how many (default 20)")
+    listing.add_argument("--limit", type=limit_argument, default=20, help="how many (default 20)")
     listing.set_defaults(handler=run_sessions, parser=listing)
 
     show = commands.add_parser("show", help="show one session with its events")
@@ -44,18 +45,33 @@ def run_info(args: argparse.Namespace) -> int:
     ``AGENTLOG_EMBEDDER`` says) and loads no model.
     """
     with open_store(args, embedder=None) as store:
-        counts = store.sql(
-            "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM events), "
-            "(SELECT count(*) FROM sessions WHERE ended_at IS NULL)"
-        ).fetchall()[0]
+        counts = store.sql(_COUNTS).fetchall()[0]
         assert store.path is not None  # the command line opens stores in directories
         manifest = read_manifest(store.path)
         print(f"store:          {printable(store.path)}")
         print(f"schema version: {store.schema_version}")
         print(f"embedder:       {_embedder_line(manifest)}")
-        print(f"sessions:       {counts[0]} ({counts[2]} not ended)")
-        print(f"events:         {counts[1]}")
+        print(f"sessions:       {counts[0]:,} ({counts[2]:,} not ended)")
+        print(f"events:         {counts[1]:,}")
+        print(f"memories:       {counts[3]:,} (live keys; {plural(counts[4], 'stored version')})")
+        print(f"documents:      {counts[5]:,} ({plural(counts[6], 'chunk')})")
     return 0
+
+
+_COUNTS = """
+SELECT
+    (SELECT count(*) FROM sessions),
+    (SELECT count(*) FROM events),
+    (SELECT count(*) FROM sessions WHERE ended_at IS NULL),
+    (SELECT count(*) FROM (
+        SELECT change, expires_at FROM memories
+        QUALIFY row_number() OVER (PARTITION BY memory_id ORDER BY version DESC) = 1
+    ) WHERE change <> 'deleted' AND (expires_at IS NULL OR expires_at > current_timestamp)),
+    (SELECT count(*) FROM memories),
+    (SELECT count(*) FROM documents),
+    (SELECT count(*) FROM document_chunks)
+"""
+"""What ``info`` counts; a memory is live when its latest version is not a delete marker and has not expired."""
 
 
 def _embedder_line(manifest: StoreManifest | None) -> str:
@@ -114,6 +130,7 @@ def run_show(args: argparse.Namespace) -> int:
         f"session {printable(session['id'])}  agent={printable(session['agent'])}  "
         f"lifecycle={printable(session['lifecycle'])}"
     )
+    print(f"project {printable(session['project_id'] or '-')}")
     print(f"started {printable(session['started_at'])}  ended {printable(session['ended_at'] or '-')}")
     if session["summary"]:
         print(f"summary: {printable(session['summary'], newlines=True)}")

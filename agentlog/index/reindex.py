@@ -6,7 +6,7 @@ rebuilt by the new embedder, which synced documents then report.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentlog.index.sources import SOURCES
@@ -18,8 +18,16 @@ if TYPE_CHECKING:
 __all__ = ["pending_rows", "rebuild"]
 
 
-def pending_rows(cur: Any, after: int = 0) -> int:
-    """How many indexed rows changed after change number ``after``.
+def pending_rows(cur: Any, after: int | Mapping[str, int] = 0, sources: Sequence[str] | None = None) -> int:
+    """How many rows the index embeds for the changes after ``after``: what a progress bar counts to.
+
+    A memory counts once however many of its versions changed (the index holds one vector per memory).
+
+    Args:
+        cur: A DuckDB read cursor.
+        after: The change number after which to count, or one per source (an index's watermarks;
+            a source left out counts from the start).
+        sources: Names of the sources to count (default: all of :data:`~agentlog.index.sources.SOURCES`).
 
     Example:
         >>> from agentlog.store import Store
@@ -29,7 +37,12 @@ def pending_rows(cur: Any, after: int = 0) -> int:
     """
     total = 0
     for source in SOURCES:
-        total += cur.execute(f"SELECT count(*) FROM {source.lsn_table} WHERE index_lsn > ?", [after]).fetchall()[0][0]
+        if sources is not None and source.name not in sources:
+            continue
+        mark = after.get(source.name, 0) if isinstance(after, Mapping) else after
+        counted = "*" if source.key_column == "id" else f"DISTINCT {source.key_column}"
+        query = f"SELECT count({counted}) FROM {source.lsn_table} WHERE index_lsn > ?"
+        total += cur.execute(query, [mark]).fetchall()[0][0]
     return int(total)
 
 

@@ -102,18 +102,23 @@ class LogImportReport:
     def summary(self) -> str:
         """A few lines for people: totals, then each failure.
 
+        Error events are called so: they are events that mark a failure, not errors of the import.
+
         Example:
             >>> print(LogImportReport(Path("logs")).summary())
-            imported 0 files: 0 new sessions, 0 updated; 0 new events (0 errors), 0 already stored
+            imported 0 files: 0 new sessions, 0 updated; 0 new events (0 error events), 0 already stored
+            >>> one = LogImportReport(Path("logs"), files=1, sessions_created=1, events_inserted=3, error_events=1)
+            >>> print(one.summary())
+            imported 1 file: 1 new session, 0 updated; 3 new events (1 error event), 0 already stored
         """
         lines = [
-            f"imported {plural(self.files, 'file')}: {self.sessions_created} new sessions, "
-            f"{self.sessions_updated} updated; {self.events_inserted} new events "
-            f"({plural(self.error_events, 'error')}), "
-            f"{self.events_skipped} already stored"
+            f"imported {plural(self.files, 'file')}: {plural(self.sessions_created, 'new session')}, "
+            f"{self.sessions_updated:,} updated; {plural(self.events_inserted, 'new event')} "
+            f"({plural(self.error_events, 'error event')}), {self.events_skipped:,} already stored"
         ]
         if self.events_truncated:
-            lines.append(f"{self.events_truncated} events had over-sized payloads shortened")
+            payloads = "an over-sized payload" if self.events_truncated == 1 else "over-sized payloads"
+            lines.append(f"{plural(self.events_truncated, 'event')} had {payloads} shortened")
         if self.skipped:
             lines.append(f"skipped {plural(len(self.skipped), 'file')} (not agent logs)")
         if self.failures:

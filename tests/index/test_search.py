@@ -222,6 +222,23 @@ async def test_mismatch_then_reindex(tmp_path: Path) -> None:
         assert len(hits) == 1
 
 
+async def test_reindex_progress_counts_a_memory_once(tmp_path: Path) -> None:
+    # the index holds one vector per memory, not per stored version: the bar's total counted every version
+    from agentlog import MemoryService
+
+    path = tmp_path / "store"
+    with Store(path, embedder="fake") as store:
+        memory = MemoryService(store)
+        for key in ("db", "cache", "queue"):
+            await memory.create_memory("project:shop", key, {"v": 1}, "semantic")
+        await memory.update_memory("project:shop", "db", {"v": 2})
+        await memory.update_memory("project:shop", "db", {"v": 3})  # 5 stored versions of 3 memories
+    with Store(path, embedder=None) as store:
+        seen: list[tuple[int, int]] = []
+        assert store.reindex("fake", progress=lambda done, total: seen.append((done, total))) == 3
+        assert seen[-1] == (3, 3)
+
+
 async def test_missing_lance_directory_is_rebuilt(tmp_path: Path) -> None:
     path = tmp_path / "store"
     with Store(path) as store:

@@ -18,9 +18,9 @@ def test_import_logs_export_and_import_the_dataset(tmp_path: Path, capsys: pytes
     source, target = str(tmp_path / "source"), str(tmp_path / "target")
     assert main(["--store", source, "import", str(fixture_dir()), "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "imported 7 files: 7 new sessions, 0 updated; 685 new events (7 errors), 0 already stored" in out
+    assert "imported 7 files: 7 new sessions, 0 updated; 685 new events (7 error events), 0 already stored" in out
     assert main(["--store", source, "import", str(fixture_dir())]) == 0
-    assert "0 new events (0 errors), 685 already stored" in capsys.readouterr().out
+    assert "0 new events (0 error events), 685 already stored" in capsys.readouterr().out
 
     dest = tmp_path / "backup"
     assert main(["--store", source, "export", str(dest), "--agent", "codex", "--agent", "claude-code"]) == 0
@@ -53,7 +53,7 @@ def test_a_failed_file_is_listed_and_the_exit_status_is_1(tmp_path: Path, capsys
     broken = write_lines(folder / "broken.jsonl", [{"type": "session", "agent": "bot"}, "{not json"])
     assert main(["--store", str(tmp_path / "s"), "import", str(folder)]) == 1
     out = capsys.readouterr().out
-    assert "imported 1 file: 1 new sessions" in out
+    assert "imported 1 file: 1 new session," in out
     assert f"failed 1 file:\n  {broken.resolve()}:2: invalid JSON" in out
 
 
