@@ -168,6 +168,7 @@ class Indexer:
         self._maintenance_wanted = False
         self._rows_since_maintenance = 0
         self._appends_since_maintenance = 0
+        self._round_failed = False  # the last round raised: the next one first undoes its unrecorded appends
         self._offers: list[VectorOffer] = []
         self._embedded = 0
         self._reused = 0
@@ -422,6 +423,7 @@ class Indexer:
                 self._round(target)
                 pause = 0.5
             except Exception as exc:
+                self._round_failed = True
                 if self.closing:  # the store is closing under the step: not an indexing failure
                     return
                 logger.exception("agentlog: indexing failed; retrying in %.1f s", pause)
@@ -434,7 +436,16 @@ class Indexer:
                 pause = min(pause * 2, 30.0)
 
     def _round(self, target: int) -> None:
-        """Advance every source that is behind by one batch, then record the watermarks."""
+        """Advance every source that is behind by one batch, then record the watermarks.
+
+        A round that fails part way may have appended some sources' rows without recording their
+        watermarks: the round after it first deletes every row above the recorded watermarks (as
+        recovery does at open), or it would append them again (events are appended, not replaced).
+        """
+        if self._round_failed:
+            for source in self.sources:
+                self.tables.delete_after(self.watermarks[source.name], source.name)
+            self._round_failed = False
         advanced: dict[str, int] = {}
         processed = 0
         for source in self.sources:

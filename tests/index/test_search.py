@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lancedb.index import IvfSq
@@ -340,6 +341,37 @@ async def test_failed_maintenance_waits_for_the_next_request(
         await asyncio.to_thread(file_store.wait_for_index)
     await asyncio.sleep(0.3)
     assert len(calls) == seen
+
+
+async def test_a_round_that_fails_part_way_is_not_appended_twice(
+    file_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A round indexes the sources one after another and records their watermarks at its end: when a later
+    # source fails, the events it appended before were appended again by the retried round (events are not
+    # replaced by id), and the duplicates made every later tail merge fail ("ambiguous merge").
+    from agentlog import MemoryService
+
+    assert file_store.index is not None
+    tables = file_store.index.tables
+    add = tables.add
+    failures = [OSError("disk full (test)")]
+
+    def add_failing_once_for_memories(name: str, rows: Any, vectors: Any) -> None:
+        add(name, rows, vectors)
+        if name == "memories" and failures:
+            raise failures.pop()
+
+    monkeypatch.setattr(tables, "add", add_failing_once_for_memories)
+    service = SessionService(file_store)
+    session = await service.create_session("claude")
+    await service.add_events(session["id"], [{"event_type": "note", "event_data": {"n": n}} for n in range(50)])
+    await MemoryService(file_store).create_memory("project:a", "db", {"engine": "postgres"}, "semantic")
+    index = file_store.index
+    assert await asyncio.to_thread(poll, lambda: not failures and index.error is None, 30)  # failed, then retried
+    await asyncio.to_thread(file_store.wait_for_index)
+    for name, expected in (("events", 50), ("memories", 1)):
+        ids, _ = tables.vectors(name)
+        assert len(ids) == len(set(ids)) == expected, name
 
 
 class SlowFake(FakeEmbedder):
