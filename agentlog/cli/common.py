@@ -11,6 +11,7 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentlog.embeddings import create_embedder
@@ -31,6 +32,7 @@ __all__ = [
     "EmbedderChoiceError",
     "NoStoreError",
     "UsageError",
+    "check_out",
     "cli_wording",
     "date_argument",
     "limit_argument",
@@ -478,3 +480,29 @@ def printable_json(value: object, **options: Any) -> str:
 
 
 _C1 = re.compile("[\\x7f-\\x9f]")
+
+
+def check_out(value: str) -> Path:
+    """The ``--out`` of ``demo`` or ``report`` as a path, refused at once if no report could be written there.
+
+    Args:
+        value: The ``--out`` value.
+
+    Raises:
+        UsageError: The path is empty, is a directory, or its folder does not exist.
+
+    Example:
+        >>> check_out("")
+        Traceback (most recent call last):
+        ...
+        agentlog.cli.common.UsageError: --out is empty; give the path of an .html file
+    """
+    if not value.strip():
+        raise UsageError("--out is empty; give the path of an .html file", field="out")
+    target = Path(value).expanduser().resolve()
+    if target.is_dir():
+        raise UsageError(f"--out {printable(target)} is a directory; give the path of an .html file", field="out")
+    if not target.parent.is_dir():
+        what = "is not a directory" if target.parent.exists() else "does not exist"
+        raise UsageError(f"--out: directory {printable(target.parent)} {what}; create it first", field="out")
+    return Path(value).expanduser()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agentlog import analytics
-from agentlog.cli.common import UsageError, positive_int, printable
+from agentlog.cli.common import check_out, positive_int
 from agentlog.cli.output import format_table
 from agentlog.demo import (
     DEFAULT_END,
@@ -26,7 +26,7 @@ from agentlog.report import write_report
 from agentlog.store import Store
 from agentlog.wording import plural
 
-__all__ = ["DEFAULT_REPORT", "MAX_DEMO_SESSIONS", "check_out", "register", "run_demo", "run_demo_data"]
+__all__ = ["DEFAULT_REPORT", "MAX_DEMO_SESSIONS", "register", "run_demo", "run_demo_data"]
 
 DEFAULT_REPORT = "agentlog-report.html"
 """Where ``agentlog demo`` writes the report unless ``--out`` says otherwise (in the current directory)."""
@@ -204,32 +204,6 @@ def run_demo(args: argparse.Namespace) -> int:
         _demo(store, out)
         print(f"store: {store.path} (temporary, deleted now; pass --store PATH to keep it)")
     return 0
-
-
-def check_out(value: str) -> Path:
-    """The ``--out`` of ``demo`` (or ``report``) as a path, refused at once if no report could be written there.
-
-    Args:
-        value: The ``--out`` value.
-
-    Raises:
-        UsageError: The path is empty, is a directory, or its folder does not exist.
-
-    Example:
-        >>> check_out("")
-        Traceback (most recent call last):
-        ...
-        agentlog.cli.common.UsageError: --out is empty; give the path of an .html file
-    """
-    if not value.strip():
-        raise UsageError("--out is empty; give the path of an .html file", field="out")
-    target = Path(value).expanduser().resolve()
-    if target.is_dir():
-        raise UsageError(f"--out {printable(target)} is a directory; give the path of an .html file", field="out")
-    if not target.parent.is_dir():
-        what = "is not a directory" if target.parent.exists() else "does not exist"
-        raise UsageError(f"--out: directory {printable(target.parent)} {what}; create it first", field="out")
-    return Path(value).expanduser()
 
 
 def _demo(store: Store, out: Path) -> None:

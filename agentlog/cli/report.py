@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from agentlog.cli.common import date_argument, open_store, positive_int
-from agentlog.errors import ValidationError
+from agentlog.cli.common import check_out, date_argument, open_store, positive_int
 from agentlog.report import DEFAULT_TITLE, write_report
 
 __all__ = ["DEFAULT_OUT", "register", "run_report"]
@@ -45,18 +43,9 @@ def run_report(args: argparse.Namespace) -> int:
     ``--out`` is checked first, then the store: a path that holds no store is an error (nothing is created).
     """
     until = args.until
-    _check_out(Path(args.out))
+    out = check_out(args.out)  # a bad --out is a usage error, found before anything is read
     # A read-only command: no embedder is loaded (and a store indexed with another one still opens).
     with open_store(args, embedder=None) as store:
-        written = write_report(store, args.out, days=args.days, until=until, tz=args.tz, title=args.title)
+        written = write_report(store, out, days=args.days, until=until, tz=args.tz, title=args.title)
     print(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB); open it in a browser, it works offline")
     return 0
-
-
-def _check_out(out: Path) -> None:
-    """Refuse an ``--out`` that :func:`~agentlog.report.write_report` would refuse, before opening the store."""
-    target = out.expanduser().resolve()
-    if target.is_dir():
-        raise ValidationError(f"{target} is a directory; give the path of an .html file", field="path")
-    if not target.parent.is_dir():
-        raise ValidationError(f"directory {target.parent} does not exist; create it first", field="path")

@@ -54,7 +54,7 @@ def test_report_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
         main(["--store", store, "report", "--days", "0", "--out", str(tmp_path / "r.html")])
     assert usage.value.code == 2
     assert "error: argument --days: must be a whole number of at least 1" in capsys.readouterr().err
-    assert main(["--store", store, "report", "--out", str(tmp_path / "nowhere" / "r.html")]) == 1
+    assert main(["--store", store, "report", "--out", str(tmp_path / "nowhere" / "r.html")]) == 2  # as for demo
     assert "does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit) as usage:
         main(["--store", store, "demo-data", "--scale", "-1"])
