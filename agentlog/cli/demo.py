@@ -56,13 +56,15 @@ def register(commands: Any) -> None:
 
     data = commands.add_parser(
         "demo-data",
-        help="load the deterministic demo dataset into the store",
+        help="load the deterministic demo dataset into the store (use --store for a scratch one: it stays there)",
         description="Generate the deterministic demo dataset (agentlog.demo: the same options give the same "
         "sessions and events) and load it into the store; loading it twice adds nothing. By default it has "
         f"{_SESSIONS:,} sessions (about 100,000 events) with fixed dates (90 days ending {DEFAULT_END:%Y-%m-%d}); "
         f"--sessions {DEMO_STORE_SESSIONS} gives the notebooks' dataset (the demo sample). --recent moves the data "
         "by whole weeks so that it ends in the last seven days (for 'last N days' reports; weekdays stay "
-        "weekdays). Rows already in the store keep their dates: to have the other dates, use a new --store.",
+        "weekdays). Rows already in the store keep their dates: to have the other dates, use a new --store. "
+        "The demo rows stay in the store beside your own (without --store: the default store), so give a "
+        "scratch --store unless you mean to mix them.",
     )
     data.add_argument(
         "--scale",
