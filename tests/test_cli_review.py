@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from agentlog.cli import main
-from agentlog.cli.common import printable, printable_json
+from agentlog.cli.output import printable, printable_json
 from agentlog.plots import activity_figure, duration_figure, error_rate_figure
 from agentlog.services.session_service import SessionService
 from agentlog.store import Store

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agentlog import analytics
-from agentlog.cli.common import check_out, positive_int
+from agentlog.cli.arguments import check_out, positive_int
 from agentlog.cli.output import format_table
 from agentlog.demo import (
     DEFAULT_END,

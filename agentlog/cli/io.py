@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from agentlog.cli.common import cli_wording, open_store, printable, since_argument
-from agentlog.cli.output import format_table
+from agentlog.cli.arguments import since_argument
+from agentlog.cli.output import cli_wording, format_table, printable
+from agentlog.cli.stores import open_store
 from agentlog.errors import AgentlogError
 from agentlog.io import LogImportReport, export, import_, import_logs, is_dataset
 from agentlog.io.importers import FORMATS

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 
 from agentlog._version import __version__
 from agentlog.cli import demo, io, memory, report, search, sessions
-from agentlog.cli.common import NoStoreError, UsageError, cli_wording, mismatch_message
+from agentlog.cli.arguments import UsageError
+from agentlog.cli.output import cli_wording
+from agentlog.cli.stores import NoStoreError, mismatch_message
 from agentlog.errors import AgentlogError, EmbeddingMismatchError
 
 __all__ = ["build_parser", "main"]
@@ -46,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Errors of agentlog print one line to stderr and exit with status 1; usage errors exit with 2: those
     ``argparse`` finds, an option value the library would refuse (``--limit 100001``, ``--project notauuid``,
     ``--threshold 1.5``, ``--embedder nosuch``: checked when the command line is read, see
-    :class:`~agentlog.cli.common.UsageError`), an empty ``--store``, and a command that only reads given a
+    :class:`~agentlog.cli.arguments.UsageError`), an empty ``--store``, and a command that only reads given a
     path that holds no store (one line, naming the path; nothing is created there). Messages use the
     command line's words (``--format codex``, not ``format='codex'``). Output piped into a reader that
     stops early (``| head``) ends quietly.

@@ -7,16 +7,9 @@ import asyncio
 import json
 from typing import Any
 
-from agentlog.cli.common import (
-    limit_argument,
-    open_store,
-    positive_int,
-    printable,
-    printable_json,
-    threshold_argument,
-    wait_for_index,
-)
-from agentlog.cli.output import format_table
+from agentlog.cli.arguments import limit_argument, positive_int, threshold_argument
+from agentlog.cli.output import format_table, printable, printable_json
+from agentlog.cli.stores import open_store, wait_for_index
 from agentlog.errors import AgentlogError
 from agentlog.index.search import MODES
 from agentlog.services.document_service import DocumentIndexService

@@ -1,13 +1,13 @@
-"""Plain-text tables for the terminal."""
+"""Text for the terminal: aligned tables, control characters escaped, library messages in command-line words."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from agentlog.cli.common import printable
-
-__all__ = ["format_table"]
+__all__ = ["cli_wording", "format_table", "printable", "printable_json"]
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
@@ -38,3 +38,60 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_w
 def _cell(value: Any, max_width: int) -> str:
     text = printable("" if value is None else str(value).replace("\n", " "))
     return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+
+_PYTHON_FORMAT = re.compile(r"\bpass format=(\.\.\.|'[^']*'|\"[^\"]*\"|[\w-]+)")
+
+
+def cli_wording(message: str) -> str:
+    """A library message in command-line words: ``pass format=...`` becomes ``pass --format ...``.
+
+    Example:
+        >>> cli_wording("not a recognised agent log; pass format=... if you know better")
+        'not a recognised agent log; pass --format ... if you know better'
+        >>> cli_wording("pass format='codex'")
+        'pass --format codex'
+    """
+    return _PYTHON_FORMAT.sub(lambda match: f"pass --format {match.group(1).strip(chr(39) + chr(34))}", message)
+
+
+_CONTROL = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]")
+
+
+_CONTROL_OR_NEWLINE = re.compile("[\\x00-\\x1f\\x7f-\\x9f]")
+
+
+def printable(value: object, *, newlines: bool = False) -> str:
+    r"""``str(value)`` safe for a terminal: control characters (ESC, CR, DEL, C1...) shown as ``\xNN`` escapes.
+
+    Args:
+        value: Any value; ``None`` gives ``""``.
+        newlines: Keep line feeds (for multi-line output); otherwise they are escaped too.
+
+    Example:
+        >>> printable("red \x1b[31mtext\r")
+        'red \\x1b[31mtext\\r'
+    """
+    text = "" if value is None else str(value)
+    pattern = _CONTROL if newlines else _CONTROL_OR_NEWLINE
+    return pattern.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]
+
+
+def printable_json(value: object, **options: Any) -> str:
+    r"""``json.dumps(value, default=str, ensure_ascii=False, **options)`` with DEL and C1 characters as ``\u00NN``.
+
+    ``json`` escapes the C0 controls itself; the others would reach the terminal raw.
+
+    Example:
+        >>> printable_json({"k": "a\x9bb"})
+        '{"k": "a\\u009bb"}'
+    """
+    text = json.dumps(value, default=str, ensure_ascii=False, **options)
+    return _C1.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+_C1 = re.compile("[\\x7f-\\x9f]")

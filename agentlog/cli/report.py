@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from agentlog.cli.common import check_out, date_argument, open_store, positive_int
+from agentlog.cli.arguments import check_out, date_argument, positive_int
+from agentlog.cli.stores import open_store
 from agentlog.report import DEFAULT_TITLE, write_report
 
 __all__ = ["DEFAULT_OUT", "register", "run_report"]

@@ -9,20 +9,9 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from agentlog.cli.common import (
-    UsageError,
-    date_argument,
-    limit_argument,
-    open_store,
-    printable,
-    printable_json,
-    recorded_embedder,
-    require_store,
-    threshold_argument,
-    unindexed_rows,
-    wait_for_index,
-)
-from agentlog.cli.output import format_table
+from agentlog.cli.arguments import UsageError, date_argument, limit_argument, threshold_argument
+from agentlog.cli.output import format_table, printable, printable_json
+from agentlog.cli.stores import open_store, recorded_embedder, require_store, unindexed_rows, wait_for_index
 from agentlog.embeddings import resolve_embedder
 from agentlog.embeddings.registry import ENV_EMBEDDER
 from agentlog.errors import ValidationError

@@ -7,8 +7,9 @@ import asyncio
 import json
 from typing import Any
 
-from agentlog.cli.common import date_argument, limit_argument, open_store, printable, printable_json, uuid_argument
-from agentlog.cli.output import format_table
+from agentlog.cli.arguments import date_argument, limit_argument, uuid_argument
+from agentlog.cli.output import format_table, printable, printable_json
+from agentlog.cli.stores import open_store
 from agentlog.errors import NotFoundError
 from agentlog.services.session_service import SessionService
 from agentlog.store.manifest import StoreManifest, read_manifest

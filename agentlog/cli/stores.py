@@ -1,28 +1,23 @@
-"""Helpers shared by the command modules."""
+"""The store a command acts on: ``--store`` or the default one, the embedder it is opened with, its index's lag."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import os
-import re
 import shlex
 import sys
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from agentlog.cli.output import printable
 from agentlog.embeddings import create_embedder
 from agentlog.embeddings.registry import ENV_EMBEDDER
-from agentlog.errors import AgentlogError, EmbeddingMismatchError, NotAStoreError, ValidationError
+from agentlog.errors import AgentlogError, EmbeddingMismatchError, NotAStoreError
 from agentlog.index.reindex import pending_rows
 from agentlog.store import Store
 from agentlog.store.manifest import read_manifest
 from agentlog.store.paths import resolve_store_path, store_exists
 from agentlog.store.store import DEFAULT_EMBEDDER
-from agentlog.validation import MAX_LIMIT, validate_uuid
 
 if TYPE_CHECKING:
     from agentlog.embeddings import Embedder
@@ -31,23 +26,11 @@ __all__ = [
     "INDEX_NOTICE_ROWS",
     "EmbedderChoiceError",
     "NoStoreError",
-    "UsageError",
-    "check_out",
-    "cli_wording",
-    "date_argument",
-    "limit_argument",
     "mismatch_message",
     "open_store",
-    "parse_since",
-    "positive_int",
-    "printable",
-    "printable_json",
     "recorded_embedder",
     "require_store",
-    "since_argument",
-    "threshold_argument",
     "unindexed_rows",
-    "uuid_argument",
     "wait_for_index",
 ]
 
@@ -57,15 +40,6 @@ INDEX_NOTICE_ROWS = 500
 
 class NoStoreError(NotAStoreError):
     """A command that only reads was given a path that holds no store (``agentlog`` exits with status 2)."""
-
-
-class UsageError(ValidationError):
-    """A command-line value refused after parsing: a usage error (``agentlog`` exits with status 2, like ``argparse``).
-
-    Option values the library checks are checked when the command line is read (the ``argparse`` types of
-    this module), so that a bad one is a usage error; this is for the checks that need more than one value
-    or the file system (``demo --out``, ``reindex --embedder``).
-    """
 
 
 def require_store(path: str | None) -> None:
@@ -84,7 +58,7 @@ def require_store(path: str | None) -> None:
         >>> require_store("/nonexistent/typo")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        agentlog.cli.common.NoStoreError: no agentlog store at /nonexistent/typo; create one with `agentlog ...
+        agentlog.cli.stores.NoStoreError: no agentlog store at /nonexistent/typo; create one with `agentlog ...
     """
     try:
         if store_exists(path):
@@ -270,239 +244,3 @@ def wait_for_index(store: Store, sources: Sequence[str]) -> None:
             index.wait(store.committed_lsn, sources=sources)
         finally:
             index.on_progress = previous
-
-
-def limit_argument(text: str) -> int:
-    """An ``argparse`` type for ``--limit``: a whole number from 1 to the library's ``MAX_LIMIT``.
-
-    Example:
-        >>> limit_argument("20")
-        20
-        >>> limit_argument("100001")
-        Traceback (most recent call last):
-        ...
-        argparse.ArgumentTypeError: must be a whole number of at least 1 and at most 100,000; got '100001'
-    """
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_LIMIT:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number of at least 1 and at most {MAX_LIMIT:,}; got {text!r}"
-        )
-    return value
-
-
-def uuid_argument(text: str) -> str:
-    """An ``argparse`` type for an id option (``--project``): a UUID.
-
-    Example:
-        >>> uuid_argument("notauuid")
-        Traceback (most recent call last):
-        ...
-        argparse.ArgumentTypeError: must be a UUID such as 00000000-0000-4000-8000-000000000000; got 'notauuid'
-    """
-    try:
-        return str(validate_uuid(text, "id"))
-    except ValidationError:
-        raise argparse.ArgumentTypeError(
-            f"must be a UUID such as 00000000-0000-4000-8000-000000000000; got {text!r}"
-        ) from None
-
-
-def threshold_argument(text: str) -> float:
-    """An ``argparse`` type: a similarity threshold from 0 to 1 (``0``: no threshold).
-
-    Example:
-        >>> threshold_argument("0.5")
-        0.5
-        >>> threshold_argument("1.5")
-        Traceback (most recent call last):
-        ...
-        argparse.ArgumentTypeError: must be a number from 0 to 1 (0: no threshold); got '1.5'
-    """
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value <= 1:  # NaN too
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1 (0: no threshold); got {text!r}")
-    return value
-
-
-_PYTHON_FORMAT = re.compile(r"\bpass format=(\.\.\.|'[^']*'|\"[^\"]*\"|[\w-]+)")
-
-
-def cli_wording(message: str) -> str:
-    """A library message in command-line words: ``pass format=...`` becomes ``pass --format ...``.
-
-    Example:
-        >>> cli_wording("not a recognised agent log; pass format=... if you know better")
-        'not a recognised agent log; pass --format ... if you know better'
-        >>> cli_wording("pass format='codex'")
-        'pass --format codex'
-    """
-    return _PYTHON_FORMAT.sub(lambda match: f"pass --format {match.group(1).strip(chr(39) + chr(34))}", message)
-
-
-def parse_since(text: str, option: str = "--since") -> datetime:
-    """Parse ``--since``: an ISO date/datetime (UTC if no offset) or ``<N>d`` / ``<N>h`` ago.
-
-    Args:
-        text: The value given on the command line.
-        option: The option's name, for the error message.
-
-    Raises:
-        ValidationError: Neither, or ``N`` reaches back before the year 1.
-
-    Example:
-        >>> parse_since("2026-01-02").isoformat()
-        '2026-01-02T00:00:00+00:00'
-        >>> parse_since("1000000d")
-        Traceback (most recent call last):
-        ...
-        agentlog.errors.ValidationError: --since 1000000d reaches back before the year 1
-    """
-    value = text.strip()
-    relative = value[:-1].isdigit() and value[-1:] in {"d", "h"}
-    try:
-        amount = int(value[:-1]) if relative else 0  # a ValueError for more digits than int() takes
-        parsed = None if relative else datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(
-            f"{option} must be an ISO date such as 2026-01-31, or 7d / 12h; got {text!r}", field=option.lstrip("-")
-        ) from None
-    if parsed is None:
-        return _ago(amount, value[-1], option)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _ago(amount: int, unit: str, option: str) -> datetime:
-    """``amount`` days (``unit`` ``d``) or hours (``h``) before now."""
-    try:
-        return datetime.now(UTC) - (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
-    except OverflowError:
-        raise ValidationError(
-            f"{option} {amount}{unit} reaches back before the year 1", field=option.lstrip("-")
-        ) from None
-
-
-def since_argument(text: str) -> datetime:
-    """:func:`parse_since` as an ``argparse`` type: a bad value is a usage error (exit status 2).
-
-    Example:
-        >>> import argparse
-        >>> parser = argparse.ArgumentParser()
-        >>> _ = parser.add_argument("--since", type=since_argument)
-        >>> parser.parse_args(["--since", "2026-01-02"]).since.year
-        2026
-    """
-    try:
-        return parse_since(text)
-    except ValidationError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def date_argument(option: str) -> Callable[[str], datetime]:
-    """An ``argparse`` type like :func:`since_argument` whose messages name ``option``.
-
-    Example:
-        >>> date_argument("--until")("2d") < datetime.now(UTC)
-        True
-    """
-
-    def parse(text: str) -> datetime:
-        try:
-            return parse_since(text, option)
-        except ValidationError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    parse.__name__ = "date"  # argparse names the type in some messages
-    return parse
-
-
-def positive_int(text: str) -> int:
-    """An ``argparse`` type: a whole number of at least 1 (anything else is a usage error).
-
-    Example:
-        >>> positive_int("3")
-        3
-        >>> positive_int("0")
-        Traceback (most recent call last):
-        ...
-        argparse.ArgumentTypeError: must be a whole number of at least 1; got '0'
-    """
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1; got {text!r}")
-    return value
-
-
-_CONTROL = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]")
-_CONTROL_OR_NEWLINE = re.compile("[\\x00-\\x1f\\x7f-\\x9f]")
-
-
-def printable(value: object, *, newlines: bool = False) -> str:
-    r"""``str(value)`` safe for a terminal: control characters (ESC, CR, DEL, C1...) shown as ``\xNN`` escapes.
-
-    Args:
-        value: Any value; ``None`` gives ``""``.
-        newlines: Keep line feeds (for multi-line output); otherwise they are escaped too.
-
-    Example:
-        >>> printable("red \x1b[31mtext\r")
-        'red \\x1b[31mtext\\r'
-    """
-    text = "" if value is None else str(value)
-    pattern = _CONTROL if newlines else _CONTROL_OR_NEWLINE
-    return pattern.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    return repr(match.group())[1:-1]
-
-
-def printable_json(value: object, **options: Any) -> str:
-    r"""``json.dumps(value, default=str, ensure_ascii=False, **options)`` with DEL and C1 characters as ``\u00NN``.
-
-    ``json`` escapes the C0 controls itself; the others would reach the terminal raw.
-
-    Example:
-        >>> printable_json({"k": "a\x9bb"})
-        '{"k": "a\\u009bb"}'
-    """
-    text = json.dumps(value, default=str, ensure_ascii=False, **options)
-    return _C1.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
-
-
-_C1 = re.compile("[\\x7f-\\x9f]")
-
-
-def check_out(value: str) -> Path:
-    """The ``--out`` of ``demo`` or ``report`` as a path, refused at once if no report could be written there.
-
-    Args:
-        value: The ``--out`` value.
-
-    Raises:
-        UsageError: The path is empty, is a directory, or its folder does not exist.
-
-    Example:
-        >>> check_out("")
-        Traceback (most recent call last):
-        ...
-        agentlog.cli.common.UsageError: --out is empty; give the path of an .html file
-    """
-    if not value.strip():
-        raise UsageError("--out is empty; give the path of an .html file", field="out")
-    target = Path(value).expanduser().resolve()
-    if target.is_dir():
-        raise UsageError(f"--out {printable(target)} is a directory; give the path of an .html file", field="out")
-    if not target.parent.is_dir():
-        what = "is not a directory" if target.parent.exists() else "does not exist"
-        raise UsageError(f"--out: directory {printable(target.parent)} {what}; create it first", field="out")
-    return Path(value).expanduser()
