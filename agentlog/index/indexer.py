@@ -51,6 +51,7 @@ import pyarrow as pa
 from agentlog.errors import SearchUnavailableError, StoreClosedError, ValidationError
 from agentlog.index.offers import VectorOffer
 from agentlog.index.sources import SOURCES, TOMBSTONE_RULES, IndexSource
+from agentlog.index.text_vectors import RecentTextVectors
 from agentlog.index.vectors import MAX_FRAGMENTS, VectorTables, lost_commit_race
 from agentlog.priority import lower_thread_priority
 from agentlog.store.writer import Transaction
@@ -101,7 +102,7 @@ class IndexStats:
     """
 
     embedded: int
-    """Rows embedded by the embedder."""
+    """Rows given a vector by the embedder (a text embedded moments before gives its vector again)."""
     reused: int
     """Rows that took an offered vector instead (see :meth:`Indexer.offer_vectors`)."""
 
@@ -171,6 +172,7 @@ class Indexer:
         self._round_failed = False  # the last round raised: the next one first undoes its unrecorded appends
         self._offers: list[VectorOffer] = []
         self._embedded = 0
+        self._recent = RecentTextVectors()  # agents repeat themselves: the same text is embedded once
         self._reused = 0
 
     @property
@@ -342,7 +344,7 @@ class Indexer:
                 reused += offer.take(name, ids, texts, matrix, found)
         missing = np.flatnonzero(~found)
         if len(missing):
-            matrix[missing] = self.embedder.embed([texts[i] for i in missing.tolist()])
+            matrix[missing] = self._recent.embed(self.embedder, [texts[i] for i in missing.tolist()])
         with self._cond:
             self._embedded += len(missing)
             self._reused += reused

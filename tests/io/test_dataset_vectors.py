@@ -132,7 +132,12 @@ def test_another_embedder_embeds_the_rows_again(exported: tuple[Path, Any], tmp_
         assert target.index is not None
         total = sum(len(found) for found in vectors.values())
         assert target.index.stats == type(target.index.stats)(embedded=total, reused=0)
-        assert embedder.texts == total
+        texts = [
+            text
+            for source in SOURCES
+            for text in target.index.tables.scan(source.name, ["text"]).read_all().column("text").to_pylist()
+        ]
+        assert len(texts) == total and embedder.texts == len(set(texts))  # a text logged again is embedded once
         assert {s.name: len(stored_vectors(target, s.name)) for s in SOURCES} == {
             name: len(found) for name, found in vectors.items()
         }
