@@ -6,18 +6,16 @@ import argparse
 import asyncio
 import json
 import os
-import sys
 from typing import TYPE_CHECKING, Any
 
 from agentlog.cli.arguments import UsageError, date_argument, limit_argument, threshold_argument
 from agentlog.cli.output import format_table, printable, printable_json
-from agentlog.cli.stores import open_store, recorded_embedder, require_store, unindexed_rows, wait_for_index
+from agentlog.cli.stores import open_store, recorded_embedder, require_store, wait_for_index
 from agentlog.embeddings import resolve_embedder
 from agentlog.embeddings.registry import ENV_EMBEDDER
 from agentlog.errors import ValidationError
 from agentlog.index.search import MODES
 from agentlog.services.session_service import SessionService
-from agentlog.store import Store
 from agentlog.store.store import DEFAULT_EMBEDDER
 from agentlog.wording import plural
 
@@ -116,7 +114,7 @@ def run_reindex(args: argparse.Namespace) -> int:
     require_store(args.store)
     embedder = _reindex_embedder(args)
     with open_store(args, embedder=None) as store:
-        count = _reindex(store, embedder)
+        count = store.reindex(DEFAULT_EMBEDDER if embedder is None else embedder)  # a bar on stderr
         name = store.embedder.name if store.embedder else "none"
     print(f"reindexed {plural(count, 'row')} with {printable(name)}")
     return 0
@@ -138,18 +136,3 @@ def _reindex_embedder(args: argparse.Namespace) -> Embedder | None:
 def _configured() -> bool:
     """Whether ``AGENTLOG_EMBEDDER`` is set (its errors are reported before the bar is drawn)."""
     return bool(os.environ.get(ENV_EMBEDDER, "").strip())
-
-
-def _reindex(store: Store, embedder: Embedder | None) -> int:
-    """``store.reindex`` with a progress bar on stderr whose total counts what is embedded."""
-    from tqdm.auto import tqdm
-
-    total = unindexed_rows(store, from_start=True)
-    with tqdm(total=total, desc="reindex", unit="row", file=sys.stderr) as bar:
-
-        def report(done: int, _total: int) -> None:
-            if done > (bar.total or 0):  # a memory whose versions fall in two batches counts twice
-                bar.total = done
-            bar.update(done - bar.n)
-
-        return store.reindex(DEFAULT_EMBEDDER if embedder is None else embedder, progress=report)

@@ -185,26 +185,24 @@ def mismatch_message(path: str | None, error: EmbeddingMismatchError) -> str:
     )
 
 
-def unindexed_rows(store: Store, sources: Sequence[str] | None = None, *, from_start: bool = False) -> int:
-    """How many rows of ``sources`` (default: all) the store's vector index has still to embed.
+def unindexed_rows(store: Store, sources: Sequence[str] | None = None) -> int:
+    """How many rows of ``sources`` (default: all) the store's vector index has still to embed (0 without one).
 
     A memory counts once however many versions it has (the index holds one vector per memory).
 
     Args:
         store: An open store.
         sources: Names of index sources (``sessions``, ``events``, ``memories``, ``document_chunks``).
-        from_start: Count every row, as a reindex embeds them; otherwise the rows above the index's
-            watermarks (``0`` if the store has no index).
 
     Example:
         >>> with Store.memory(embedder="fake") as store:
-        ...     unindexed_rows(store), unindexed_rows(store, from_start=True)
-        (0, 0)
+        ...     unindexed_rows(store)
+        0
     """
     index = store.index
-    if index is None and not from_start:
+    if index is None:
         return 0
-    marks = {} if from_start or index is None else dict(index.watermarks)
+    marks = dict(index.watermarks)
     return store.read(lambda cur: pending_rows(cur, marks, sources))
 
 

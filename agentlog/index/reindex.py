@@ -73,9 +73,11 @@ def rebuild(
         bar = tqdm(total=total, desc="reindex", unit="row")
 
     def report(rows: int) -> None:
-        nonlocal done
+        nonlocal done, total
         done += rows
+        total = max(total, done)  # a memory whose versions fall in two batches is indexed twice
         if bar is not None:
+            bar.total = total
             bar.update(rows)
         elif callable(progress):
             progress(done, total)

@@ -16,11 +16,11 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
   indexes untouched; the table is compacted (``optimize``, which also folds
   the tail into the indexes) only once that tail passes :data:`MAX_UNINDEXED`
   rows or 1/:data:`TAIL_SHARE` of the table (LanceDB scans it in every
-  search: +4 ms for 10,000 rows at 1M), or with no ANN index yet. Where the tail starts (the highest ``index_lsn``
-  the last compaction took in) is kept in :data:`TAIL_FLOORS_FILE` next to the
-  tables, so that short processes (one agent run, one import) merge too; a
-  table without a recorded start (an index from an earlier agentlog) is
-  compacted once;
+  search: +4 ms for 10,000 rows at 1M), or with no ANN index yet. Where the
+  tail starts (the highest ``index_lsn`` the last compaction took in) is kept
+  in :data:`TAIL_FLOORS_FILE` next to the tables, so that short processes (one
+  agent run, one import) merge too; a table without a recorded start (an
+  index from an earlier agentlog) is compacted once;
 * brute-force search is exact and fast enough for small tables, so an ANN
   index is built only from :data:`ANN_MIN_ROWS` rows: IVF_SQ (8-bit scalar
   quantisation; it trained 6x faster than IVF_PQ here and kept recall@10 at
@@ -729,15 +729,15 @@ async def _vector_search(
     if where:
         query = query.where(where)  # a prefilter: applied before the limit
     if size is not None:
-        rows = None
+        rows = matching = None
         if where:
             if counts is None:
                 passing, every = await asyncio.gather(handle.count_rows(where), handle.count_rows())  # in parallel
                 counts = (int(passing), int(every))
-            rows = counts[1]
+            matching, rows = counts
         elif CANDIDATES_PER_HIT * limit > NPROBES * size:
             rows = await handle.count_rows()
-        probes = _probes(limit, size, rows=rows, matching=counts[0] if where and counts else None)
+        probes = _probes(limit, size, rows=rows, matching=matching)
         # None: compare the query with every row that passes
         query = query.bypass_vector_index() if probes is None else query.nprobes(probes).refine_factor(REFINE_FACTOR)
     found = await query.select(["id", "index_lsn", *columns, "_distance"]).limit(limit).to_arrow()

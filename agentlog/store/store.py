@@ -302,8 +302,9 @@ class Store:
         """Rebuild every vector from DuckDB, optionally with another embedder.
 
         Drops the LanceDB tables, records the new embedder in the manifest,
-        and embeds every session summary and event again, showing a progress
-        bar (``progress=False`` for none, or a callable ``(done, total)``).
+        and embeds every session summary, event, memory and document chunk
+        again, showing a progress bar on stderr (``progress=False`` for none,
+        or a callable ``(done, total)``).
 
         Args:
             embedder: The embedder to use from now on (default: the configured

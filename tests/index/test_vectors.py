@@ -421,9 +421,10 @@ def test_a_tail_merge_never_writes_back_a_row_deleted_or_replaced_meanwhile(
 ) -> None:
     # The indexer deletes (tombstones) and replaces (a re-summarised session) rows while maintenance runs:
     # between the merge reading the tail and committing, those rows must not return as they were. Through
-    # the same handle, the indexer commits before the merge reads the table (matching on id alone would
-    # write the old version of the replaced row back); through a second handle, the merge runs from the
-    # version it had and meets the indexer's commits only when it commits (LanceDB redoes or drops it).
+    # the same handle, the indexer commits before the merge reads the table (matching on id without the
+    # index_lsn condition would write the old version of the replaced row back); through a second handle,
+    # the merge runs from the version it had and meets the indexer's commits only when it commits (LanceDB
+    # redoes or drops it).
     monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
     tables, rng, centers = filled_tables(tmp_path, 23, 2000)
     tables.maintain("events")
