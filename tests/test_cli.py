@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -79,11 +80,13 @@ def test_demo_info_sessions_show(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_errors_are_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = str(tmp_path / "store")
     Store(store, embedder=None).close()
-    assert main(["--store", store, "show", "not-a-uuid"]) == 1
-    assert capsys.readouterr().err.startswith("agentlog: error: session_id must be a UUID")
-    with pytest.raises(SystemExit) as usage:  # a bad option value is a usage error: status 2
-        main(["--store", store, "sessions", "--since", "yesterday-ish"])
-    assert usage.value.code == 2
+    assert main(["--store", store, "show", str(uuid.UUID(int=7))]) == 1
+    assert capsys.readouterr().err == f"agentlog: error: session not found: {uuid.UUID(int=7)}\n"
+    for usage_error in (["sessions", "--since", "yesterday-ish"], ["show", "not-a-uuid"]):
+        with pytest.raises(SystemExit) as usage:  # a bad value is a usage error: status 2
+            main(["--store", store, *usage_error])
+        assert usage.value.code == 2
+    assert "argument session_id: must be a UUID" in capsys.readouterr().err
 
 
 def test_default_store_and_module_entry_point(tmp_path: Path) -> None:
@@ -336,3 +339,27 @@ def test_reads_that_do_not_search_open_a_store_of_another_embedder(
     assert main(["--store", store, "memory", "list", "user:alice"]) == 0
     assert main(["--store", store, "memory", "get", "user:alice", "theme"]) == 0
     assert "dark" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["memory", "set", "project:", "key", "value"],
+        ["memory", "set", "project:app", " ", "value"],
+        ["memory", "set", "project:app", "key", "value", "--ttl", "-1"],
+        ["docs", "sync", ".", "--namespace", "bad"],
+        ["docs", "search", "storage", "--namespace", "x"],
+        ["memory", "search", "theme", "--prefix", "x"],
+        ["sessions", "--agent", " "],
+        ["export", "out", "--agent", ""],
+    ],
+)
+def test_a_value_the_library_refuses_is_a_usage_error_and_creates_no_store(
+    tmp_path: Path, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "store"
+    with pytest.raises(SystemExit) as usage:
+        main(["--store", str(store), *command])
+    assert usage.value.code == 2
+    assert "error: argument " in capsys.readouterr().err
+    assert not store.exists()  # `memory set` and `docs sync` create a store: not for a value refused

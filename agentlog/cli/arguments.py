@@ -7,20 +7,24 @@ import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from agentlog.cli.output import printable
 from agentlog.errors import ValidationError
+from agentlog.services.memory_args import validate_ttl
 from agentlog.validation import MAX_LIMIT, validate_uuid
 
 __all__ = [
     "UsageError",
     "check_out",
+    "checked_by",
     "date_argument",
     "limit_argument",
     "parse_since",
     "positive_int",
     "since_argument",
     "threshold_argument",
+    "ttl_argument",
     "uuid_argument",
 ]
 
@@ -71,6 +75,59 @@ def uuid_argument(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"must be a UUID such as 00000000-0000-4000-8000-000000000000; got {text!r}"
         ) from None
+
+
+def checked_by(check: Callable[[Any, str], object], field: str) -> Callable[[str], str]:
+    """An ``argparse`` type that runs one of the library's checks on a value and returns the value unchanged.
+
+    A value the library would refuse (an empty ``--agent``, a namespace that breaks the grammar) is then a
+    usage error, found before the command opens a store, or creates one.
+
+    Args:
+        check: A check of the library, called as ``check(value, field)``; it raises ``ValidationError``.
+        field: The name the check's message gives the value.
+
+    Example:
+        >>> from agentlog.validation import validate_name
+        >>> checked_by(validate_name, "agent")("claude")
+        'claude'
+        >>> checked_by(validate_name, "agent")("")
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: agent must not be empty
+    """
+
+    def parse(text: str) -> str:
+        try:
+            check(text, field)
+        except ValidationError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+
+    parse.__name__ = field  # argparse names the type in some messages
+    return parse
+
+
+def ttl_argument(text: str) -> float:
+    """An ``argparse`` type for ``--ttl``: a number of seconds the library takes as a time to live.
+
+    Example:
+        >>> ttl_argument("90")
+        90.0
+        >>> ttl_argument("-1")
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: ttl must be more than 0 and at most 36500 days, got -1.0
+    """
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds; got {text!r}") from None
+    try:
+        validate_ttl(seconds)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return seconds
 
 
 def threshold_argument(text: str) -> float:

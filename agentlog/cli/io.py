@@ -6,12 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from agentlog.cli.arguments import since_argument
+from agentlog.cli.arguments import checked_by, since_argument
 from agentlog.cli.output import cli_wording, format_table, printable
 from agentlog.cli.stores import open_store
 from agentlog.errors import AgentlogError
 from agentlog.io import LogImportReport, export, import_, import_logs, is_dataset
 from agentlog.io.importers import FORMATS
+from agentlog.validation import validate_name
 
 __all__ = ["register"]
 
@@ -35,7 +36,12 @@ def register(commands: Any) -> None:
     out.add_argument(
         "--until", type=since_argument, help="only sessions started before: ISO date/time, or 7d / 12h ago"
     )
-    out.add_argument("--agent", action="append", help="only this agent's sessions (repeat for several)")
+    out.add_argument(
+        "--agent",
+        action="append",
+        type=checked_by(validate_name, "agent"),
+        help="only this agent's sessions (repeat for several)",
+    )
     out.add_argument(
         "--with-vectors",
         action="store_true",

@@ -46,8 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status.
 
     Errors of agentlog print one line to stderr and exit with status 1; usage errors exit with 2: those
-    ``argparse`` finds, an option value the library would refuse (``--limit 100001``, ``--project notauuid``,
-    ``--threshold 1.5``, ``--embedder nosuch``: checked when the command line is read, see
+    ``argparse`` finds, a value the library would refuse (``--limit 100001``, ``--project notauuid``,
+    ``show notauuid``, ``memory set Project:x``, ``--embedder nosuch``: checked when the command line is read, see
     :class:`~agentlog.cli.arguments.UsageError`), an empty ``--store``, and a command that only reads given a
     path that holds no store (one line, naming the path; nothing is created there). Messages use the
     command line's words (``--format codex``, not ``format='codex'``). Output piped into a reader that

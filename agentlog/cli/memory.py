@@ -7,7 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from agentlog.cli.arguments import limit_argument, positive_int, threshold_argument
+from agentlog.cli.arguments import checked_by, limit_argument, positive_int, threshold_argument, ttl_argument
 from agentlog.cli.output import format_table, printable, printable_json
 from agentlog.cli.stores import open_store, wait_for_index
 from agentlog.errors import AgentlogError
@@ -15,6 +15,7 @@ from agentlog.index.search import MODES
 from agentlog.services.document_service import DocumentIndexService
 from agentlog.services.memory_args import MEMORY_TYPES
 from agentlog.services.memory_service import MemoryService
+from agentlog.services.namespaces import validate_key, validate_namespace, validate_namespace_prefix
 
 __all__ = ["parse_value", "register"]
 
@@ -32,35 +33,42 @@ def parse_value(text: str) -> Any:
         return text
 
 
+_NAMESPACE = checked_by(validate_namespace, "namespace")
+_KEY = checked_by(validate_key, "key")
+_PREFIX = checked_by(validate_namespace_prefix, "prefix")
+
+
 def register(commands: Any) -> None:
     """Add ``memory`` and ``docs`` to the ``agentlog`` parser."""
     memory = commands.add_parser("memory", help="read and write memories (namespace + key)")
     sub = memory.add_subparsers(dest="memory_command", metavar="ACTION", required=True)
     listing = sub.add_parser("list", help="live memories under a namespace prefix, latest change first")
-    listing.add_argument("prefix", help="a namespace (project:myapp) or a scope (user)")
+    listing.add_argument("prefix", type=_PREFIX, help="a namespace (project:myapp) or a scope (user)")
     listing.add_argument("--type", choices=MEMORY_TYPES, help="only this memory type")
     listing.add_argument("--limit", type=limit_argument, default=100, help="how many (default 100)")
     listing.set_defaults(handler=run_list)
     get = sub.add_parser("get", help="one memory as JSON (with --history: every version)")
-    get.add_argument("namespace")
-    get.add_argument("key")
+    get.add_argument("namespace", type=_NAMESPACE)
+    get.add_argument("key", type=_KEY)
     get.add_argument("--version", type=positive_int, help="a stored version instead of the latest")
     get.add_argument("--history", action="store_true", help="every version, newest first")
     get.set_defaults(handler=run_get)
     put = sub.add_parser("set", help="create or update a memory (VALUE is JSON, or else a string)")
-    put.add_argument("namespace")
-    put.add_argument("key")
+    put.add_argument("namespace", type=_NAMESPACE)
+    put.add_argument("key", type=_KEY)
     put.add_argument("value")
     put.add_argument("--type", choices=MEMORY_TYPES, default="semantic", help="memory type (default semantic)")
-    put.add_argument("--ttl", type=float, help="expire after this many seconds")
+    put.add_argument("--ttl", type=ttl_argument, help="expire after this many seconds")
     put.set_defaults(handler=run_set)
     delete = sub.add_parser("delete", help="soft-delete a memory (restore with the API)")
-    delete.add_argument("namespace")
-    delete.add_argument("key")
+    delete.add_argument("namespace", type=_NAMESPACE)
+    delete.add_argument("key", type=_KEY)
     delete.set_defaults(handler=run_delete)
     search = sub.add_parser("search", help="find memories by meaning")
     search.add_argument("query")
-    search.add_argument("--prefix", help="only under this namespace (or scope)")
+    search.add_argument(
+        "--prefix", type=checked_by(validate_namespace_prefix, "prefix"), help="only under this namespace (or scope)"
+    )
     search.add_argument("--limit", type=limit_argument, default=10, help="how many hits (default 10)")
     search.add_argument(
         "--threshold", type=threshold_argument, help="minimum similarity 0-1, 0 for none (default none)"
@@ -75,12 +83,16 @@ def register(commands: Any) -> None:
     sync = dsub.add_parser("sync", help="index a folder: report added / changed / unchanged / removed")
     sync.add_argument("directory")
     sync.add_argument("--glob", default="**/*.md", help="which files (default **/*.md)")
-    sync.add_argument("--namespace", help="namespace given to the documents (e.g. project:myapp)")
+    sync.add_argument("--namespace", type=_NAMESPACE, help="namespace given to the documents (e.g. project:myapp)")
     sync.add_argument("--no-wait", action="store_true", help="return before the documents are embedded")
     sync.set_defaults(handler=run_sync)
     dsearch = dsub.add_parser("search", help="find document chunks by meaning")
     dsearch.add_argument("query")
-    dsearch.add_argument("--namespace", help="only documents under this namespace")
+    dsearch.add_argument(
+        "--namespace",
+        type=checked_by(validate_namespace_prefix, "namespace"),
+        help="only documents under this namespace",
+    )
     dsearch.add_argument("--mode", choices=MODES, default="vector", help="vector (default), keyword or hybrid")
     dsearch.add_argument("--limit", type=limit_argument, default=10, help="how many hits (default 10)")
     dsearch.set_defaults(handler=run_docs_search)

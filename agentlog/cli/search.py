@@ -8,7 +8,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from agentlog.cli.arguments import UsageError, date_argument, limit_argument, threshold_argument
+from agentlog.cli.arguments import UsageError, checked_by, date_argument, limit_argument, threshold_argument
 from agentlog.cli.output import format_table, printable, printable_json
 from agentlog.cli.stores import open_store, recorded_embedder, require_store, wait_for_index
 from agentlog.embeddings import resolve_embedder
@@ -17,6 +17,7 @@ from agentlog.errors import ValidationError
 from agentlog.index.search import MODES
 from agentlog.services.session_service import SessionService
 from agentlog.store.store import DEFAULT_EMBEDDER
+from agentlog.validation import validate_name
 from agentlog.wording import plural
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def register(commands: Any) -> None:
     search.add_argument("query", help="what to look for, in words")
     search.add_argument("--events", action="store_true", help="search events instead of sessions")
     search.add_argument("--mode", choices=MODES, default="vector", help="vector (default), keyword or hybrid")
-    search.add_argument("--agent", help="only this agent")
+    search.add_argument("--agent", type=checked_by(validate_name, "agent"), help="only this agent")
     search.add_argument("--since", type=date_argument("--since"), help="only since: ISO date/time, or 7d / 12h ago")
     search.add_argument("--limit", type=limit_argument, default=10, help="how many hits (default 10)")
     search.add_argument(

@@ -7,12 +7,13 @@ import asyncio
 import json
 from typing import Any
 
-from agentlog.cli.arguments import date_argument, limit_argument, uuid_argument
+from agentlog.cli.arguments import checked_by, date_argument, limit_argument, uuid_argument
 from agentlog.cli.output import format_table, printable, printable_json
 from agentlog.cli.stores import open_store
 from agentlog.errors import NotFoundError
 from agentlog.services.session_service import SessionService
 from agentlog.store.manifest import StoreManifest, read_manifest
+from agentlog.validation import validate_name
 from agentlog.wording import plural
 
 __all__ = ["register"]
@@ -24,7 +25,7 @@ def register(commands: Any) -> None:
     info.set_defaults(handler=run_info)
 
     listing = commands.add_parser("sessions", help="list sessions, newest first")
-    listing.add_argument("--agent", help="only this agent's sessions")
+    listing.add_argument("--agent", type=checked_by(validate_name, "agent"), help="only this agent's sessions")
     listing.add_argument("--project", metavar="UUID", type=uuid_argument, help="only this project's sessions")
     listing.add_argument("--since", type=date_argument("--since"), help="started since: ISO date/time, or 7d / 12h ago")
     listing.add_argument(
@@ -34,7 +35,7 @@ def register(commands: Any) -> None:
     listing.set_defaults(handler=run_sessions, parser=listing)
 
     show = commands.add_parser("show", help="show one session with its events")
-    show.add_argument("session_id", help="the session's UUID")
+    show.add_argument("session_id", type=uuid_argument, help="the session's UUID")
     show.add_argument("--json", action="store_true", help="print the record as JSON")
     show.set_defaults(handler=run_show)
 

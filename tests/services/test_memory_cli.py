@@ -32,8 +32,9 @@ def test_memory_and_docs_commands(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["--store", store, "memory", "get", "user:alice", "editor"]) == 1
     assert main(["--store", store, "memory", "sweep", "--ended-sessions"]) == 0
     assert "removed 0 memories" in capsys.readouterr().out.splitlines()[-1]
-    assert main(["--store", store, "memory", "set", "Project:x", "k", "v"]) == 1  # bad namespace: one-line error
-    assert "namespace" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:  # a bad namespace is a usage error (status 2)
+        main(["--store", store, "memory", "set", "Project:x", "k", "v"])
+    assert usage.value.code == 2 and "argument namespace: namespace 'Project:x'" in capsys.readouterr().err
 
     docs = tmp_path / "docs"
     docs.mkdir()
