@@ -3,6 +3,8 @@
 * :mod:`agentlog.index.sources`: what is indexed, and from which text.
 * :mod:`agentlog.index.indexer`: the background indexer (watermark, batches, recovery).
 * :mod:`agentlog.index.vectors`: the LanceDB tables and their maintenance.
+* :mod:`agentlog.index.ann`: the ANN index: its parameters, and how many partitions a search probes.
+* :mod:`agentlog.index.tail_floors`: where each table's unindexed tail starts.
 * :mod:`agentlog.index.search`: vector, keyword and hybrid search.
 """
 

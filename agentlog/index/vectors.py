@@ -18,11 +18,12 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
   rows or 1/:data:`TAIL_SHARE` of the table (LanceDB scans it in every
   search: +4 ms for 10,000 rows at 1M), or with no ANN index yet. Where the
   tail starts (the highest ``index_lsn`` the last compaction took in) is kept
-  in :data:`TAIL_FLOORS_FILE` next to the tables, so that short processes (one
-  agent run, one import) merge too; a table without a recorded start (an
-  index from an earlier agentlog) is compacted once;
+  next to the tables (:mod:`agentlog.index.tail_floors`), so that short
+  processes (one agent run, one import) merge too; a table without a
+  recorded start (an index from an earlier agentlog) is compacted once;
 * brute-force search is exact and fast enough for small tables, so an ANN
-  index is built only from :data:`ANN_MIN_ROWS` rows: IVF_SQ (8-bit scalar
+  index (:mod:`agentlog.index.ann`) is built only from
+  :data:`~agentlog.index.ann.ANN_MIN_ROWS` rows: IVF_SQ (8-bit scalar
   quantisation; it trained 6x faster than IVF_PQ here and kept recall@10 at
   1.0 with a small refine step) with partitions of a *target size*,
   sqrt(rows) at build time, retrained when the table outgrows it 4x; scalar
@@ -32,8 +33,8 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
   ``optimize`` never merges them) and every search ranks and probes each
   segment: at 100k rows a search cost 0.6 ms more per segment (12 ms with 4,
   19-20 ms with 16). So a compaction that would give the index more than
-  :data:`MAX_INDEX_SEGMENTS` segments rebuilds it instead, which costs
-  O(rows) (~48 s at 1M); merging small tails rather than compacting them is
+  :data:`~agentlog.index.ann.MAX_INDEX_SEGMENTS` segments rebuilds it
+  instead, which costs O(rows) (~48 s at 1M); merging small tails rather than compacting them is
   what keeps that rare (a segment per :data:`MAX_UNINDEXED` rows, not per
   :data:`MAX_FRAGMENTS` appends: with one-event appends at 1M rows, a
   compaction of 15-20 s every 24 events and a rebuild every 192);
@@ -44,27 +45,14 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
   and every search then compared 65% of the table). An index built that way
   by an older agentlog is rebuilt at the next maintenance. A rebuild creates
   the new index before it drops the old one, so searches keep an ANN index;
-* a filter makes the probed partitions hold fewer candidates, so a filtered
-  search probes enough partitions to see about :data:`FILTERED_CANDIDATES`
-  rows that pass it (counted with the scalar indexes, once per filter until
-  the next write to the table), any search enough to see
-  :data:`CANDIDATES_PER_HIT` rows per hit asked for (a large ``limit``), and
-  a search that would probe every partition, or whose filter at most
-  :data:`EXACT_FILTERED_ROWS` rows pass (one session's events), is exact,
-  without the ANN index;
 * a full-text index on ``text`` serves keyword and hybrid search (rows added
   after it was built are still searched, by a scan); it keeps words of up to
   :data:`FTS_MAX_TOKEN_LENGTH` characters (LanceDB's default of 40 dropped git
   SHAs and long exception names), and one built with the default is rebuilt.
 
-Searches go through LanceDB's async API (on LanceDB's own background event
-loop): the sync API plans a query in six round trips to that loop (three of them
-re-reading the table schema) and streams its result batch by batch, the async
-one in one; at 1M rows that saved 2-2.6 ms of a 10-12 ms vector search. Writes
-and maintenance keep the sync API. The search handles are separate LanceDB
-handles, so they are moved to the table's latest version before a search
-whenever this object wrote to the table since the last one (a version check
-costs ~0.3 ms; one process writes a store's index, the store lock sees to it).
+How many partitions a search probes, and why searches go through LanceDB's
+async API, is told in :mod:`agentlog.index.ann`; this class keeps, per
+table, the async handle searches use and the row counts of recent filters.
 
 LanceDB's own log goes to standard error from Rust, at level ``warn`` by
 default; its warnings during maintenance are about internals handled here
@@ -78,14 +66,12 @@ inherit it; it acts only if LanceDB is imported afterwards);
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import math
 import os
 import threading
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,19 +80,17 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from agentlog.index import ann
 from agentlog.index.lance_filter import Filter, literal
 from agentlog.index.sources import SOURCES, IndexSource
+from agentlog.index.tail_floors import read_tail_floors, write_tail_floors
 
 __all__ = [
-    "ANN_MIN_ROWS",
-    "CANDIDATES_PER_HIT",
     "FTS_MAX_TOKEN_LENGTH",
     "LANCEDB_LOG_LEVEL",
     "LANCE_FRAGMENT_ROWS",
     "MAX_FRAGMENTS",
-    "MAX_INDEX_SEGMENTS",
     "MAX_UNINDEXED",
-    "TAIL_FLOORS_FILE",
     "TAIL_SHARE",
     "VectorTables",
     "excess_fragments",
@@ -120,8 +104,6 @@ LANCEDB_LOG_LEVEL = "error"
 # Read once, when LanceDB's Rust side loads; set at import, before any thread of LanceDB runs.
 os.environ.setdefault("LANCEDB_LOG", LANCEDB_LOG_LEVEL)
 
-ANN_MIN_ROWS = 20_000
-"""Rows from which a table gets an ANN index (below it, exact search is used)."""
 MAX_FRAGMENTS = 24
 """Fragments a table may have, beyond its full ones, before it is compacted (see :func:`excess_fragments`)."""
 LANCE_FRAGMENT_ROWS = 1024 * 1024
@@ -136,55 +118,14 @@ race after a pause anyway (see :func:`lost_commit_race`).
 """
 TAIL_SHARE = 20
 """With an ANN index, the tail is also compacted once it holds more than 1/TAIL_SHARE of the rows (5%)."""
-MAX_INDEX_SEGMENTS = 8
-"""Segments (the ANN index and the deltas compactions add to it) before the index is rebuilt in one."""
-NPROBES = 20
-"""IVF partitions probed by an unfiltered search."""
-REFINE_FACTOR = 3
-"""Candidates re-ranked with exact distances, as a multiple of the limit."""
-IVF_SAMPLE_RATE = 64
-"""Rows per IVF partition that k-means trains on (LanceDB's default is 256).
-
-At 1M rows (1,000 partitions), in runs alternating the two on the same
-vectors, 64 built the index in 46-48 s instead of 77-78 s, with the same
-recall@10 (1.0) and search latency; a rebuild (see :data:`MAX_INDEX_SEGMENTS`)
-costs that much.
-"""
-EXACT_FILTERED_ROWS = 1000
-"""Rows passing a filter up to which a search compares the query with each of them instead of using the ANN index.
-
-A filter as narrow as one session makes an ANN search probe every partition for its few rows; comparing with
-them is exact and cheaper. At 1M rows (LanceDB alone): 50 rows 12 ms instead of 45 ms, 1,000 rows 33 instead of
-69 ms, 2,000 rows 56 instead of 68 ms, 4,000 rows 81 instead of 64 ms.
-"""
-FILTERED_CANDIDATES = 3000
-"""Rows passing a filter that a filtered search tries to see (sets its probe count)."""
-CANDIDATES_PER_HIT = 10
-"""Rows (passing the filter) a search tries to see per hit asked for: a large ``limit`` probes more partitions.
-
-With a fixed probe count, asking for 5,000 hits of a 25,000-row table returned 3,717: the probed partitions
-held no more. A search that would probe every partition is exact instead.
-"""
 _FILTER_COUNTS_KEPT = 256
 """Filter counts a :class:`VectorTables` keeps (all are dropped when there are more: a cache, not a record)."""
 FTS_MAX_TOKEN_LENGTH = 128
 """Longest word the full-text index keeps (LanceDB's default, 40, dropped git SHAs and long exception names)."""
-TAIL_FLOORS_FILE = "tail_floors.json"
-"""File (in the index directory) recording, per table, the highest ``index_lsn`` its last compaction took in.
-
-Written after the compaction commits. A crash in between leaves an older, lower floor: the next merge then
-rewrites some rows the index holds as part of the tail (they are scanned until the next compaction: slower,
-never wrong). Recovery's :meth:`VectorTables.delete_after` lowers it, so rows indexed again are in the tail.
-"""
-
 _BITMAP_COLUMNS = frozenset({"agent", "event_type", "project_id", "memory_type", "document_type"})
 _BTREE_COLUMNS = frozenset({"session_id", "document_id", "namespace"})
 _TEXT_INDEX = f"text_fts_t{FTS_MAX_TOKEN_LENGTH}"
 """Name of the full-text index (its longest word in the name: an index of another name is rebuilt)."""
-_VECTOR_INDEX_PREFIX = "vector_ivfsq_t"
-"""Name prefix of the ANN index, followed by its target partition size."""
-_COUNTED_INDEX_PREFIX = "vector_ivfsq_p"
-"""Name prefix of an ANN index an earlier build made with a partition count (sqrt(rows): also its size then)."""
 
 
 class VectorTables:
@@ -209,7 +150,7 @@ class VectorTables:
         dimension: int,
         sources: Sequence[IndexSource] = SOURCES,
         *,
-        ann_min_rows: int = ANN_MIN_ROWS,
+        ann_min_rows: int = ann.ANN_MIN_ROWS,
     ) -> None:
         import lancedb  # imported here: it takes a second and only the index needs it
 
@@ -227,9 +168,9 @@ class VectorTables:
         self._partitions_generation = 0  # bumped around every change, so a read that overlaps one is not kept
         # Per table: the highest index_lsn this object appended, and the highest that was in the table when
         # its indexes last took in every row (an optimize; or a build, for the ANN index). Rows above the
-        # second are the unindexed tail that _merge_tail rewrites; it is kept in TAIL_FLOORS_FILE.
+        # second are the unindexed tail that _merge_tail rewrites; it is kept in the tail floors file.
         self._appended_through: dict[str, int] = {}
-        self._indexed_through: dict[str, int] = self._read_tail_floors()
+        self._indexed_through: dict[str, int] = read_tail_floors(directory, self.sources)
         self._floors_to_check = set(self._indexed_through)  # read from the file: checked against the table once
         # Searches use handles of LanceDB's async API (see the module docstring): per table, the handle and the
         # write count it has seen; every write through this object counts, so a search sees the writes before it.
@@ -312,7 +253,7 @@ class VectorTables:
                 floor = self._indexed_through.get(name)
                 if floor is not None and floor > lsn:  # the rows indexed again come above ``lsn``: the tail
                     self._indexed_through[name] = lsn
-                    self._write_tail_floors()
+                    write_tail_floors(self.directory, self._indexed_through)
 
     def drop_all(self) -> None:
         """Drop every table of the index (before a full rebuild)."""
@@ -324,7 +265,7 @@ class VectorTables:
             self._filter_counts.clear()
             self._appended_through.clear()
             self._indexed_through.clear()
-            self._write_tail_floors()
+            write_tail_floors(self.directory, self._indexed_through)
         self._forget_partitions(None)
 
     def maintain(self, name: str) -> None:
@@ -366,8 +307,8 @@ class VectorTables:
             from lancedb.index import BTree
 
             table.create_index("id", config=BTree())  # for deletes by id (replacing a row) and tail merges
-        vectors = _vector_indexes(listed)
-        if len(vectors) > 1 and vectors[-1].name.startswith(_VECTOR_INDEX_PREFIX):
+        vectors = ann.vector_indexes(listed)
+        if len(vectors) > 1 and vectors[-1].name.startswith(ann.VECTOR_INDEX_PREFIX):
             # A rebuild stopped between creating its index (which commits whole) and dropping the old ones:
             # finish it rather than train a third.
             self._drop_indexes(table, name, [old.name for old in vectors[:-1]])
@@ -394,9 +335,9 @@ class VectorTables:
                 self._build_ann(table, name, rows)
                 built = True
         elif (
-            _outdated(vectors)
-            or rows > 4 * _partition_size(vector_index.name) ** 2
-            or (compact and _segments(vector_index) >= MAX_INDEX_SEGMENTS)
+            ann.outdated(vectors)
+            or rows > 4 * ann.partition_size(vector_index.name) ** 2
+            or (compact and ann.segments(vector_index) >= ann.MAX_INDEX_SEGMENTS)
         ):
             # outdated (see ann_outdated), outgrown its partitions, or a compaction would add a segment too many
             built = self._rebuild_ann(table, name, rows, compact=compact)
@@ -413,7 +354,7 @@ class VectorTables:
             # Still fragmented: the rows below the floor are in many fragments themselves (a floor recorded
             # before a crash): compact, or every maintenance would merge again; within the segment bound.
             compact = True
-            if vector_index is not None and _segments(vector_index) >= MAX_INDEX_SEGMENTS:
+            if vector_index is not None and ann.segments(vector_index) >= ann.MAX_INDEX_SEGMENTS:
                 self._rebuild_ann(table, name, rows, compact=True)
         if compact:
             floor = self._highest_lsn(table, name)
@@ -468,30 +409,7 @@ class VectorTables:
     def _set_indexed_through(self, name: str, lsn: int) -> None:
         with self._lock:
             self._indexed_through[name] = lsn
-            self._write_tail_floors()
-
-    def _read_tail_floors(self) -> dict[str, int]:
-        """The recorded tail floors (none if the file is missing or unreadable: those tables compact once)."""
-        try:
-            recorded = json.loads((self.directory / TAIL_FLOORS_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(recorded, dict):
-            return {}
-        return {
-            name: lsn
-            for name, lsn in recorded.items()
-            if name in self.sources and isinstance(lsn, int) and not isinstance(lsn, bool) and 0 <= lsn < 2**63
-        }
-
-    def _write_tail_floors(self) -> None:
-        """Record the tail floors (atomically: a crash leaves the old file or the new one). Call with the lock."""
-        path = self.directory / TAIL_FLOORS_FILE
-        if not self._indexed_through and not path.exists():
-            return
-        partial = path.with_name(f"{TAIL_FLOORS_FILE}.partial")
-        partial.write_text(json.dumps(self._indexed_through, sort_keys=True), encoding="utf-8")
-        os.replace(partial, path)
+            write_tail_floors(self.directory, self._indexed_through)
 
     def _build_ann(self, table: Any, name: str, rows: int) -> None:
         from lancedb.index import Bitmap, BTree, IvfSq
@@ -499,15 +417,15 @@ class VectorTables:
         target = max(1, int(math.sqrt(rows)))
         floor = self._highest_lsn(table, name)
         previous = [index.name for index in self._listed_vector_indexes(name)]
-        while f"{_VECTOR_INDEX_PREFIX}{target}" in previous:
+        while f"{ann.VECTOR_INDEX_PREFIX}{target}" in previous:
             target += 1  # a rebuild at the size of the index it replaces (to merge segments) needs another name
-        index_name = f"{_VECTOR_INDEX_PREFIX}{target}"
+        index_name = f"{ann.VECTOR_INDEX_PREFIX}{target}"
         self._forget_partitions(name)
         # The new index first, then the old one goes: searches meanwhile keep an ANN index
         # (LanceDB uses the older of two) instead of scanning the whole table.
         table.create_index(
             "vector",
-            config=IvfSq(distance_type="cosine", target_partition_size=target, sample_rate=IVF_SAMPLE_RATE),
+            config=IvfSq(distance_type="cosine", target_partition_size=target, sample_rate=ann.IVF_SAMPLE_RATE),
             name=index_name,
         )
         self._drop_indexes(table, name, previous)
@@ -535,7 +453,7 @@ class VectorTables:
         True for an index built with a partition count (by an earlier agentlog:
         compaction merges its partitions away), for two indexes on ``vector``
         (a rebuild cut short before it dropped the old one, which searches use)
-        and for an index of more than :data:`MAX_INDEX_SEGMENTS` segments (an
+        and for an index of more than :data:`~agentlog.index.ann.MAX_INDEX_SEGMENTS` segments (an
         earlier agentlog let compactions add them without end).
 
         Example:
@@ -543,11 +461,11 @@ class VectorTables:
             >>> VectorTables(Path(tempfile.mkdtemp()), dimension=4).ann_outdated("events")
             False
         """
-        return _outdated(self._listed_vector_indexes(name))
+        return ann.outdated(self._listed_vector_indexes(name))
 
     def _listed_vector_indexes(self, name: str) -> list[Any]:
         """Table ``name``'s indexes on ``vector``, oldest (the one searches use) first."""
-        return _vector_indexes(self.table(name).list_indices())
+        return ann.vector_indexes(self.table(name).list_indices())
 
     def ann_partition_size(self, name: str) -> int | None:
         """The target partition size of a table's ANN index, or None without one (remembered between calls)."""
@@ -556,7 +474,7 @@ class VectorTables:
                 return self._partitions[name]
             generation = self._partitions_generation
         vectors = self._listed_vector_indexes(name)
-        found = _partition_size(vectors[0].name) if vectors else None
+        found = ann.partition_size(vectors[0].name) if vectors else None
         with self._lock:
             if generation == self._partitions_generation:
                 self._partitions[name] = found
@@ -591,7 +509,7 @@ class VectorTables:
             0
         """
         vectors = self._listed_vector_indexes(name)
-        return _segments(vectors[0]) if vectors else 0
+        return ann.segments(vectors[0]) if vectors else 0
 
     def has_ann_index(self, name: str) -> bool:
         """Whether a table has an ANN index on ``vector`` (one that searches use)."""
@@ -608,7 +526,7 @@ class VectorTables:
     ) -> pa.Table:
         """Nearest rows by cosine distance, filtered before the limit: ``id, index_lsn, <columns>, _distance``.
 
-        Runs on LanceDB's background event loop (its async API, in one round trip; see the module docstring).
+        Runs on LanceDB's background event loop (its async API, in one round trip; see :mod:`agentlog.index.ann`).
         """
         from lancedb.background_loop import LOOP
 
@@ -622,7 +540,7 @@ class VectorTables:
             handle, seen = self._search_handles.get(name, (None, -1))
             database = self._async_db
             counted = self._filter_counts.get((name, where)) if where else None
-        search = _vector_search(
+        search = ann.nearest(
             self.directory if database is None else database,
             handle,
             name,
@@ -696,84 +614,6 @@ class VectorTables:
         return table.column("id").to_pylist(), matrix.reshape(-1, self.dimension)
 
 
-async def _vector_search(
-    database: Any,
-    handle: Any,
-    name: str,
-    vector: npt.NDArray[np.float32],
-    *,
-    refresh: bool,
-    where: str | None,
-    limit: int,
-    columns: Sequence[str],
-    size: int | None,
-    counts: tuple[int, int] | None,
-) -> tuple[pa.Table, Any, Any, tuple[int, int] | None]:
-    """One vector search on LanceDB's event loop; returns ``(rows, database, handle, counts)``.
-
-    ``database`` is the async connection, or the directory to open one on; ``handle`` is the async API's
-    handle of table ``name`` (``None``: opened here, at the latest version), moved to the latest version
-    first when ``refresh``. ``counts`` are the rows passing ``where`` and all rows, if known; the ones the
-    search counted (or was given) are returned. Takes no lock and makes no sync call (see
-    :meth:`VectorTables.vector_search`).
-    """
-    import lancedb
-
-    if isinstance(database, Path):
-        database = await lancedb.connect_async(str(database))
-    if handle is None:
-        handle = await database.open_table(name)
-    elif refresh:
-        await handle.checkout_latest()
-    query = handle.query().nearest_to(vector).distance_type("cosine")
-    if where:
-        query = query.where(where)  # a prefilter: applied before the limit
-    if size is not None:
-        rows = matching = None
-        if where:
-            if counts is None:
-                passing, every = await asyncio.gather(handle.count_rows(where), handle.count_rows())  # in parallel
-                counts = (int(passing), int(every))
-            matching, rows = counts
-        elif CANDIDATES_PER_HIT * limit > NPROBES * size:
-            rows = await handle.count_rows()
-        probes = _probes(limit, size, rows=rows, matching=matching)
-        # None: compare the query with every row that passes
-        query = query.bypass_vector_index() if probes is None else query.nprobes(probes).refine_factor(REFINE_FACTOR)
-    found = await query.select(["id", "index_lsn", *columns, "_distance"]).limit(limit).to_arrow()
-    return found, database, handle, counts if where else None
-
-
-def _probes(limit: int, size: int, *, rows: int | None, matching: int | None) -> int | None:
-    """IVF partitions a search should probe, or ``None`` to search exactly (see the module docstring).
-
-    Enough to see about :data:`CANDIDATES_PER_HIT` rows that pass the filter per hit asked for (at
-    least :data:`FILTERED_CANDIDATES` with a filter): the partitions hold about ``size`` rows each,
-    ``matching / rows`` of them pass. When that is most of the partitions, an exact search is cheaper
-    and finds them all.
-
-    Args:
-        limit: Hits asked for.
-        size: Target partition size of the ANN index.
-        rows: Rows of the table; ``None`` if not counted (an unfiltered search whose :data:`NPROBES`
-            partitions hold enough rows).
-        matching: Rows passing the search's filter; ``None`` without a filter.
-
-    Example:
-        >>> _probes(10, 1000, rows=None, matching=None), _probes(10, 1000, rows=1_000_000, matching=50_000)
-        (20, 60)
-        >>> _probes(10, 1000, rows=1_000_000, matching=900) is None  # few rows pass: exact
-        True
-    """
-    if rows is None:
-        return NPROBES
-    if matching is not None and matching <= EXACT_FILTERED_ROWS:
-        return None  # few rows pass: compare the query with each of them
-    wanted = max(FILTERED_CANDIDATES if matching is not None else 0, CANDIDATES_PER_HIT * limit)
-    probes = max(NPROBES, math.ceil(wanted * rows / (size * (matching or rows))))
-    return None if probes * size >= rows else probes
-
-
 def lost_commit_race(exc: BaseException) -> bool:
     """Whether a LanceDB write failed only because other writes committed first (worth retrying soon).
 
@@ -809,44 +649,3 @@ def excess_fragments(stats: Any) -> int:
         return 0
     full = int(stats.get("num_rows") or 0) // LANCE_FRAGMENT_ROWS
     return max(0, int(stats["fragment_stats"]["num_fragments"]) - full)
-
-
-def _vector_indexes(listed: Iterable[Any]) -> list[Any]:
-    """The indexes on ``vector`` among a table's ``list_indices()``, oldest first.
-
-    LanceDB searches with the oldest, but lists indexes by name.
-    """
-    found = [index for index in listed if tuple(index.columns) == ("vector",)]
-    return sorted(found, key=lambda index: index.created_at or _NEVER)
-
-
-_NEVER = datetime.min.replace(tzinfo=UTC)
-"""Creation time assumed for an index that reports none (LanceDB's type allows it; none seen so far)."""
-
-
-def _segments(index: Any) -> int:
-    """Segments of an ANN index: itself and the deltas compactions added to it."""
-    return int(index.num_segments or 1)
-
-
-def _outdated(vectors: Sequence[Any]) -> bool:
-    """Whether a table's vector indexes need a rebuild whatever its size (see :meth:`VectorTables.ann_outdated`)."""
-    return (
-        len(vectors) > 1
-        or any(not index.name.startswith(_VECTOR_INDEX_PREFIX) for index in vectors)
-        or any(_segments(index) > MAX_INDEX_SEGMENTS for index in vectors)
-    )
-
-
-def _partition_size(index_name: str) -> int:
-    """The partition size recorded in the name of an ANN index built by :meth:`VectorTables.maintain`.
-
-    Example:
-        >>> _partition_size("vector_ivfsq_t316"), _partition_size("vector_ivfsq_p1000"), _partition_size("other")
-        (316, 1000, 1)
-    """
-    for prefix in (_VECTOR_INDEX_PREFIX, _COUNTED_INDEX_PREFIX):
-        size = index_name.removeprefix(prefix)
-        if index_name.startswith(prefix) and size.isdigit():
-            return int(size)
-    return 1

@@ -17,6 +17,7 @@ from lancedb.index import IvfSq
 
 from agentlog import EmbeddingMismatchError, SearchUnavailableError, SessionService, Store, ValidationError
 from agentlog.embeddings import FakeEmbedder
+from agentlog.index import ann as ann_module
 from agentlog.index import vectors as vectors_module
 from agentlog.index.vectors import MAX_FRAGMENTS
 from agentlog.store.manifest import read_manifest
@@ -429,7 +430,7 @@ async def test_searches_find_new_events_while_maintenance_compacts_and_retrains(
     # maintenance running beside them as its thread does.
     monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 2)
     monkeypatch.setattr(vectors_module, "MAX_UNINDEXED", 3)
-    monkeypatch.setattr(vectors_module, "MAX_INDEX_SEGMENTS", 2)
+    monkeypatch.setattr(ann_module, "MAX_INDEX_SEGMENTS", 2)
     assert file_store.index is not None
     tables = file_store.index.tables
     tables.ann_min_rows = 500

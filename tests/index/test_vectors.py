@@ -17,8 +17,11 @@ import pytest
 from lancedb.index import IvfSq
 from lancedb.query import AsyncVectorQuery
 
+from agentlog.index import ann as ann_module
 from agentlog.index import vectors as vectors_module
-from agentlog.index.vectors import MAX_FRAGMENTS, NPROBES, VectorTables
+from agentlog.index.ann import NPROBES
+from agentlog.index.tail_floors import TAIL_FLOORS_FILE
+from agentlog.index.vectors import MAX_FRAGMENTS, VectorTables
 
 DIM = 16
 
@@ -193,7 +196,7 @@ def test_compactions_never_give_the_ann_index_more_than_max_segments(
     # MAX_UNINDEXED = 0 makes every maintenance here compact.)
     monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
     monkeypatch.setattr(vectors_module, "MAX_UNINDEXED", 0)
-    monkeypatch.setattr(vectors_module, "MAX_INDEX_SEGMENTS", 4)
+    monkeypatch.setattr(ann_module, "MAX_INDEX_SEGMENTS", 4)
     tables, rng, centers = filled_tables(tmp_path, 9, 2000)
     tables.maintain("events")
     table = tables.table("events")
@@ -224,7 +227,7 @@ def test_a_failing_rebuild_does_not_stop_compaction(
 ) -> None:
     monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 3)
     monkeypatch.setattr(vectors_module, "MAX_UNINDEXED", 0)
-    monkeypatch.setattr(vectors_module, "MAX_INDEX_SEGMENTS", 1)
+    monkeypatch.setattr(ann_module, "MAX_INDEX_SEGMENTS", 1)
     tables, rng, centers = filled_tables(tmp_path, 11, 2000)
     tables.maintain("events")
     for n in range(5):
@@ -256,7 +259,7 @@ def test_an_index_of_too_many_segments_is_outdated(tmp_path: Path, monkeypatch: 
         tables.maintain("events")
     segments = tables.ann_segments("events")
     assert segments >= 3 and not tables.ann_outdated("events")  # the compactions added segments, within the bound
-    monkeypatch.setattr(vectors_module, "MAX_INDEX_SEGMENTS", segments - 1)
+    monkeypatch.setattr(ann_module, "MAX_INDEX_SEGMENTS", segments - 1)
     assert tables.ann_outdated("events")
     tables.maintain("events")  # no compaction is due, the rebuild is
     assert tables.ann_segments("events") == 1 and not tables.ann_outdated("events")
@@ -385,7 +388,7 @@ def test_a_tail_of_unknown_extent_or_too_large_is_compacted(tmp_path: Path, monk
     tables, rng, centers = filled_tables(tmp_path, 22, 2000)
     tables.maintain("events")
     # an index that an earlier agentlog built records no tail floor: where the tail starts is unknown
-    (tmp_path / vectors_module.TAIL_FLOORS_FILE).unlink()
+    (tmp_path / TAIL_FLOORS_FILE).unlink()
     reopened = VectorTables(tmp_path, DIM, ann_min_rows=1000)
     optimized = spy(reopened.table("events"), "optimize", monkeypatch)
     for n in range(5):
@@ -593,7 +596,7 @@ def test_a_narrow_filter_is_searched_exactly_without_the_ann_index(
     assert len(exact_searches) == 10
     tables.vector_search("events", queries[0], where=None, limit=10)
     assert len(exact_searches) == 10  # no filter: the ANN index
-    monkeypatch.setattr(vectors_module, "EXACT_FILTERED_ROWS", 39)
+    monkeypatch.setattr(ann_module, "EXACT_FILTERED_ROWS", 39)
     # 40 rows pass: above the bound, but an ANN search would have to probe every partition to see them
     tables.vector_search("events", queries[0], where="event_type = 'narrow'", limit=10)
     assert len(exact_searches) == 11
@@ -604,7 +607,7 @@ def test_a_filter_is_counted_once_per_write(tmp_path: Path, monkeypatch: pytest.
     # 1.5-2 ms at 1M rows, so the count is reused until the table is written to, and counted again after.
     from lancedb.table import AsyncTable
 
-    monkeypatch.setattr(vectors_module, "FILTERED_CANDIDATES", 100)  # a small table: the ANN index pays for 100
+    monkeypatch.setattr(ann_module, "FILTERED_CANDIDATES", 100)  # a small table: the ANN index pays for 100
     tables, rng, centers = filled_tables(tmp_path, 17, 3000)
     tables.add("events", *rows(3000, 40, "narrow", rng, centers))
     tables.maintain("events")
@@ -744,7 +747,7 @@ def test_a_recorded_floor_that_cannot_be_right_is_ignored(
     monkeypatch.setattr(vectors_module, "MAX_FRAGMENTS", 6)
     tables, rng, centers = filled_tables(tmp_path, 43, 1000)
     tables.maintain("events")
-    (tmp_path / vectors_module.TAIL_FLOORS_FILE).write_text(f'{{"events": {json.dumps(recorded)}}}')
+    (tmp_path / TAIL_FLOORS_FILE).write_text(f'{{"events": {json.dumps(recorded)}}}')
     reopened = VectorTables(tmp_path, DIM, ann_min_rows=1000)
     for n in range(8):
         reopened.add("events", *rows(1000 + n, 1, "late", rng, centers))
