@@ -269,6 +269,8 @@ def _validate(sessions: int, days: int, end: datetime | None, seed: int, scale: 
         raise ValidationError(f"scale must be a positive number, got {scale!r}", field="scale", value=repr(scale))
     if end is None:
         end = DEFAULT_END
+    elif not isinstance(end, datetime):
+        raise ValidationError(f"end must be a datetime, got {end!r}", field="end", value=repr(end)[:80])
     elif end.tzinfo is None or end.utcoffset() is None:
         raise ValidationError(
             f"end must be timezone-aware, got naive {end!r}; pass e.g. datetime.now(UTC)", field="end", value=repr(end)

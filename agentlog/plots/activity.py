@@ -208,7 +208,7 @@ def activity_figure(frame: pl.DataFrame, metric: str = "events", *, freq: str | 
         >>> figure.data[0].name, list(figure.data[0].y), figure.layout.title.text
         ('claude', [7, 0], 'Events per day')
     """
-    if metric not in _ACTIVITY_METRICS:
+    if not isinstance(metric, str) or metric not in _ACTIVITY_METRICS:
         raise ValidationError(
             f"metric must be one of {sorted(_ACTIVITY_METRICS)}, got {metric!r}", field="metric", value=repr(metric)
         )

@@ -21,6 +21,21 @@ __all__ = ["duration_figure", "session_timeline_figure", "sessions_gantt_figure"
 
 _US_PER_MS = 1000
 
+_DURATION_TICKS = tuple(
+    mantissa * 10.0**exponent for exponent in range(-2, 6) for mantissa in (1, 2, 5)
+)  # 0.01 to 500,000 minutes (about a year): a labelled tick whatever the sessions' lengths
+"""Tick values of the duration axis, in minutes."""
+
+
+def _tick_label(minutes: float) -> str:
+    """A tick of the duration axis: ``0.05``, ``2``, ``5000``."""
+    return f"{minutes:.2f}".rstrip("0").rstrip(".")
+
+
+def _duration_text(minutes: float) -> str:
+    """A session's duration for a hover label: ``40 s`` under a minute, else whole minutes."""
+    return f"{minutes * 60:.0f} s" if minutes < 1 else f"{minutes:,.0f} min"
+
 
 def duration_figure(frame: pl.DataFrame) -> go.Figure:
     """The distribution of session durations per agent, as box plots (minutes, log scale).
@@ -30,7 +45,9 @@ def duration_figure(frame: pl.DataFrame) -> go.Figure:
 
     Returns:
         A figure with one ``box`` trace per agent (y: ``duration_minutes``); zero-length
-        sessions cannot sit on a log axis and are left out of the boxes.
+        sessions cannot sit on a log axis and are left out of the boxes (a frame of
+        only such sessions gives a figure that says so). The hover shows a duration
+        under a minute in seconds.
 
     Example:
         >>> stats = pl.DataFrame({"session_id": ["a", "b", "c"], "agent": ["claude", "claude", "gpt"],
@@ -42,7 +59,10 @@ def duration_figure(frame: pl.DataFrame) -> go.Figure:
     figure = base_figure("Session durations", "Agent", "Duration (minutes, log scale)")
     shown = data.filter(pl.col("duration_minutes") > 0)
     if shown.height == 0:
-        return empty_note(figure, "No sessions in this window")
+        if data.height == 0:
+            return empty_note(figure, "No sessions in this window")
+        count = f"{data.height:,} session" + ("s" if data.height != 1 else "")
+        return empty_note(figure, f"{count} of zero length: none can be drawn on a log scale")
     colors = agent_colors(shown.get_column("agent"))
     for (agent,), part in shown.sort("agent").group_by("agent", maintain_order=True):
         figure.add_trace(
@@ -51,15 +71,17 @@ def duration_figure(frame: pl.DataFrame) -> go.Figure:
                 name=trace_name(agent),
                 marker_color=colors[str(agent)],
                 boxpoints="outliers",
-                customdata=part.select("session_id", "events").rows(),
+                customdata=[
+                    (ident, events, _duration_text(minutes))
+                    for ident, events, minutes in part.select("session_id", "events", "duration_minutes").rows()
+                ],
                 hovertemplate=(
-                    f"<b>{trace_name(agent)}</b><br>%{{y:.0f}} min, %{{customdata[1]}} events"
+                    f"<b>{trace_name(agent)}</b><br>%{{customdata[2]}}, %{{customdata[1]}} events"
                     "<br>%{customdata[0]}<extra></extra>"
                 ),
             )
         )
-    ticks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
-    figure.update_yaxes(type="log", tickvals=ticks, ticktext=[str(t) for t in ticks])
+    figure.update_yaxes(type="log", tickvals=list(_DURATION_TICKS), ticktext=[_tick_label(t) for t in _DURATION_TICKS])
     figure.update_layout(showlegend=False)
     return figure
 

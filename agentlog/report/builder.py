@@ -36,6 +36,8 @@ DEFAULT_TITLE = "agentlog activity report"
 
 _GANTT_DAYS = 7
 _RECENT_ROWS = 25
+_SUMMARY_CHARS = 500
+"""Most characters of a summary in the table of recent sessions (summaries may be 256 kB)."""
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -269,9 +271,14 @@ def _sessions_table(recent: pl.DataFrame) -> str:
             row["events"],
             row["errors"],
             f"{row['duration_minutes']:.0f}",
-            row["summary"] or "",
+            _cut(row["summary"] or "", _SUMMARY_CHARS),
         ]
         for row in recent.iter_rows(named=True)
     ]
     headers = ["started (UTC)", "agent", "lifecycle", "events", "errors", "minutes", "summary"]
     return table(headers, rows, numeric=[False, False, False, True, True, True, False])
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the last one an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

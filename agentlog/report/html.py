@@ -30,7 +30,8 @@ section p.note { color: #52606d; font-size: 13px; margin: 0 0 8px; }
 .totals div { font-size: 13px; color: #cbd2d9; }
 .totals b { display: block; font-size: 22px; color: #fff; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
-th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #e4e7eb; vertical-align: top; }
+th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #e4e7eb; vertical-align: top;
+         overflow-wrap: anywhere; }
 th { background: #f0f2f5; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .figure { min-height: 320px; }

@@ -10,12 +10,14 @@ import plotly.graph_objects as go
 import polars as pl
 
 from agentlog import analytics
+from agentlog.analytics._window import check_tz
 from agentlog.errors import ValidationError
 from agentlog.plots import activity_figure, error_rate_figure, event_types_figure
 from agentlog.store import Store, require_open_store
 from agentlog.validation import validate_positive_int
 from agentlog.widgets._display import Explorer, frame_html, show_figure, status_html
 from agentlog.widgets._queries import activity_span, agents
+from agentlog.wording import plural
 
 __all__ = ["METRICS", "SUMMARY_COLUMNS", "ActivityDashboard"]
 
@@ -47,7 +49,9 @@ class ActivityDashboard(Explorer):
     the range, choosing agents or another measure recomputes the frames in
     :attr:`frames` and redraws the figures in :attr:`figures`. The slider spans
     the days of the store's data, so a store of old data (such as the demo
-    dataset) shows its own last days, not an empty "last 30 days".
+    dataset) shows its own last days, not an empty "last 30 days". The agents and
+    days to choose from are read when the dashboard is made; :meth:`refresh` reads
+    them again after new writes.
 
     Args:
         store: The store to read.
@@ -63,6 +67,9 @@ class ActivityDashboard(Explorer):
         status, summary: A line about the window, and the per-agent table.
         plots: The ``Output`` widget of each figure, by name.
 
+    Raises:
+        ValidationError: For a bad ``days`` or ``tz``.
+
     Example:
         >>> from agentlog.demo import demo_store
         >>> store = demo_store(sessions=40, embedder=None)
@@ -77,15 +84,12 @@ class ActivityDashboard(Explorer):
     def __init__(self, store: Store, *, days: int = 30, tz: str = "UTC") -> None:
         self.store = require_open_store(store)
         count = validate_positive_int(days, "days", maximum=analytics.MAX_DAYS)
-        self.tz = tz
-        self.zone = _zone(tz)
-        span = activity_span(self.store, tz)
-        first, last = span if span is not None else (datetime.now(self.zone).date(),) * 2
-        days_shown = _days(first, last)
-        label = "%b %d" if first.year == last.year else "%Y-%m-%d"  # short enough for the slider's readout
-        options = [(day.strftime(label), day) for day in days_shown]
+        self.tz = check_tz(self.store, tz)
+        self.zone = _zone(self.tz)
+        options = self._day_options()
         self.frames: dict[str, pl.DataFrame] = {}
         self.figures: dict[str, go.Figure] = {}
+        self._quiet = False
         self.dates = widgets.SelectionRangeSlider(
             options=options,
             index=(max(0, len(options) - count), len(options) - 1),
@@ -109,7 +113,45 @@ class ActivityDashboard(Explorer):
             ]
         )
         for control in (self.dates, self.agents, self.metric):
-            control.observe(lambda _: self.update(), names="value")
+            control.observe(lambda _: None if self._quiet else self.update(), names="value")
+        self.update()
+
+    def _day_options(self) -> list[tuple[str, date]]:
+        """The slider's choices: every day from the first to the last day of the store's data (today if empty)."""
+        span = activity_span(self.store, self.tz)
+        first, last = span if span is not None else (datetime.now(self.zone).date(),) * 2
+        label = "%b %d" if first.year == last.year else "%Y-%m-%d"  # short enough for the slider's readout
+        return [(day.strftime(label), day) for day in _days(first, last)]
+
+    def refresh(self) -> None:
+        """Read the store's agents and days again (after new writes), keep the choice, and redraw.
+
+        Agents that appeared are selected if every agent was; a range that ended on the last
+        day of the data then ends on the new last day.
+
+        Example:
+            ``dashboard.refresh()`` after new sessions were logged.
+        """
+        first, last = self.dates.value
+        at_end = last == self.dates.options[-1][1]
+        everyone = set(self.agents.value) == set(self.agents.options)
+        chosen = set(self.agents.value)
+        options = self._day_options()
+        days = [day for _, day in options]
+        if first < days[0] or last > days[-1]:  # rows were deleted: the span shrank
+            first, last = max(first, days[0]), min(last, days[-1])
+            first = min(first, last)
+        if at_end:
+            last = days[-1]
+        names = agents(self.store)
+        self._quiet = True
+        try:
+            self.dates.options = options
+            self.dates.value = (first, last)
+            self.agents.options = names
+            self.agents.value = tuple(name for name in names if everyone or name in chosen)
+        finally:
+            self._quiet = False
         self.update()
 
     def window(self) -> tuple[datetime, datetime]:
@@ -150,8 +192,8 @@ class ActivityDashboard(Explorer):
         days = (until - since).days
         who = "no agent selected" if not chosen else ", ".join(chosen)
         self.status.value = status_html(
-            f"{since:%Y-%m-%d} to {(until - timedelta(days=1)):%Y-%m-%d} ({days} days, {self.tz}) · {who} · "
-            f"{int(summary['sessions'].sum()):,} sessions, {int(summary['events'].sum()):,} events"
+            f"{since:%Y-%m-%d} to {(until - timedelta(days=1)):%Y-%m-%d} ({plural(days, 'day')}, {self.tz}) · {who} · "
+            f"{plural(int(summary['sessions'].sum()), 'session')}, {plural(int(summary['events'].sum()), 'event')}"
         )
 
 

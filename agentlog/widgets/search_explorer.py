@@ -12,6 +12,7 @@ from agentlog.analytics import SEARCH_FILTERS, SEARCH_KINDS, search_frame
 from agentlog.errors import AgentlogError, ValidationError
 from agentlog.index.search import MODES
 from agentlog.store import Store, require_open_store
+from agentlog.validation import validate_limit
 from agentlog.widgets._display import Explorer, frame_html, status_html
 from agentlog.widgets._queries import agents
 from agentlog.wording import plural
@@ -43,7 +44,10 @@ class SearchExplorer(Explorer):
         store: The store to search (opened with an embedder).
         kind: The kind selected at first.
         mode: The mode selected at first.
-        limit: Most hits shown.
+        limit: Most hits shown (1-100,000).
+
+    Raises:
+        ValidationError: For a bad ``kind``, ``mode`` or ``limit``.
 
     Attributes:
         store: The store.
@@ -71,7 +75,7 @@ class SearchExplorer(Explorer):
             raise ValidationError(f"kind must be one of {', '.join(SEARCH_KINDS)}; got {kind!r}", field="kind")
         if mode not in MODES:
             raise ValidationError(f"mode must be one of {', '.join(MODES)}; got {mode!r}", field="mode")
-        self.limit = limit
+        self.limit = validate_limit(limit)
         self.results: pl.DataFrame = pl.DataFrame()
         self.query = widgets.Text(
             placeholder="what to look for (Enter to search)",
