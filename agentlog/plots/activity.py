@@ -367,7 +367,8 @@ def error_rate_figure(frame: pl.DataFrame, *, freq: str | None = None) -> go.Fig
 
     Returns:
         A figure with one ``scatter`` trace per agent plus ``"all agents"``
-        (total errors / total events per period); periods without events are gaps.
+        (total errors / total events per period; ``"all agents (total)"`` if an agent is
+        called ``"all agents"``); periods without events are gaps.
         :func:`~agentlog.analytics.error_rate_over_time` does not tell partial periods;
         with the ``complete`` and ``days_in_window`` columns of
         :func:`~agentlog.analytics.activity` joined on ``period``, they are drawn apart as
@@ -387,12 +388,13 @@ def error_rate_figure(frame: pl.DataFrame, *, freq: str | None = None) -> go.Fig
         return empty_note(figure, "No events in this window")
     data = _with_coverage(data, word)
     colors = agent_colors(data.get_column("agent"))
+    total_name = _total_name({str(agent) for agent in data.get_column("agent").unique()})
     total = (
         data.group_by("period")
         .agg(pl.col("events").sum(), pl.col("errors").sum(), pl.col("_partial").any(), pl.col("_note").max())
         .with_columns(
             pl.when(pl.col("events") > 0).then(pl.col("errors") / pl.col("events")).otherwise(None).alias("error_rate"),
-            pl.lit("all agents").alias("agent"),
+            pl.lit(total_name).alias("agent"),
         )
         .sort("period")
     )
@@ -400,7 +402,7 @@ def error_rate_figure(frame: pl.DataFrame, *, freq: str | None = None) -> go.Fig
         (str(agent), part, {"color": colors[str(agent)], "width": 1.5})
         for (agent,), part in data.sort("agent", "period").group_by("agent", maintain_order=True)
     ]
-    series.append(("all agents", total, {"color": "#222222", "width": 2.5, "dash": "dash"}))
+    series.append((total_name, total, {"color": "#222222", "width": 2.5, "dash": "dash"}))
     partial: list[go.Scatter] = []
     for name, part, line in series:
         dotted = _add_line(
@@ -422,3 +424,11 @@ def error_rate_figure(frame: pl.DataFrame, *, freq: str | None = None) -> go.Fig
     _add_partial(figure, partial, word)
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
     return figure
+
+
+def _total_name(agents: set[str]) -> str:
+    """The legend name of the all-agents line: ``"all agents"``, made unlike every agent's name."""
+    name = "all agents"
+    while name in agents:
+        name += " (total)"
+    return name

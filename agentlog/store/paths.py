@@ -25,6 +25,7 @@ import stat
 import sys
 from pathlib import Path
 
+from agentlog.errors import ValidationError
 from agentlog.store.manifest import MANIFEST_NAME
 
 __all__ = ["ENV_HOME", "default_store_path", "resolve_store_path", "store_exists"]
@@ -66,12 +67,30 @@ def resolve_store_path(path: str | os.PathLike[str] | None) -> Path:
     Returns:
         An absolute path (not required to exist yet).
 
+    Raises:
+        ValidationError: ``path`` is not a ``str`` or ``os.PathLike`` of one, or is empty (which would
+            name the current directory; ``None`` is the default store).
+
     Example:
         >>> resolve_store_path("/tmp/x").is_absolute()
         True
+        >>> resolve_store_path("")
+        Traceback (most recent call last):
+        ...
+        agentlog.errors.ValidationError: path is empty; give a directory, or None for the default store
     """
-    chosen = Path(path).expanduser() if path is not None else default_store_path()
-    return chosen.resolve()
+    if path is None:
+        return default_store_path().resolve()
+    text = os.fspath(path) if isinstance(path, str | os.PathLike) else None
+    if not isinstance(text, str):
+        raise ValidationError(
+            f"path must be a directory path (a str or os.PathLike), got {type(path).__name__}",
+            field="path",
+            value=repr(path)[:80],
+        )
+    if not text.strip():
+        raise ValidationError("path is empty; give a directory, or None for the default store", field="path")
+    return Path(text).expanduser().resolve()
 
 
 def store_exists(path: str | os.PathLike[str] | None) -> bool:

@@ -118,6 +118,7 @@ class Store:
         StoreVersionError: The store was written by a newer agentlog.
         NotAStoreError: ``path`` is a non-empty directory that is not a store.
         EmbeddingMismatchError: The store's vectors come from another embedder.
+        ValidationError: ``path`` is empty or not a path, or given with ``memory=True``.
 
     Example:
         >>> import tempfile
@@ -147,7 +148,7 @@ class Store:
         self._close_callbacks: list[Callable[[], None]] = []
         self._commit_listeners: list[Callable[[int], None]] = []
         if memory and path is not None:
-            raise ValueError("pass either a path or memory=True, not both")
+            raise ValidationError("pass either a path or memory=True, not both", field="memory")
         self.in_memory = memory
         self.path: Path | None = None if memory else resolve_store_path(path)
         try:

@@ -81,6 +81,9 @@ def replay_figure(timeline: pl.DataFrame, position: int) -> go.Figure:
 class SessionReplay(Explorer):
     """Replay a session event by event: a session picker, previous/next buttons, a slider, the payload, the timeline.
 
+    The picker lists the sessions there were when it was made; :meth:`refresh` reads them, and the
+    events of the session shown, again after new writes.
+
     Args:
         store: The store to read.
         session_id: The session to show first (default: the newest one).
@@ -113,8 +116,9 @@ class SessionReplay(Explorer):
 
     def __init__(self, store: Store, session_id: Any = None, *, sessions: int = 50) -> None:
         self.store = require_open_store(store)
-        count = validate_positive_int(sessions, "sessions")
-        choices = session_choices(recent_sessions(self.store, count))
+        self._listed = validate_positive_int(sessions, "sessions")
+        self._refreshing = False
+        choices = session_choices(recent_sessions(self.store, self._listed))
         first = None if session_id is None else str(validate_uuid(session_id, "session_id"))
         self.timeline: pl.DataFrame = pl.DataFrame()
         self.figure = go.Figure()
@@ -136,7 +140,7 @@ class SessionReplay(Explorer):
                 self.plot,
             ]
         )
-        self.session.observe(lambda change: self._load(change["new"]), names="value")
+        self.session.observe(lambda change: None if self._refreshing else self._load(change["new"]), names="value")
         self.position.observe(lambda change: self.show(change["new"]), names="value")
         self.previous.on_click(lambda _: self.step(-1))
         self.next.on_click(lambda _: self.step(1))
@@ -178,17 +182,46 @@ class SessionReplay(Explorer):
         else:
             self.session.value = ident  # the observer loads it
 
-    def _load(self, ident: str | None) -> None:
+    def refresh(self) -> None:
+        """Read the store again after new writes: the picker's newest sessions, and the session shown.
+
+        The session shown stays selected at the same event (with its new events to step to); if it
+        was deleted, or none was shown, the newest session is shown.
+
+        Example:
+            ``replay.refresh()`` after the agent logged more events.
+        """
+        shown, position = self.session.value, self.position.value
+        choices = session_choices(recent_sessions(self.store, self._listed))
+        if shown is not None and shown not in [value for _, value in choices]:
+            choices = session_choices(session_label(self.store, shown)) + choices  # none if it was deleted
+        if shown not in [value for _, value in choices]:
+            shown, position = (choices[0][1] if choices else None), 1
+        self._refreshing = True
+        try:
+            self.session.options = choices
+            self.session.value = shown
+        finally:
+            self._refreshing = False
+        if shown is None:
+            self.timeline = pl.DataFrame()
+            self.status.value = status_html("This store has no sessions yet.")
+            self._enable(False)
+        else:
+            self._load(shown, position)
+
+    def _load(self, ident: str | None, position: int = 1) -> None:
         if ident is None:
             return
         self.timeline = session_timeline(self.store, ident)
         count = self.timeline.height
         self._enable(count > 0)
         self.position.max = max(count, 1)
-        if self.position.value != 1:
-            self.position.value = 1  # the observer shows it
+        position = min(position, max(count, 1))
+        if self.position.value != position:
+            self.position.value = position  # the observer shows it
         else:
-            self.show(1)
+            self.show(position)
 
     def show(self, position: int) -> None:
         """Show event ``position`` (1-based) of the loaded session.

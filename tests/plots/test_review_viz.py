@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -9,10 +10,10 @@ from typing import Any
 import polars as pl
 import pytest
 
-from agentlog import Store, ValidationError, plots
+from agentlog import SessionService, Store, ValidationError, plots
 from agentlog.demo import generate_demo_data
 from agentlog.report import build_report
-from agentlog.widgets import ActivityDashboard, SearchExplorer
+from agentlog.widgets import ActivityDashboard, SearchExplorer, SessionReplay
 from tests.analytics.builders import Ev, Sess, at, load
 
 
@@ -111,3 +112,35 @@ def test_a_long_summary_is_cut_in_the_report_table(store: Store) -> None:
 def test_demo_end_must_be_a_datetime(end: Any) -> None:
     with pytest.raises(ValidationError, match="end must be a datetime"):
         generate_demo_data(sessions=3, end=end)
+
+
+def test_an_agent_called_all_agents_keeps_its_own_line_beside_the_total() -> None:
+    rates = pl.DataFrame(
+        {
+            "agent": ["all agents", "gpt"],
+            "period": [datetime(2026, 3, 2).date()] * 2,
+            "events": [8, 2],
+            "errors": [1, 1],
+            "error_rate": [0.125, 0.5],
+        }
+    )
+    lines = {trace.name: list(trace.y) for trace in plots.error_rate_figure(rates).data}
+    assert lines == {"all agents": [0.125], "gpt": [0.5], "all agents (total)": [0.2]}
+
+
+def test_session_replay_refresh_sees_new_sessions_and_events(store: Store) -> None:
+    service = SessionService(store)
+    replay = SessionReplay(store)
+    assert replay.session.options == () and replay.next.disabled
+    first = asyncio.run(service.create_session("claude"))
+    asyncio.run(service.add_event(first["id"], "task_created", {"title": "one"}))
+    replay.refresh()
+    assert replay.session.value == str(first["id"]) and replay.timeline.height == 1 and not replay.next.disabled
+    asyncio.run(service.add_event(first["id"], "task_updated", {"title": "two"}))
+    asyncio.run(service.create_session("gpt"))
+    replay.next.click()
+    assert replay.position.value == 1  # not read yet
+    replay.refresh()
+    replay.next.click()
+    assert replay.session.value == str(first["id"])  # the session shown stays shown, with its new event
+    assert replay.current["event_type"] == "task_updated" and len(replay.session.options) == 2

@@ -202,3 +202,16 @@ def test_corrupt_database_and_home_under_a_file_are_typed_errors(tmp_path: Path)
     (tmp_path / "file").write_text("x")
     with pytest.raises(StoreError, match="file/sub"):
         Store(tmp_path / "file" / "sub", embedder=None)
+
+
+@pytest.mark.parametrize("path", [5, b"/tmp/store", "", "   ", object()])
+def test_a_path_that_is_not_one_is_a_validation_error(
+    path: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # an empty path would have named the current directory
+    with pytest.raises(ValidationError, match="path"):
+        Store(path, embedder=None)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValidationError, match="not both"):
+        Store(tmp_path / "store", memory=True, embedder=None)
+    assert list(tmp_path.iterdir()) == []
