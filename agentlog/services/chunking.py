@@ -51,7 +51,7 @@ OVERLAP_WORDS = 30
 _WORD = re.compile(r"\S+")
 _ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls (U+009B is a terminal CSI)
 
 
 @dataclass(frozen=True, slots=True)

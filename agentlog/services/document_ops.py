@@ -62,7 +62,7 @@ MAX_PATH_LENGTH = 4096
 MAX_TITLE_LENGTH = 1000
 """Longest title, in characters."""
 TOMBSTONE_KIND = "document"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls (U+009B is a terminal CSI)
 
 Outcome = Literal["added", "changed", "unchanged"]
 

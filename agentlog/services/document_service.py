@@ -53,11 +53,12 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from typing import Any
 
-from agentlog.errors import SearchUnavailableError, ValidationError
+from agentlog.errors import NotFoundError, SearchUnavailableError, ValidationError
 from agentlog.services import document_sql as sql
 from agentlog.services.document_ops import (
     MarkFailed,
@@ -182,11 +183,13 @@ class DocumentIndexService:
         Raises:
             SearchUnavailableError: If the store has no embedder (nothing is
                 stored), or embedding fails (the document is marked ``failed``).
+            NotFoundError: If another call deleted the document before it was synced.
 
         Example:
             ``record = await docs.sync_document_to_vector_db("project:x", "docs/a.md", text)``
         """
         doc = await asyncio.to_thread(prepare_markdown, file_path, content, namespace)
+        self.store.check_open()
         if self.store.index is None:
             raise SearchUnavailableError(
                 "sync_document_to_vector_db needs an embedder, but this store was opened without one; "
@@ -196,10 +199,12 @@ class DocumentIndexService:
         try:
             await self.wait_for_sync()
         except SearchUnavailableError as exc:
-            await self.store.write_async(MarkFailed(doc_id, str(exc)[:2000]))
+            with contextlib.suppress(NotFoundError):  # deleted meanwhile: nothing to mark, the error stands
+                await self.store.write_async(MarkFailed(doc_id, str(exc)[:2000]))
             raise
         record = await self.get_document_by_id(doc_id)
-        assert record is not None
+        if record is None:  # deleted by another call (delete_document, sync_directory) meanwhile
+            raise NotFoundError("document", doc.file_path)
         return record
 
     async def sync_directory(

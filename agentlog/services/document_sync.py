@@ -86,7 +86,8 @@ def resolve_root(path: Any) -> Path:
 
     Raises:
         ValidationError: If ``path`` is not a ``str`` path, names an unknown
-            user's home (``~name``), or is not an existing directory.
+            user's home (``~name``), is not an existing directory, or resolves
+            to a path that is not valid UTF-8 (no document could be stored under it).
 
     Example:
         >>> import tempfile
@@ -104,6 +105,14 @@ def resolve_root(path: Any) -> Path:
         raise ValidationError(f"directory {text!r} does not exist", field="path", value=text) from None
     if not root.is_dir():
         raise ValidationError(f"{text!r} is not a directory", field="path", value=text)
+    try:
+        str(root).encode("utf-8")
+    except UnicodeEncodeError:  # a name that is not UTF-8 on disk: no path under it can be stored
+        raise ValidationError(
+            f"directory {text!r} resolves to {str(root)!r}, which is not valid UTF-8; rename it to index its files",
+            field="path",
+            value=text,
+        ) from None
     return root
 
 

@@ -438,7 +438,9 @@ class MemoryService:
 
         def fetch(cur: Any, hits: list[Any]) -> dict[str, dict[str, Any]]:
             rows = cur.execute(live, {"ids": [uuid.UUID(h.id) for h in hits], "now": now}).fetchall()
-            return {str(row[1]): dict(sql.memory_row(row)) for row in rows}
+            records = [dict(sql.memory_row(row)) for row in rows]
+            # The type may have changed (put_memory) since the vector was indexed: filter the current version too.
+            return {str(r["memory_id"]): r for r in records if kind is None or r["memory_type"] == kind}
 
         found = await search_table(
             self.store, "memories", text, where=where, limit=count, threshold=minimum, mode=chosen_mode, fetch=fetch
