@@ -78,3 +78,26 @@ async def test_a_title_with_a_c1_control_character_is_rejected_or_cleaned(store:
         await docs.index_document("docs/c1.md", "evil\x9b31m title", "text")
     record = await docs.sync_document_to_vector_db(None, "docs/c1.md", "# evil\x9b31m title\n\ntext")
     assert record["title"] == "evil 31m title"
+
+
+async def test_a_search_that_meets_a_reindex_runs_again_and_finds_the_new_chunks(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-indexing gives a document new chunk ids: the hits read from the index vanish from DuckDB meanwhile."""
+    docs = DocumentIndexService(store)
+    await docs.index_document("a.md", "A", "alpha beta gamma " * 50, "design")
+    real_rank = search.rank
+    calls = 0
+
+    def rank_then_reindex(*args: Any, **kwargs: Any) -> list[search.Hit]:
+        nonlocal calls
+        calls += 1
+        hits = real_rank(*args, **kwargs)
+        if calls == 1:  # (on a reader thread: a loop of its own)
+            asyncio.run(DocumentIndexService(store).index_document("a.md", "A", "alpha delta epsilon " * 50, "design"))
+        return hits
+
+    monkeypatch.setattr(search, "rank", rank_then_reindex)
+    hits = await docs.semantic_search("alpha", limit=3)
+    assert calls == 2  # ran again on the index brought up to the re-index
+    assert hits and {hit["file_path"] for hit in hits} == {"a.md"} and "delta" in hits[0]["chunk_text"]
