@@ -54,13 +54,13 @@ Example:
 """
 
 from agentlog.analytics import schemas
-from agentlog.analytics._window import MAX_DAYS, Window, resolve_window
 from agentlog.analytics.activity import activity, agent_comparison, events_by_type, hour_of_week, most_active_day
 from agentlog.analytics.embedding_map import PROJECTIONS, session_embedding_map
 from agentlog.analytics.errors import error_rate_over_time, errors_by_agent
 from agentlog.analytics.search import SEARCH_FILTERS, SEARCH_KINDS, SearchKind, search_frame
 from agentlog.analytics.sessions import IDLE_GAP, session_stats, session_timeline
 from agentlog.analytics.summary import ActivityReport, WindowSummary, activity_report, window_summary
+from agentlog.analytics.window import MAX_DAYS, Window, resolve_window
 
 __all__ = [
     "IDLE_GAP",

@@ -14,7 +14,7 @@ import polars as pl
 
 from agentlog.analytics import _sql, schemas
 from agentlog.analytics._frames import conform, fetch
-from agentlog.analytics._window import Freq, check_freq, scope
+from agentlog.analytics.window import Freq, check_freq, scope
 from agentlog.store import Store
 
 __all__ = ["error_rate_over_time", "errors_by_agent"]

@@ -9,7 +9,7 @@ import polars as pl
 
 from agentlog.analytics import _sql, schemas
 from agentlog.analytics._frames import conform, fetch, microseconds_to_duration
-from agentlog.analytics._window import scope
+from agentlog.analytics.window import scope
 from agentlog.errors import NotFoundError
 from agentlog.store import Store, require_open_store
 from agentlog.validation import validate_uuid

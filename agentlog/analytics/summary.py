@@ -10,9 +10,9 @@ import polars as pl
 
 from agentlog.analytics import _sql, schemas
 from agentlog.analytics._frames import conform, fetch
-from agentlog.analytics._window import MAX_DAYS, Scope, scope
 from agentlog.analytics.activity import agent_comparison, events_by_type
 from agentlog.analytics.sessions import session_stats
+from agentlog.analytics.window import MAX_DAYS, Scope, scope
 from agentlog.store import Store
 from agentlog.validation import validate_limit, validate_name, validate_positive_int
 from agentlog.wording import plural

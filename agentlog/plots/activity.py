@@ -7,7 +7,7 @@ from typing import Any
 import plotly.graph_objects as go
 import polars as pl
 
-from agentlog.analytics._window import check_freq
+from agentlog.analytics.window import check_freq
 from agentlog.errors import ValidationError
 from agentlog.plots._style import (
     ERROR_COLOR,

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from agentlog import analytics
-from agentlog.analytics._window import check_tz
+from agentlog.analytics.window import check_tz
 from agentlog.errors import ValidationError
 from agentlog.plots import activity_figure, error_rate_figure, event_types_figure
 from agentlog.store import Store, require_open_store
