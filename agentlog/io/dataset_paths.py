@@ -101,7 +101,8 @@ def prepare_destination(dest: Any) -> Destination:
         ValidationError: ``dest`` is a file, or a folder that is not empty and
             not an earlier agentlog export (or holds files that export did
             not write), or its parent folder cannot be created (a file is in
-            the way, no permission, a symlink loop).
+            the way, no permission, a symlink loop), or its path has a
+            backslash (DuckDB would write elsewhere).
 
     Example:
         >>> import tempfile
@@ -109,6 +110,13 @@ def prepare_destination(dest: Any) -> Destination:
         []
     """
     path = _as_path(dest, "dest")
+    if os.sep == "/" and "\\" in str(path):  # (on Windows it is the separator, and DuckDB's too)
+        raise ValidationError(
+            f"export destination {path} has a backslash in its path, which DuckDB's partitioned Parquet writer "
+            "takes for a folder separator; choose a path without one",
+            field="dest",
+            value=str(path),
+        )
     if not path.exists():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ no timestamps.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -154,8 +155,8 @@ def import_logs(
     Raises:
         ImportFormatError: ``path`` does not exist, or it is a single file that
             cannot be parsed or stored (naming the line where that applies).
-        ValidationError: Unknown ``format`` (``"parquet"``: use :func:`~agentlog.io.import_`), or a
-            negative ``running_window``.
+        ValidationError: Unknown ``format`` (``"parquet"``: use :func:`~agentlog.io.import_`), a
+            negative ``running_window``, or a ``path`` that is not a path.
 
     Example:
         >>> import tempfile, json
@@ -176,6 +177,8 @@ def import_logs(
         raise ValidationError(
             f"running_window must be a timedelta >= 0, got {running_window!r}", field="running_window"
         )
+    if not isinstance(path, str | os.PathLike):
+        raise ValidationError(f"path must be a file or folder path, got {type(path).__name__}", field="path")
     root = Path(path).expanduser()
     single = root.is_file()
     sizes = {file: _size(file) for file in iter_source_files(root, format)}

@@ -169,6 +169,10 @@ def load_record(raw: bytes, *, path: Path, line: int) -> dict[str, Any]:
 def iter_json_lines(path: Path) -> Iterator[tuple[int, bytes, dict[str, Any]]]:
     """Yield ``(line_number, raw_bytes, record)`` for each non-blank line, streaming.
 
+    A last line without its newline that is not (yet) valid UTF-8 JSON is the
+    record an agent is still writing: it is left out, and an import once the
+    line is complete takes it (as a log that grew).
+
     Raises:
         ImportFormatError: The file cannot be read, or a line is not a JSON object.
     """
@@ -190,9 +194,22 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, bytes, dict[str, Any]]]:
             number += 1
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
+            finished = raw.endswith(b"\n")
             raw = raw.strip()
-            if raw:
-                yield number, raw, load_record(raw, path=path, line=number)
+            if not raw:
+                continue
+            if not finished and _cut_short(raw):
+                return  # the last line, still being written
+            yield number, raw, load_record(raw, path=path, line=number)
+
+
+def _cut_short(raw: bytes) -> bool:
+    """Whether a line is not valid UTF-8 JSON (for a last line without newline: an unfinished write)."""
+    try:
+        loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return True
+    return False
 
 
 def as_int(value: object) -> int | None:
