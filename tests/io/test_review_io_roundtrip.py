@@ -11,7 +11,7 @@ import pytest
 
 from agentlog import ImportFormatError, SessionService, Store, ValidationError
 from agentlog.io import export, import_, import_logs
-from agentlog.io.importers import parse_file
+from agentlog.io.importers import parse_file, parse_path
 from tests.io.support import fixture_dir
 
 TABLES = ("sessions", "events", "memories", "documents", "document_chunks")
@@ -92,6 +92,13 @@ def test_an_export_to_a_path_with_a_backslash_is_refused_before_writing(tmp_path
 def test_import_logs_of_something_that_is_not_a_path_is_a_typed_error(path: Any) -> None:
     with Store.memory(embedder=None) as store, pytest.raises(ValidationError, match="path"):
         import_logs(store, path)
+
+
+@pytest.mark.parametrize("path", [None, 5, "a\x00b"])
+def test_parsing_something_that_is_not_a_path_is_a_typed_error(path: Any) -> None:
+    for parse in (parse_file, parse_path):
+        with pytest.raises(ValidationError, match="path must be"):
+            parse(path)
 
 
 async def test_a_round_trip_keeps_unicode_nulls_far_dates_and_microseconds(tmp_path: Path) -> None:

@@ -8,12 +8,13 @@ goes (with a progress bar) and keep memory to one file at a time.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from agentlog.errors import ImportFormatError
+from agentlog.errors import ImportFormatError, ValidationError
 from agentlog.io.importers import claude_code, codex, jsonl, otel
 from agentlog.io.importers.detect import (
     check_format,
@@ -46,7 +47,7 @@ def parse_file(path: str | Path, format: str = "auto") -> list[ImportedSession]:
 
     Raises:
         ImportFormatError: Unknown format or broken content.
-        ValidationError: Unknown ``format`` name.
+        ValidationError: Unknown ``format`` name, or ``path`` is not a path.
 
     Example:
         The format comes from the content, not the file name:
@@ -57,9 +58,18 @@ def parse_file(path: str | Path, format: str = "auto") -> list[ImportedSession]:
         >>> [(s.agent, s.metadata["format"], len(s.events)) for s in parse_file(path)]
         [('my-bot', 'jsonl', 1)]
     """
-    path = Path(path).expanduser()
+    path = _as_path(path)
     name = detect_format(path) if check_format(format) == "auto" else format
     return PARSERS[name](path)
+
+
+def _as_path(path: Any) -> Path:
+    """``path`` as a ``Path`` (``~`` expanded), or a ``ValidationError`` if it cannot be a file's path."""
+    if not isinstance(path, str | os.PathLike) or "\x00" in str(path):
+        raise ValidationError(
+            f"path must be a file or folder path without NUL characters, got {path!r}"[:300], field="path"
+        )
+    return Path(path).expanduser()
 
 
 def iter_parse_path(path: str | Path, format: str = "auto") -> Iterator[FileResult]:
@@ -81,7 +91,7 @@ def iter_parse_path(path: str | Path, format: str = "auto") -> Iterator[FileResu
 
     Raises:
         ImportFormatError: ``path`` does not exist.
-        ValidationError: Unknown ``format`` name.
+        ValidationError: Unknown ``format`` name, or ``path`` is not a path.
 
     Example:
         >>> import tempfile
@@ -96,7 +106,7 @@ def iter_parse_path(path: str | Path, format: str = "auto") -> Iterator[FileResu
         package.json skipped 0
     """
     check_format(format)
-    root = Path(path).expanduser()
+    root = _as_path(path)
     walking = root.is_dir()
     for file in iter_source_files(root, format):
         name: str | None = format
@@ -126,7 +136,7 @@ def parse_path(path: str | Path, format: str = "auto") -> ParseResult:
 
     Raises:
         ImportFormatError: ``path`` does not exist.
-        ValidationError: Unknown ``format`` name.
+        ValidationError: Unknown ``format`` name, or ``path`` is not a path.
 
     Example:
         >>> import tempfile
