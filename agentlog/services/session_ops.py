@@ -209,6 +209,9 @@ class _GroupEventIds:
     The first :class:`AppendEvents` op of a group looks up every caller-chosen
     id of every such op in the group with one query; ops record the events they
     append in ``appended``, so a repeat later in the same group is found too.
+    Any other op that adds or deletes events between two of them (an import,
+    ``delete_session``, ...) allocates change numbers: when the group holds such
+    an op, ``lsn`` tells when the ids must be looked up again (see :meth:`current`).
     """
 
     def __init__(self, tx: Transaction) -> None:
@@ -216,6 +219,18 @@ class _GroupEventIds:
         # flushes the rows of earlier ops in this group, so they are seen too
         self.stored = {row[0] for row in tx.query(sql.EXISTING_EVENT_IDS, [ids])} if ids else set()
         self.appended: dict[uuid.UUID, EventRecord] = {}
+        self.lsn = tx.last_lsn
+        """The last change number allocated when these ids were last brought up to date."""
+        self.watch = any(not isinstance(op, _KEEP_EVENT_IDS) for op in tx.ops)
+        """Whether the group holds an op that may add or delete events behind the AppendEvents ops' back."""
+
+    @staticmethod
+    def current(tx: Transaction) -> _GroupEventIds:
+        """The ids of this group, looked up again if another op may have added or deleted events since the last use."""
+        group_ids = tx.local.get(_GroupEventIds)
+        if group_ids is None or (group_ids.watch and group_ids.lsn != tx.last_lsn):
+            group_ids = tx.local[_GroupEventIds] = _GroupEventIds(tx)
+        return group_ids
 
     def lookup(self, tx: Transaction, event_id: uuid.UUID) -> EventRecord | None:
         record = self.appended.get(event_id)
@@ -243,9 +258,7 @@ class AppendEvents:
         known: dict[uuid.UUID, EventRecord] = {}
         group_ids: _GroupEventIds | None = None
         if self.check_duplicates:
-            group_ids = tx.local.get(_GroupEventIds)
-            if group_ids is None:
-                group_ids = tx.local[_GroupEventIds] = _GroupEventIds(tx)
+            group_ids = _GroupEventIds.current(tx)
             for event in self.events:
                 found = group_ids.lookup(tx, event.id)
                 if found is not None:
@@ -287,6 +300,8 @@ class AppendEvents:
                 if group_ids is not None:
                     group_ids.appended[event.id] = record
             records.append(record)
+        if group_ids is not None:
+            group_ids.lsn = tx.last_lsn  # the change numbers of this op's own events
         return records, len(new)
 
 
@@ -503,6 +518,17 @@ class UpdateLifecycle:
         )
         facts.lifecycle = self.lifecycle
         return _session_from_returning(rows, self.session_id)
+
+
+_KEEP_EVENT_IDS: tuple[type, ...] = (
+    CreateSession,
+    AppendEvents,
+    EndSession,
+    UpdateSessionSummary,
+    UpdateSessionState,
+    UpdateLifecycle,
+)
+"""Ops that add no events other than through :class:`_GroupEventIds`, and delete none."""
 
 
 @dataclass(slots=True)

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from agentlog.errors import StoreLockedError
+from agentlog.errors import StoreError, StoreLockedError
 
 __all__ = ["StoreLock"]
 
@@ -32,6 +32,7 @@ class StoreLock:
 
     Raises:
         StoreLockedError: Immediately (no waiting) when another process holds it.
+        StoreError: When the lock file cannot be opened (a directory, no permission, ...).
 
     Example:
         >>> import tempfile
@@ -41,7 +42,10 @@ class StoreLock:
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / ".lock"
-        self._file: IO[str] | None = open(self.path, "a+")  # noqa: SIM115 - held until release()
+        try:
+            self._file: IO[str] | None = open(self.path, "a+")  # noqa: SIM115 - held until release()
+        except OSError as exc:
+            raise StoreError(f"cannot open the lock file {self.path}: {exc}; remove it or fix its permissions") from exc
         if fcntl is not None:
             try:
                 fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -50,6 +54,10 @@ class StoreLock:
                 self._file.close()
                 self._file = None
                 raise StoreLockedError(directory, pid) from None
+            except OSError as exc:  # no locks on this file system, ...
+                self._file.close()
+                self._file = None
+                raise StoreError(f"cannot lock {self.path}: {exc}") from exc
         self._file.seek(0)
         self._file.truncate()
         self._file.write(str(os.getpid()))

@@ -23,8 +23,10 @@ Failure handling keeps one bad op from failing its neighbours. An op that
 raises :class:`~agentlog.errors.AgentlogError` *before changing anything*
 (validation against the current data, lifecycle rules) fails alone: its
 buffered rows are dropped and the group goes on. Any other exception, or an
-error after the op changed something, rolls the whole group back and re-runs
-each op in a transaction of its own, so only the culprit fails.
+error after the op changed something or after a statement failed inside the
+transaction (DuckDB then aborts it, and would roll it back silently at
+``COMMIT``), rolls the whole group back and re-runs each op in a transaction of
+its own, so only the culprit fails.
 
 Ops run on the writer thread only. They read with :meth:`Transaction.query`,
 change rows with :meth:`Transaction.execute`, and add rows with
@@ -41,7 +43,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, InvalidStateError
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -111,6 +113,8 @@ class Transaction:
         self._op_changed = False
         self._op_mark: dict[str, int] = {}
         self.begun = False
+        self.aborted = False
+        """A statement failed inside the transaction: DuckDB has aborted it, and its COMMIT would silently roll back."""
 
     # -- reading and changing ------------------------------------------------
 
@@ -122,14 +126,16 @@ class Transaction:
         """
         if flush:
             self.flush()
-        return self._con.execute(sql, params or []).fetchall()  # type: ignore[no-any-return]
+        with self._statement():
+            return self._con.execute(sql, params or []).fetchall()  # type: ignore[no-any-return]
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a statement that changes data (UPDATE, DELETE, INSERT ... RETURNING) and return its rows."""
         self.flush()
         self._begin()
         self._op_changed = True
-        return self._con.execute(sql, params or []).fetchall()  # type: ignore[no-any-return]
+        with self._statement():
+            return self._con.execute(sql, params or []).fetchall()  # type: ignore[no-any-return]
 
     def append(self, table: str, row: dict[str, Any]) -> None:
         """Buffer one row for ``table`` (a key per column of :data:`~agentlog.store.tables.SCHEMAS`)."""
@@ -156,7 +162,8 @@ class Transaction:
         self.flush()
         self._begin()
         self._op_changed = True
-        self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM agentlog_batch")
+        with self._statement():
+            self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM agentlog_batch")
 
     def new_rows(self, table: str, rows: pa.Table) -> pa.Table:
         """The rows whose ``id`` is not yet stored in ``table`` (ids must be unique within ``rows``).
@@ -169,14 +176,15 @@ class Transaction:
         try:
             self.flush()
             # the joins run in DuckDB: a count first (the usual answer is none), then only positions come back
-            stored = self._con.execute(
-                f"SELECT count(*) FROM {name} c WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.id = c.id)"
-            ).fetchall()[0][0]
+            with self._statement():
+                stored = self._con.execute(
+                    f"SELECT count(*) FROM {name} c WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.id = c.id)"
+                ).fetchall()[0][0]
             if stored == 0:
                 return rows
-            fresh = self._con.sql(
-                f"SELECT c.n FROM {name} c WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = c.id) ORDER BY c.n"
-            ).to_arrow_table()
+            absent = f"SELECT c.n FROM {name} c WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = c.id)"
+            with self._statement():
+                fresh = self._con.sql(absent + " ORDER BY c.n").to_arrow_table()
         finally:
             self.unregister(name)
         return rows.take(fresh.column("n"))
@@ -188,6 +196,11 @@ class Transaction:
     def unregister(self, name: str) -> None:
         """Forget a name made by :meth:`register`."""
         self._con.unregister(name)
+
+    @property
+    def last_lsn(self) -> int:
+        """The last change number allocated so far; it moves whenever an op adds, changes or deletes indexed rows."""
+        return self._writer.last_allocated_lsn
 
     def next_lsn(self) -> int:
         """Return the next store change number (monotonic; gaps are allowed)."""
@@ -234,12 +247,23 @@ class Transaction:
             agentlog_batch = self._take(table)  # read by DuckDB's replacement scan below
             if agentlog_batch is None or agentlog_batch.num_rows == 0:
                 continue
-            self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM agentlog_batch")
+            with self._statement():
+                self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM agentlog_batch")
 
     def _begin(self) -> None:
         if not self.begun:
             self._con.execute("BEGIN TRANSACTION")
             self.begun = True
+
+    @contextlib.contextmanager
+    def _statement(self) -> Iterator[None]:
+        """Mark the transaction aborted when the statement run inside fails (ops may catch the error itself)."""
+        try:
+            yield
+        except BaseException:
+            if self.begun:
+                self.aborted = True
+            raise
 
     # -- per-op bookkeeping used by the writer -----------------------------------
 
@@ -250,8 +274,8 @@ class Transaction:
         self._op_mark = {t: len(next(iter(c.values()))) for t, c in self._columns.items()}
 
     def _undo_op(self) -> bool:
-        """Drop the current op's buffered rows; False if it already changed DuckDB."""
-        if self._op_changed:
+        """Drop the current op's buffered rows; False if it already changed DuckDB or a statement failed."""
+        if self._op_changed or self.aborted:
             return False
         for table, columns in self._columns.items():
             keep = self._op_mark.get(table, 0)
@@ -364,6 +388,11 @@ class Writer:
             self._thread.join()
 
     # -- used by Transaction ---------------------------------------------------
+
+    @property
+    def last_allocated_lsn(self) -> int:
+        """The last change number allocated, committed or not (writer thread only)."""
+        return self._lsn
 
     def allocate_lsn(self, count: int) -> int:
         """Reserve ``count`` consecutive change numbers and return the first (writer thread only)."""
@@ -478,6 +507,8 @@ class Writer:
                     continue
                 outcomes.append((waiter, result, None))
             tx.flush(final=True)
+            if tx.aborted:  # an op caught a failed statement and went on: DuckDB would roll back at COMMIT
+                raise StoreError("a statement failed inside the transaction, which DuckDB then aborted")
             if tx.begun:
                 self.connection.execute("COMMIT")
         except BaseException as exc:
