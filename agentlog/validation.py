@@ -387,9 +387,12 @@ def _walk(value: Any, path: str, depth: int) -> None:
             if not isinstance(item, _SCALARS):
                 _walk(item, f"{path}[{index}]", depth + 1)
         return
+    kind = type(value).__name__
     hint = " (convert it with str())" if isinstance(value, uuid.UUID | datetime) else ""
+    if type(value).__module__ == "numpy":  # np.bool_ is named "bool": say whose
+        kind, hint = f"numpy.{kind}", " (convert it with .item() or .tolist())"
     raise ValidationError(
-        f"{path} is a {type(value).__name__}, which is not JSON-serialisable{hint}",
+        f"{path} is a {kind}, which is not JSON-serialisable{hint}",
         field=path,
         value=_short(value),
     )

@@ -493,7 +493,13 @@ class Store:
         """Run ``fn(cursor)`` on a reader thread without blocking the event loop (``snapshot``: as in :meth:`read`)."""
         self.check_open()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, self._read_in_pool, fn, snapshot)
+        try:
+            pending = loop.run_in_executor(self._readers, self._read_in_pool, fn, snapshot)
+        except RuntimeError as exc:  # the reader pool was shut down by a close() since check_open()
+            if self._closing or self._closed:
+                raise StoreClosedError(f"{self!r} was closed during the read; open the store again") from exc
+            raise
+        return await pending
 
     def _read_in_pool(self, fn: Callable[[Any], T], snapshot: bool) -> T:
         with self._closed_errors():

@@ -116,3 +116,12 @@ def test_failed_statement_in_the_group_does_not_lose_the_acknowledged_writes() -
             rejected.result()
         stored = asyncio.run(service.get_session(sid))
         assert stored is not None and stored["state"] == {"step": 1}
+
+
+def test_a_numpy_value_in_a_payload_is_named_with_a_way_out() -> None:
+    import numpy as np
+
+    from agentlog.validation import validate_json_object
+
+    with pytest.raises(ValidationError, match=r"is a numpy\.bool, which is not JSON-serialisable \(convert it"):
+        validate_json_object({"done": np.bool_(True)}, "event_data")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -215,3 +216,11 @@ def test_a_path_that_is_not_one_is_a_validation_error(
     with pytest.raises(ValidationError, match="not both"):
         Store(tmp_path / "store", memory=True, embedder=None)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_that_reaches_the_pool_after_close_raises_store_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store.memory(embedder=None)
+    store.close()
+    monkeypatch.setattr(store, "check_open", lambda: None)  # as if close() ran just after the check
+    with pytest.raises(StoreClosedError, match="closed during the read"):
+        asyncio.run(store.read_async(lambda cur: cur.execute("SELECT 1").fetchall()))
