@@ -177,7 +177,6 @@ class WriteMemory:
     memory_id: uuid.UUID
     namespace: str
     key: str
-    value: Any
     value_json: str
     memory_type: str | None
     metadata: dict[str, Any] | None
@@ -229,9 +228,8 @@ class WriteMemory:
             expires_at=expires_at,
             created_at=created_at,
         )
-        return _record(
-            row_id, self, version, change, self.value, memory_type, metadata_json, expires_at, created, updated
-        )
+        value = json.loads(self.value_json)  # the stored value, as get_memory returns it (a copy; tuples as lists)
+        return _record(row_id, self, version, change, value, memory_type, metadata_json, expires_at, created, updated)
 
 
 def _record(

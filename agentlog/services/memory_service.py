@@ -147,7 +147,6 @@ class MemoryService:
             memory_id=memory_uuid(ns, name),
             namespace=ns,
             key=name,
-            value=value,
             value_json=value_json,
             memory_type=kind,
             metadata=meta,

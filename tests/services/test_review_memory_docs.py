@@ -101,3 +101,12 @@ async def test_a_search_that_meets_a_reindex_runs_again_and_finds_the_new_chunks
     hits = await docs.semantic_search("alpha", limit=3)
     assert calls == 2  # ran again on the index brought up to the re-index
     assert hits and {hit["file_path"] for hit in hits} == {"a.md"} and "delta" in hits[0]["chunk_text"]
+
+
+async def test_a_written_memory_comes_back_as_stored_not_as_the_callers_object(store: Store) -> None:
+    memory = MemoryService(store)
+    value = {"steps": ("plan", "build"), "done": []}
+    record = await memory.put_memory("project:app", "plan", value, "procedural")
+    value["done"].append("plan")  # the caller goes on with its own object
+    assert record["value"] == {"steps": ["plan", "build"], "done": []}
+    assert record["value"] == (await memory.get_memory("project:app", "plan"))["value"]
