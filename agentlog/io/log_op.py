@@ -180,7 +180,7 @@ class LoadLogSessions:
         created = updated = skipped = errors = 0
         for index, session in enumerate(self.sessions):
             fresh = new if len(self.sessions) == 1 else new.filter(pc.equal(new.column("agentlog_session"), index))
-            skipped += session.events.num_rows - fresh.num_rows
+            skipped += session.events.num_rows - fresh.num_rows + session.repeated  # stored, or repeated in the file
             prior = stored.get(session.id)
             first_seq = prior.max_seq + 1 if prior else 1
             if fresh.num_rows:

@@ -65,6 +65,7 @@ class PreparedLogSession:
             in the file (see :func:`source_key`).
         events: ``id, event_type, event_data, metadata, timestamp, is_error`` in source order.
         truncated: How many events had their payload shortened.
+        repeated: How many events were left out as repeats of an event id met before in the file.
 
     Example:
         >>> import tempfile
@@ -90,6 +91,7 @@ class PreparedLogSession:
     source: str
     events: pa.Table
     truncated: int
+    repeated: int = 0
 
 
 EVENT_COLUMNS = pa.schema(
@@ -165,9 +167,10 @@ def _prepare(session: ImportedSession, path: Path, mtime: datetime, seen: set[uu
     except (ValidationError, ValueError, TypeError) as exc:
         raise ImportFormatError(f"session {session.id}: {exc}", path=path) from None
     columns: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS.names}
-    truncated = 0
+    truncated = repeated = 0
     for position, event in enumerate(session.events, start=1):
         if event.id in seen:
+            repeated += 1
             continue
         seen.add(event.id)
         data, meta, cut = _payloads(event, path, position)
@@ -197,6 +200,7 @@ def _prepare(session: ImportedSession, path: Path, mtime: datetime, seen: set[uu
         source=source_key(uuid.UUID(bytes=columns["id"][0]) if columns["id"] else None, path),
         events=events,
         truncated=truncated,
+        repeated=repeated,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,30 @@ async def test_a_round_trip_keeps_unicode_nulls_far_dates_and_microseconds(tmp_p
         assert import_(target, folder).inserted == 3
         assert import_(target, folder).inserted == 0
         assert rows(target) == expected
+
+
+def test_events_repeated_in_a_file_are_counted_as_skipped(tmp_path: Path) -> None:
+    from agentlog.io.importers import ImportedEvent, ImportedSession
+    from agentlog.io.log_op import LoadLogSessions
+    from agentlog.io.log_rows import prepare_sessions
+
+    log = tmp_path / "two.jsonl"
+    log.write_text("")
+    shared = ImportedEvent(uuid.UUID(int=9), "reply", {"text": "hi"}, {}, None)
+    sessions = [  # two sessions of one file holding one event id: the second is left out
+        ImportedSession(
+            id=uuid.UUID(int=n),
+            agent="bot",
+            started_at=None,
+            ended_at=None,
+            summary=None,
+            metadata={},
+            events=(shared,),
+        )
+        for n in (1, 2)
+    ]
+    prepared = prepare_sessions(sessions, log)
+    assert [p.repeated for p in prepared] == [0, 1]
+    with Store.memory(embedder=None) as store:
+        counts = store.write(LoadLogSessions(tuple(prepared)))
+    assert (counts.events_inserted, counts.events_skipped) == (1, 1)
