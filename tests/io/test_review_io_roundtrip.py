@@ -149,3 +149,14 @@ def test_events_repeated_in_a_file_are_counted_as_skipped(tmp_path: Path) -> Non
     with Store.memory(embedder=None) as store:
         counts = store.write(LoadLogSessions(tuple(prepared)))
     assert (counts.events_inserted, counts.events_skipped) == (1, 1)
+
+
+def test_a_forced_format_refuses_a_log_that_is_plainly_of_another(tmp_path: Path) -> None:
+    from agentlog.io import write_sample_logs
+
+    claude_code, codex, *_ = write_sample_logs(tmp_path)
+    for log, other in ((codex, "claude-code"), (claude_code, "codex")):
+        with pytest.raises(ImportFormatError, match=f"this is a .* log, not {other}; pass format="):
+            parse_file(log, format=other)
+        assert [path for path, _ in parse_path(log, format=other).failures] == [log]
+    assert parse_file(codex, format="codex")  # the right one still parses

@@ -59,8 +59,20 @@ def parse_file(path: str | Path, format: str = "auto") -> list[ImportedSession]:
         [('my-bot', 'jsonl', 1)]
     """
     path = _as_path(path)
-    name = detect_format(path) if check_format(format) == "auto" else format
+    name = detect_format(path) if check_format(format) == "auto" else _forced(path, format)
     return PARSERS[name](path)
+
+
+def _forced(path: Path, format: str) -> str:
+    """``format``, given for ``path``; an ``ImportFormatError`` if the file is plainly a log of another format.
+
+    A Claude Code parser reads a Codex rollout without failing (as one session of unknown lines); a
+    file that its first bytes show to be of another known format is refused instead.
+    """
+    found = sniff_format(path)
+    if found is not None and found != format:
+        raise ImportFormatError(f"this is a {found} log, not {format}; pass format='{found}' or 'auto'", path=path)
+    return format
 
 
 def _as_path(path: Any) -> Path:
@@ -113,6 +125,8 @@ def iter_parse_path(path: str | Path, format: str = "auto") -> Iterator[FileResu
         try:
             if format == "auto":
                 name = sniff_format(file) if walking else detect_format(file)
+            else:
+                name = _forced(file, format)
             if name is None:
                 yield FileResult(file, None, ())
                 continue
