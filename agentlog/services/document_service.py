@@ -153,8 +153,10 @@ class DocumentIndexService:
             file_path: Path or URI identifying the document (unique; stored as given).
             title: Document title.
             content: Full text (markdown or plain).
-            document_type: design, specification, plan, report, markdown, ... (an identifier).
-            metadata: Optional metadata (replaces the stored one; ``None`` keeps it).
+            document_type: design, specification, plan, report, markdown, ... (an identifier). Indexing a
+                path again sets it as given (``None`` clears it), like ``title`` and ``namespace``.
+            metadata: Optional metadata (replaces the stored one; ``None`` keeps it: it holds what
+                :meth:`mark_failed` recorded).
             namespace: Optional namespace (``scope:segment...``) for filtered search.
 
         Returns:
