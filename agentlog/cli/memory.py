@@ -161,9 +161,11 @@ def run_set(args: argparse.Namespace) -> int:
 
 
 def run_delete(args: argparse.Namespace) -> int:
-    """Soft-delete a memory."""
+    """Soft-delete a memory; a memory that is not there is an error (exit status 1)."""
     with open_store(args) as store:
-        asyncio.run(MemoryService(store).delete_memory(args.namespace, args.key))
+        deleted = asyncio.run(MemoryService(store).delete_memory(args.namespace, args.key))
+    if not deleted:
+        raise MemoryNotFoundError(_missing(args, None))
     print(f"deleted {printable(args.namespace)} / {printable(args.key)}")
     return 0
 

@@ -241,17 +241,23 @@ class MemoryService:
         op = self._write_op("update", namespace, key, value, None, metadata, ttl, expires_at)
         return await self.store.write_async(op)  # type: ignore[no-any-return]
 
-    async def delete_memory(self, namespace: str, key: str) -> None:
+    async def delete_memory(self, namespace: str, key: str) -> bool:
         """Soft-delete a memory: it disappears from reads and search; the history keeps it.
 
-        Raises:
-            NotFoundError: If the memory is not live.
+        Returns:
+            ``True``; ``False`` if there was no live memory to delete (never set, deleted, or expired),
+            in which case nothing changes. Like the brief's ``delete_memory`` (and
+            ``DocumentIndexService.delete_document``), a missing memory is not an error.
 
         Example:
             ``await memory.delete_memory("user:alice", "ui_theme")``
         """
         ns, name = validate_namespace(namespace), validate_key(key)
-        await self.store.write_async(DeleteMemory(memory_uuid(ns, name), ns, name, self._now()))
+        try:
+            await self.store.write_async(DeleteMemory(memory_uuid(ns, name), ns, name, self._now()))
+        except NotFoundError:  # raised before the op changed anything
+            return False
+        return True
 
     async def restore_memory(self, namespace: str, key: str) -> MemoryRecord:
         """Undo a soft delete: a new version with the deleted value (``change='restored'``).

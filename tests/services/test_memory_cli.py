@@ -29,6 +29,8 @@ def test_memory_and_docs_commands(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["--store", store, "memory", "search", "vim keys", "--prefix", "user:alice", "--limit", "1"]) == 0
     assert "editor" in capsys.readouterr().out
     assert main(["--store", store, "memory", "delete", "user:alice", "editor"]) == 0
+    assert main(["--store", store, "memory", "delete", "user:alice", "editor"]) == 1  # nothing left to delete
+    assert "no memory user:alice / editor" in capsys.readouterr().err
     assert main(["--store", store, "memory", "get", "user:alice", "editor"]) == 1
     assert main(["--store", store, "memory", "sweep", "--ended-sessions"]) == 0
     assert "removed 0 memories" in capsys.readouterr().out.splitlines()[-1]

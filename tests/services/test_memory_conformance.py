@@ -98,8 +98,8 @@ async def test_delete_is_soft_and_restore_undoes_it(memory: MemoryService) -> No
     assert marker is not None and marker["change"] == "deleted"
     with pytest.raises(NotFoundError):
         await memory.update_memory(NS, "k", "v3")
-    with pytest.raises(NotFoundError):
-        await memory.delete_memory(NS, "k")
+    assert await memory.delete_memory(NS, "k") is False  # nothing live to delete: nothing changes
+    assert (await memory.get_memory_history(NS, "k"))[0]["version"] == 3
     restored = await memory.restore_memory(NS, "k")
     assert (restored["version"], restored["change"], restored["value"]) == (4, "restored", "v2")
     current = await memory.get_memory(NS, "k")
