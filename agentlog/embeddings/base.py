@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from agentlog.embeddings.calibration import Calibration
-from agentlog.errors import ValidationError
+from agentlog.errors import EmbedderError, ValidationError
 
 __all__ = ["BaseEmbedder", "Embedder", "Vectors", "check_texts", "l2_normalize"]
 
@@ -82,7 +82,8 @@ class BaseEmbedder(ABC):
             The vectors, one row per text.
 
         Raises:
-            ValidationError: ``texts`` is a bare string or holds a non-string.
+            ValidationError: ``texts`` is a bare string, not a sequence, or holds a non-string.
+            EmbedderError: :meth:`_embed` returned a matrix of the wrong shape.
 
         Example:
             >>> from agentlog.embeddings import FakeEmbedder
@@ -93,8 +94,8 @@ class BaseEmbedder(ABC):
         if not items:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self._embed(items)
-        if vectors.shape != (len(items), self.dimension):  # pragma: no cover - internal check
-            raise RuntimeError(
+        if vectors.shape != (len(items), self.dimension):  # a subclass's bug
+            raise EmbedderError(
                 f"embedder {self.name!r} returned shape {vectors.shape}, expected {(len(items), self.dimension)}"
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
@@ -140,8 +141,9 @@ def check_texts(texts: Sequence[str]) -> list[str]:
         The texts as a list.
 
     Raises:
-        ValidationError: ``texts`` is a string, or an element is not a string or
-            not valid Unicode (a lone surrogate: no tokenizer or API takes it).
+        ValidationError: ``texts`` is a string or not iterable, or an element is
+            not a string or not valid Unicode (a lone surrogate: no tokenizer or
+            API takes it).
 
     Example:
         >>> check_texts(("a", "b"))
@@ -153,7 +155,14 @@ def check_texts(texts: Sequence[str]) -> list[str]:
             field="texts",
             value=repr(texts)[:80],
         )
-    items = list(texts)
+    try:
+        items = list(texts)
+    except TypeError:  # None, a number: not a sequence at all
+        raise ValidationError(
+            f"embed() takes a sequence of texts, not {type(texts).__name__}",
+            field="texts",
+            value=repr(texts)[:80],
+        ) from None
     for i, item in enumerate(items):
         if not isinstance(item, str):
             raise ValidationError(

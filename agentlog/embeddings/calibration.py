@@ -170,13 +170,23 @@ class Calibration:
         Returns:
             The matching raw cosine threshold.
 
+        Raises:
+            ValidationError: ``similarity`` is not a number, or is NaN.
+
         Example:
             >>> Calibration.identity().cosine_threshold(0.5)
             0.5
             >>> Calibration.identity().cosine_threshold(0.0)
             -inf
         """
-        s = float(similarity)
+        try:
+            s = float(similarity)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"similarity threshold must be a number, not {type(similarity).__name__}",
+                field="threshold",
+                value=repr(similarity)[:80],
+            ) from None
         if math.isnan(s):
             raise ValidationError("similarity threshold is NaN", field="threshold", value=s)
         knots = self.knots
@@ -221,13 +231,25 @@ class Calibration:
         Returns:
             The calibration.
 
+        Raises:
+            ValidationError: ``data`` is not such a mapping, or its knots are invalid.
+
         Example:
             >>> cal = Calibration.identity()
             >>> Calibration.from_dict(cal.to_dict()) == cal
             True
         """
-        knots: Sequence[Sequence[float]] = data["knots"]
-        return cls(tuple((k[0], k[1]) for k in knots), source=str(data.get("source", "")))
+        try:
+            knots: Sequence[Sequence[float]] = data["knots"]
+            pairs = tuple((k[0], k[1]) for k in knots)
+            source = str(data.get("source", ""))
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise ValidationError(
+                f"a calibration must be {{'knots': [[cosine, similarity], ...], 'source': ...}}: {exc!r}",
+                field="calibration",
+                value=repr(data)[:200],
+            ) from None
+        return cls(pairs, source=source)
 
 
 def _ordered(x: float) -> int:

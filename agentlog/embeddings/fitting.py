@@ -92,6 +92,11 @@ class CalibrationPair:
     group: str = ""
 
     def __post_init__(self) -> None:
+        for name in ("query", "text", "label", "kind", "group"):
+            if not isinstance(getattr(self, name), str):
+                raise ValidationError(
+                    f"a calibration pair's {name} must be a string", field=name, value=repr(getattr(self, name))[:80]
+                )
         if self.label not in LABELS:
             raise ValidationError(
                 f"unknown pair label {self.label!r}; use one of {', '.join(LABELS)}",
@@ -110,29 +115,35 @@ def load_calibration_pairs(path: str | Path | None = None) -> list[CalibrationPa
     Returns:
         The pairs, in file order.
 
+    Raises:
+        ValidationError: The file cannot be read as UTF-8, or a line is not a valid pair.
+
     Example:
         >>> len(load_calibration_pairs()) > 300
         True
     """
     source = Path(path) if path is not None else DATA_FILE
+    try:
+        lines = source.read_text(encoding="utf-8").split("\n")  # not splitlines(): JSON may hold U+2028
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"{source}: cannot read calibration pairs: {exc}", field="path") from exc
     pairs = []
-    with source.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-                pairs.append(
-                    CalibrationPair(
-                        item["query"],
-                        item["text"],
-                        item["label"],
-                        item.get("kind", "query"),
-                        item.get("group", ""),
-                    )
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            pairs.append(
+                CalibrationPair(
+                    item["query"],
+                    item["text"],
+                    item["label"],
+                    item.get("kind", "query"),
+                    item.get("group", ""),
                 )
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValidationError(f"{source}:{number}: bad calibration pair: {exc}", field="path") from exc
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValidationError(f"{source}:{number}: bad calibration pair: {exc}", field="path") from exc
     return pairs
 
 

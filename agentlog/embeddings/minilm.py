@@ -139,6 +139,19 @@ def _verified_bytes(path: Path, sha256: str, fix: str) -> bytes:
     return data
 
 
+def _check_path(field: str, value: str | os.PathLike[str] | None) -> Path | None:
+    """``value`` as a :class:`~pathlib.Path` (``None`` stays ``None``); :class:`ValidationError` if it is not one."""
+    if value is None:
+        return None
+    try:
+        path = Path(value)
+    except TypeError:
+        path = None
+    if path is None or "\x00" in str(path):
+        raise ValidationError(f"{field} must be a path or None", field=field, value=repr(value)[:80])
+    return path
+
+
 def _default_threads() -> int:
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -298,8 +311,8 @@ class MiniLMEmbedder(BaseEmbedder):
         self.calibration = MINILM_CALIBRATION
         self.batch_size = batch_size
         self.max_batch_tokens = max(max_batch_tokens, MAX_LENGTH)
-        self._model_path = Path(model_path) if model_path is not None else None
-        self._tokenizer_path = Path(tokenizer_path) if tokenizer_path is not None else None
+        self._model_path = _check_path("model_path", model_path)
+        self._tokenizer_path = _check_path("tokenizer_path", tokenizer_path)
         if not isinstance(int8_activations, bool):
             raise ValidationError(
                 "int8_activations must be True or False", field="int8_activations", value=repr(int8_activations)

@@ -248,7 +248,8 @@ class OpenAIEmbedder(BaseEmbedder):
             items = response.json()["data"]
             indices = [item["index"] for item in items]
             matrix = np.array([item["embedding"] for item in items], dtype=np.float32)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
+            # OverflowError: an integer too big for a float; RecursionError: JSON nested too deep.
             raise EmbedderError(f"unexpected response from {where}: {exc!r}") from exc
         if matrix.shape != (expected, self.dimension):
             raise EmbedderError(
@@ -384,7 +385,7 @@ def _import_httpx() -> Any:
 def _error_message(response: Any) -> str:
     try:
         message = response.json()["error"]["message"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: JSON nested too deep
         message = response.text
     return str(message)[:300]
 

@@ -4,7 +4,8 @@ Built in, each under its full name (which stores record) and a short alias:
 
 * ``all-MiniLM-L6-v2-int8`` / ``minilm``: the offline default (:class:`MiniLMEmbedder`);
 * ``openai:text-embedding-3-small`` / ``openai``: needs ``OPENAI_API_KEY`` and the
-  ``openai`` extra (:class:`OpenAIEmbedder`);
+  ``openai`` extra (:class:`OpenAIEmbedder`); ``openai:<model>`` gives the same with
+  another of its models (the name a store records for it);
 * ``fake-hash-64`` / ``fake``: deterministic and model-free, for tests (:class:`FakeEmbedder`);
   ``fake-hash-<n>`` gives the same with ``n`` dimensions.
 
@@ -40,6 +41,7 @@ ENV_EMBEDDER = "AGENTLOG_EMBEDDER"
 DEFAULT_EMBEDDER = MINILM_NAME
 _NONE = "none"
 _FAKE_NAME = re.compile(r"fake-hash-([1-9][0-9]{0,4})")
+_OPENAI_PREFIX = "openai:"
 
 EmbedderFactory = Callable[[], Embedder]
 
@@ -64,7 +66,8 @@ def register_embedder(
         replace: Allow replacing an existing registration.
 
     Raises:
-        ValidationError: The name is empty or ``"none"``, or taken and not ``replace``.
+        ValidationError: The name or an alias is not a string, is empty or ``"none"``,
+            or is taken and not ``replace``.
 
     Example:
         >>> from functools import partial
@@ -73,6 +76,13 @@ def register_embedder(
         >>> create_embedder("my-fake").dimension
         16
     """
+    aliases_given: object = aliases  # a bare string would register each of its characters
+    if isinstance(aliases_given, str) or not all(isinstance(n, str) for n in (name, *aliases)):
+        raise ValidationError(
+            "an embedder's name and aliases must be strings (aliases: a tuple of them)",
+            field="name",
+            value=repr((name, aliases))[:80],
+        )
     keys = [_key(n) for n in (name, *aliases)]
     with _LOCK:
         for key, given in zip(keys, (name, *aliases), strict=True):
@@ -112,8 +122,8 @@ def create_embedder(name_or_instance: str | Embedder) -> Embedder:
         The embedder.
 
     Raises:
-        ValidationError: Unknown name (the message lists the known ones), or an
-            object that is not an embedder.
+        ValidationError: Unknown name (the message lists the known ones), an
+            ``openai:<model>`` with an unknown model, or an object that is not an embedder.
         EmbedderConfigError: The embedder cannot be used as configured (e.g. no
             ``OPENAI_API_KEY``).
 
@@ -134,6 +144,9 @@ def create_embedder(name_or_instance: str | Embedder) -> Embedder:
         factory = _FACTORIES.get(_key(name_or_instance))
     if factory is None and (match := _FAKE_NAME.fullmatch(_key(name_or_instance))):
         return FakeEmbedder(int(match.group(1)))  # any dimension a test store recorded
+    if factory is None and _key(name_or_instance).startswith(_OPENAI_PREFIX):
+        # any model OpenAIEmbedder knows (a store records "openai:<model>"); it rejects the others
+        return OpenAIEmbedder(_key(name_or_instance).removeprefix(_OPENAI_PREFIX))
     if factory is None:
         raise ValidationError(
             f"unknown embedder {name_or_instance!r}; known: "
