@@ -4,9 +4,11 @@ After every commit the writer tells the indexer the store's highest change
 number (``index_lsn``). The indexer thread keeps a *watermark* per source
 (LanceDB table): every change up to it is reflected in that table. Each round
 it visits every source that is behind, takes its changes above its watermark
-(at most :data:`BATCH` rows), applies the deletions (tombstones) meant for its
-table, embeds the texts in one call, replaces or appends the vectors, and
-records the new watermarks in DuckDB (``index_state``) through the writer.
+(at most :data:`BATCH` rows), embeds the texts in one call, applies the
+deletions (tombstones) meant for its table, replaces or appends the vectors
+(embedding before deleting: a replaced row is out of the index only between
+its delete and its add), and records the new watermarks in DuckDB
+(``index_state``) through the writer.
 
 * ``add_event`` never waits for a model: indexing happens after the commit.
 * Searches call :meth:`Indexer.wait` / :meth:`Indexer.wait_async` with the
@@ -490,8 +492,13 @@ class Indexer:
             return upto, source.changes(cur, after, upto), tombstones
 
         upto, rows, tombstones = self.store.read(read)
-        # Deletions first: a tombstone removes everything of its parent (all chunks of a
-        # re-chunked document, say); rows written again after it come next in the same step.
+        # Embedding first, while the old vectors still serve searches: a re-summarised session or a
+        # re-indexed document is then missing from the index only between the delete and the add below,
+        # not for as long as the model takes.
+        keep = rows.filter(rows.column("text").is_valid())
+        vectors = self._vectors(source.name, keep)
+        # Deletions next: a tombstone removes everything of its parent (all chunks of a re-chunked
+        # document, say); rows written again after it come next in the same step.
         for rule in TOMBSTONE_RULES:
             ids = [str(item) for kind, item in tombstones if kind == rule.kind]
             if ids and rule.source == source.name:
@@ -499,8 +506,7 @@ class Indexer:
         if rows.num_rows:
             if source.replaces:
                 self.tables.delete_where(source.name, "id", rows.column("id").to_pylist())
-            keep = rows.filter(rows.column("text").is_valid())
-            self.tables.add(source.name, keep, self._vectors(source.name, keep))
+            self.tables.add(source.name, keep, vectors)
             self._appends_since_maintenance += 1
         return upto, rows.num_rows
 
