@@ -275,34 +275,40 @@ class VectorTables:
         search that finds no full-text index, an explicit call); appends and
         deletes may go on meanwhile.
         """
-        with self._lock:
-            lock = self._maintenance_locks.setdefault(name, threading.Lock())
-        with lock:
+        with self._maintenance_lock(name):
             try:
                 self._maintain(name)
             finally:
                 self._wrote(name)  # compactions, merges and index builds make new versions
 
-    def _maintain(self, name: str) -> None:
-        from lancedb.index import FTS
+    def _maintenance_lock(self, name: str) -> threading.Lock:
+        """The lock that keeps two maintenances (or index builds) of table ``name`` from overlapping."""
+        with self._lock:
+            return self._maintenance_locks.setdefault(name, threading.Lock())
 
+    def _ensure_text_index(self, name: str) -> None:
+        """Build table ``name``'s full-text index if it has rows and none: what a keyword search needs.
+
+        Only that index: a whole maintenance might train the ANN index first (48 s at 1M rows).
+        """
+        with self._maintenance_lock(name):
+            table = self.table(name)
+            listed = [index for index in table.list_indices() if tuple(index.columns) == ("text",)]
+            if listed or table.count_rows() == 0:
+                return
+            try:
+                self._build_text_index(table, None)
+            finally:
+                self._wrote(name)
+
+    def _maintain(self, name: str) -> None:
         table = self.table(name)
         rows = table.count_rows()
         if rows == 0:
             return
         listed = list(table.list_indices())
         indexes = {tuple(index.columns): index for index in listed}
-        text_index = indexes.get(("text",))
-        if text_index is None or text_index.name != _TEXT_INDEX:
-            # a new store, or one whose index an earlier agentlog built dropping words over 40 characters
-            table.create_index(
-                "text",
-                config=FTS(with_position=True, max_token_length=FTS_MAX_TOKEN_LENGTH),
-                replace=True,
-                name=_TEXT_INDEX,
-            )
-            if text_index is not None and any(index.name == text_index.name for index in table.list_indices()):
-                table.drop_index(text_index.name)  # replace=True replaced it here; drop it if it is still there
+        self._build_text_index(table, indexes.get(("text",)))
         if ("id",) not in indexes:
             from lancedb.index import BTree
 
@@ -360,6 +366,23 @@ class VectorTables:
             floor = self._highest_lsn(table, name)
             table.optimize()  # also brings the full-text and scalar indexes up to date
             self._set_indexed_through(name, floor)
+
+    @staticmethod
+    def _build_text_index(table: Any, text_index: Any) -> None:
+        """Build the full-text index unless ``text_index`` (the one on ``text``, or ``None``) is the current kind."""
+        from lancedb.index import FTS
+
+        if text_index is not None and text_index.name == _TEXT_INDEX:
+            return
+        # a new store, or one whose index an earlier agentlog built dropping words over 40 characters
+        table.create_index(
+            "text",
+            config=FTS(with_position=True, max_token_length=FTS_MAX_TOKEN_LENGTH),
+            replace=True,
+            name=_TEXT_INDEX,
+        )
+        if text_index is not None and any(index.name == text_index.name for index in table.list_indices()):
+            table.drop_index(text_index.name)  # replace=True replaced it here; drop it if it is still there
 
     def _rebuild_ann(self, table: Any, name: str, rows: int, *, compact: bool) -> bool:
         """Rebuild the ANN index; whether it was rebuilt (``False``: it failed, and a compaction follows)."""
@@ -572,8 +595,8 @@ class VectorTables:
         """Best full-text (BM25) matches, filtered before the limit: ``id, index_lsn, <columns>, vector, _score``."""
         table = self.table(name)
         if not self._has_text_index(table):
-            self.maintain(name)
-            if not self._has_text_index(table):  # an empty table: maintain() builds no index on nothing
+            self._ensure_text_index(name)
+            if not self._has_text_index(table):  # an empty table: no index is built on nothing
                 schema = self.schema(self.sources[name])
                 score = pa.field("_score", pa.float32())
                 names = ("id", "index_lsn", *columns, "vector")

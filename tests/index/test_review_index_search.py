@@ -50,3 +50,26 @@ def test_a_filtered_ann_search_finds_rows_that_sit_far_from_the_query(tmp_path: 
         "events", query, where=Filter().equals("agent", "b").sql(), limit=10, columns=["agent"]
     )
     assert found.num_rows == 10 and set(found.column("agent").to_pylist()) == {"b"}
+
+
+def test_a_first_keyword_search_builds_the_text_index_and_nothing_else(tmp_path: Path) -> None:
+    """A keyword search must not wait for a whole maintenance: that trains the ANN index (48 s at 1M rows)."""
+    count, dimension = 300, 8
+    rows = pa.table(
+        {
+            "id": [str(uuid.uuid4()) for _ in range(count)],
+            "index_lsn": pa.array(np.arange(1, count + 1), pa.int64()),
+            "text": [f"step {n} of the migration, word{n}" for n in range(count)],
+            "session_id": [str(uuid.uuid4())] * count,
+            "agent": ["a"] * count,
+            "project_id": pa.array([None] * count, pa.string()),
+            "event_type": ["e"] * count,
+            "timestamp_us": pa.array([0] * count, pa.int64()),
+        }
+    )
+    vectors = np.random.default_rng(0).standard_normal((count, dimension)).astype(np.float32)
+    tables = VectorTables(tmp_path, dimension=dimension, ann_min_rows=100)  # a maintenance would build one
+    tables.add("events", rows, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    found = tables.keyword_search("events", "word42", where=None, limit=5)
+    assert found.num_rows == 1 and found.column("id")[0].as_py() == rows.column("id")[42].as_py()
+    assert not tables.has_ann_index("events")
