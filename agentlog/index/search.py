@@ -240,6 +240,11 @@ async def search_table(
     return results
 
 
+def _clamped(cosine: float) -> float:
+    """A cosine in [-1, 1]: float32 vectors of length 1 give 1.0000001 for a text and itself."""
+    return min(1.0, max(-1.0, cosine))
+
+
 def rank(
     tables: VectorTables,
     table: str,
@@ -277,7 +282,7 @@ def rank(
             )
         ):
             hits[row_id] = {
-                "cosine": 1.0 - float(distance),
+                "cosine": _clamped(1.0 - float(distance)),
                 "vector_rank": position,
                 "keyword_rank": None,
                 "lsn": lsn,
@@ -296,7 +301,8 @@ def rank(
             )
         ):
             entry = hits.setdefault(
-                row_id, {"cosine": float(cosines[position]), "vector_rank": None, "lsn": lsn, "fields": carried}
+                row_id,
+                {"cosine": _clamped(float(cosines[position])), "vector_rank": None, "lsn": lsn, "fields": carried},
             )
             entry["keyword_rank"] = position
     ranked: list[Hit] = []

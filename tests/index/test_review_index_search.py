@@ -73,3 +73,16 @@ def test_a_first_keyword_search_builds_the_text_index_and_nothing_else(tmp_path:
     found = tables.keyword_search("events", "word42", where=None, limit=5)
     assert found.num_rows == 1 and found.column("id")[0].as_py() == rows.column("id")[42].as_py()
     assert not tables.has_ann_index("events")
+
+
+async def test_the_cosine_of_a_text_and_itself_is_at_most_one() -> None:
+    from agentlog import SessionService, Store
+
+    with Store.memory(embedder="fake") as store:
+        service = SessionService(store)
+        session = await service.create_session("claude")
+        texts = [f"alpha beta {word} gamma delta {word}{word}" for word in ("one", "two", "three", "four", "five")]
+        for text in texts:
+            await service.add_event(session["id"], "note", {"text": text})
+        cosines = [hit["cosine"] for text in texts for hit in await service.search_events(f"note text: {text}")]
+    assert max(cosines) == 1.0 and min(cosines) >= -1.0  # float32 rounding gave 1.0000001
