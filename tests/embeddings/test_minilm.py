@@ -62,6 +62,12 @@ def test_padding_and_order_do_not_change_vectors(minilm: MiniLMEmbedder) -> None
     assert np.abs(together[::29] - one_by_one).max() < 1e-5
 
 
+def test_a_huge_text_gives_the_vector_of_its_first_tokens(minilm: MiniLMEmbedder) -> None:
+    # Only the first 256 tokens count; the tokenizer is given a prefix of the text, not all 5 MB of it.
+    huge, start = minilm.embed(["deploy the service " * 300_000, "deploy the service " * 100])
+    assert float(huge @ start) > 0.9999
+
+
 def test_same_vector_every_time_and_from_every_instance(minilm: MiniLMEmbedder) -> None:
     first = minilm.embed([MIGRATION_SUMMARY])
     again = MiniLMEmbedder(batch_size=1, max_batch_tokens=1).embed([MIGRATION_SUMMARY])
