@@ -7,7 +7,8 @@ argument or ``OPENAI_API_KEY``; the base URL from ``base_url`` or
 OpenAI-compatible server works.
 
 Inputs go out in batches of at most 2,048 texts (the API's limit) and
-250,000 UTF-8 bytes (see :data:`_MAX_BATCH_BYTES`); 429 and 5xx answers and
+250,000 UTF-8 bytes (see :data:`_MAX_BATCH_BYTES`), each text cut to 8,191
+bytes (see :data:`_MAX_INPUT_BYTES`); 429 and 5xx answers and
 network errors are retried with bounded exponential backoff (honouring
 ``Retry-After``), other errors (a bad URL, an undecodable body, a malformed
 reply, a zero vector) raise :class:`~agentlog.embeddings.errors.EmbedderError`
@@ -43,6 +44,13 @@ _DIMENSIONS = {
     "text-embedding-ada-002": 1536,
 }
 _MAX_BATCH = 2048
+_MAX_INPUT_BYTES = 8191
+"""Most UTF-8 bytes of one input: longer texts are cut (at a character boundary) to this.
+
+The API refuses an input of more than 8,191 tokens, and fails the whole request with it. A byte-level BPE
+token holds at least one byte (see :data:`_MAX_BATCH_BYTES`), so 8,191 bytes are never more tokens; for
+English that keeps about 2,000 tokens. The store's own texts (at most 2,000 characters) are never cut.
+"""
 _MAX_BATCH_BYTES = 250_000
 """Most UTF-8 bytes of input per request.
 
@@ -183,7 +191,7 @@ class OpenAIEmbedder(BaseEmbedder):
                     break
                 stop += 1
             # The API rejects empty strings; a space embeds as "no content".
-            yield start, [text if text.strip() else " " for text in texts[start:stop]]
+            yield start, [_cut(text) if text.strip() else " " for text in texts[start:stop]]
             start = stop
 
     def _request(self, batch: list[str]) -> Vectors:
@@ -396,3 +404,16 @@ def _retry_after(response: Any) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
+
+
+def _cut(text: str) -> str:
+    """``text`` cut to :data:`_MAX_INPUT_BYTES` UTF-8 bytes, at a character boundary.
+
+    Example:
+        >>> len(_cut("é" * 5000).encode("utf-8")), _cut("short")
+        (8190, 'short')
+    """
+    data = text.encode("utf-8")
+    if len(data) <= _MAX_INPUT_BYTES:
+        return text
+    return data[:_MAX_INPUT_BYTES].decode("utf-8", errors="ignore")

@@ -111,6 +111,16 @@ def test_cjk_batches_stay_under_the_token_limit() -> None:
     assert [t for batch in recorder.batches for t in batch] == texts
 
 
+def test_an_input_longer_than_the_api_takes_is_cut_at_a_character_boundary() -> None:
+    # The API refuses an input over 8,191 tokens and fails the whole request; a token is at least a byte.
+    recorder = Recorder()
+    long_text, short = "naïve " * 5000, "kept whole"
+    make(recorder).embed([long_text, short])
+    sent_long, sent_short = recorder.batches[0]
+    assert len(sent_long.encode("utf-8")) <= 8191 and long_text.startswith(sent_long) and sent_long
+    assert sent_short == short
+
+
 def test_retries_429_honouring_retry_after_then_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps: list[float] = []
     monkeypatch.setattr("agentlog.embeddings.openai.time.sleep", sleeps.append)
