@@ -145,7 +145,11 @@ def _verified_bytes(path: Path, sha256: str, fix: str) -> bytes:
 
 
 def _check_path(field: str, value: str | os.PathLike[str] | None) -> Path | None:
-    """``value`` as a :class:`~pathlib.Path` (``None`` stays ``None``); :class:`ValidationError` if it is not one."""
+    """``value`` as an absolute :class:`~pathlib.Path` (``None`` stays ``None``); a ValidationError if not a path.
+
+    Absolute as of the call, so that a later ``os.chdir`` neither moves the file the embedder loads nor
+    lets two relative paths share the runtime cached for one of them.
+    """
     if value is None:
         return None
     try:
@@ -154,7 +158,7 @@ def _check_path(field: str, value: str | os.PathLike[str] | None) -> Path | None
         path = None
     if path is None or "\x00" in str(path):
         raise ValidationError(f"{field} must be a path or None", field=field, value=repr(value)[:80])
-    return path
+    return path.expanduser().absolute()
 
 
 def _default_threads() -> int:

@@ -156,3 +156,14 @@ def test_a_line_separator_inside_a_pair_is_not_a_line_break(tmp_path: Path) -> N
     path = tmp_path / "pairs.jsonl"
     path.write_text('{"query": "a\u2028b", "text": "x", "label": "unrelated"}\r\n\n', encoding="utf-8")
     assert [p.query for p in load_calibration_pairs(path)] == ["a\u2028b"]
+
+
+def test_a_relative_model_path_is_the_file_it_named_when_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentlog.embeddings.minilm import default_model_path, default_tokenizer_path
+
+    (tmp_path / "model.onnx").write_bytes(default_model_path().read_bytes())
+    (tmp_path / "tokenizer.json").write_bytes(default_tokenizer_path().read_bytes())
+    monkeypatch.chdir(tmp_path)
+    embedder = MiniLMEmbedder(model_path="model.onnx", tokenizer_path="tokenizer.json")
+    monkeypatch.chdir(tmp_path.parent)  # a notebook that changes directory afterwards
+    assert embedder.embed(["the same file"]).shape == (1, 384)
