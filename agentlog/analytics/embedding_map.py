@@ -166,7 +166,7 @@ def session_embedding_map(
 
 
 def _check_choice(value: Any, choices: tuple[str, ...], field: str) -> Any:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:  # `in` alone lets np.array(["pca"]) through
         raise ValidationError(
             f"{field} must be one of {', '.join(repr(c) for c in choices)}; got {value!r}",
             field=field,

@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agentlog.analytics.window import MAX_DAYS, check_tz
 from agentlog.cli.output import printable
 from agentlog.errors import ValidationError
 from agentlog.services.memory_args import validate_ttl
+from agentlog.store import Store
 from agentlog.validation import MAX_LIMIT, validate_uuid
 
 __all__ = [
@@ -19,12 +21,14 @@ __all__ = [
     "check_out",
     "checked_by",
     "date_argument",
+    "days_argument",
     "limit_argument",
     "parse_since",
     "positive_int",
     "since_argument",
     "threshold_argument",
     "ttl_argument",
+    "tz_argument",
     "uuid_argument",
 ]
 
@@ -244,6 +248,46 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1; got {text!r}")
     return value
+
+
+def days_argument(text: str) -> int:
+    """An ``argparse`` type for a window's ``--days``: a whole number from 1 to the analytics' ``MAX_DAYS``.
+
+    Example:
+        >>> days_argument("30")
+        30
+        >>> days_argument("36501")
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: must be a whole number of at least 1 and at most 36,500; got '36501'
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1 and at most {MAX_DAYS:,}; got {text!r}")
+    return value
+
+
+def tz_argument(text: str) -> str:
+    """An ``argparse`` type for ``--tz``: a time-zone name the analytics know (checked in a scratch in-memory store).
+
+    Example:
+        >>> tz_argument("Europe/Paris")
+        'Europe/Paris'
+        >>> tz_argument("Nowhere/X")
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: unknown time zone 'Nowhere/X'; use an IANA name such as 'UTC' or 'Europe/Paris'
+    """
+    try:
+        if text == "UTC":  # the default: no store needed
+            return text
+        with Store.memory(embedder=None) as scratch:
+            return check_tz(scratch, text)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def check_out(value: str) -> Path:

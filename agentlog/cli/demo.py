@@ -78,11 +78,22 @@ def register(commands: Any) -> None:
         default=_SESSIONS,
         help=f"sessions before scaling (default {_SESSIONS}; {DEMO_STORE_SESSIONS} = the notebooks' dataset)",
     )
-    data.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    data.add_argument("--seed", type=_seed, default=0, help="random seed, 0 or more (default 0)")
     data.add_argument(
         "--recent", action="store_true", help="move the data by whole weeks so that it ends in the last seven days"
     )
     data.set_defaults(handler=run_demo_data, parser=data)
+
+
+def _seed(text: str) -> int:
+    """An ``argparse`` type: a whole number of at least 0 (the generator refuses a negative seed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0; got {text!r}")
+    return value
 
 
 def _positive_float(text: str) -> float:

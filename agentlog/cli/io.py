@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 from agentlog.cli.arguments import checked_by, since_argument
 from agentlog.cli.output import cli_wording, format_table, printable
 from agentlog.cli.stores import open_store
-from agentlog.errors import AgentlogError
+from agentlog.errors import AgentlogError, ImportFormatError
 from agentlog.io import LogImportReport, export, import_, import_logs, is_dataset
 from agentlog.io.importers import FORMATS
 from agentlog.validation import validate_name
@@ -101,9 +102,10 @@ def run_export(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     r"""Import a dataset or logs and print a summary; exit status 1 if a file failed.
 
-    The store is created if the path holds none. A folder in which no log file of the format is found
-    is an error (exit status 1): hidden folders (``.name``) are not walked, so the Claude Code logs of
-    ``~/.claude`` are imported by naming ``~/.claude/projects``.
+    The store is created if the path holds none (not if ``PATH`` does not exist: that is an error first, and
+    nothing is created). A folder in which no log file of the format is found is an error (exit status 1):
+    hidden folders (``.name``) are not walked, so the Claude Code logs of ``~/.claude`` are imported by naming
+    ``~/.claude/projects``.
 
     Example:
         >>> import json, tempfile
@@ -116,6 +118,11 @@ def run_import(args: argparse.Namespace) -> int:
         0
     """
     progress = False if args.no_progress else None
+    source = Path(os.path.expanduser(args.path))
+    if not source.exists():  # found before the store is opened: nothing is created
+        raise ImportFormatError(
+            "a symlink that leads nowhere" if source.is_symlink() else "no such file or folder", path=source
+        )
     dataset = args.format == "parquet" or (args.format == "auto" and is_dataset(args.path))
     with open_store(args, create=True) as store:
         if dataset:

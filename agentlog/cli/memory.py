@@ -13,9 +13,11 @@ from agentlog.cli.stores import open_store, wait_for_index
 from agentlog.errors import AgentlogError
 from agentlog.index.search import MODES
 from agentlog.services.document_service import DocumentIndexService
+from agentlog.services.document_sync import resolve_root
 from agentlog.services.memory_args import MEMORY_TYPES
 from agentlog.services.memory_service import MemoryService
 from agentlog.services.namespaces import validate_key, validate_namespace, validate_namespace_prefix
+from agentlog.validation import validate_json_value
 
 __all__ = ["parse_value", "register"]
 
@@ -31,6 +33,18 @@ def parse_value(text: str) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+def _check_value(text: str, field: str) -> None:
+    """The library's check of a memory value, on ``VALUE`` as ``memory set`` reads it (NaN, too large...).
+
+    Example:
+        >>> _check_value("NaN", "value")
+        Traceback (most recent call last):
+        ...
+        agentlog.errors.ValidationError: value is nan; NaN and infinity are not valid JSON
+    """
+    validate_json_value(parse_value(text), field)
 
 
 _NAMESPACE = checked_by(validate_namespace, "namespace")
@@ -56,7 +70,7 @@ def register(commands: Any) -> None:
     put = sub.add_parser("set", help="create or update a memory (VALUE is JSON, or else a string)")
     put.add_argument("namespace", type=_NAMESPACE)
     put.add_argument("key", type=_KEY)
-    put.add_argument("value")
+    put.add_argument("value", type=checked_by(_check_value, "value"), help="JSON, or else a string")
     put.add_argument("--type", choices=MEMORY_TYPES, default="semantic", help="memory type (default semantic)")
     put.add_argument("--ttl", type=ttl_argument, help="expire after this many seconds")
     put.set_defaults(handler=run_set)
@@ -192,7 +206,11 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    """Index a folder and print the report (the store is created if the path holds none)."""
+    """Index a folder and print the report (the store is created if the path holds none).
+
+    A folder that does not exist is an error (exit status 1) found before the store is opened: nothing is created.
+    """
+    resolve_root(args.directory)
     with open_store(args, create=True) as store:
         report = asyncio.run(
             DocumentIndexService(store).sync_directory(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from agentlog.cli.arguments import check_out, date_argument, positive_int
+from agentlog.cli.arguments import check_out, date_argument, days_argument, tz_argument
 from agentlog.cli.stores import open_store
 from agentlog.report import DEFAULT_TITLE, write_report
 
@@ -24,13 +24,15 @@ def register(commands: Any) -> None:
         "--days days: per-agent summary, activity and error rate per day, hour-of-week heatmap, event types, "
         "session durations and timelines. plotly.js is embedded: the file needs no network.",
     )
-    report.add_argument("--days", type=positive_int, default=30, help="length of the window in days (default 30)")
+    report.add_argument("--days", type=days_argument, default=30, help="length of the window in days (default 30)")
     report.add_argument(
         "--until",
         type=date_argument("--until"),
         help="end of the window: ISO date/time (UTC if no offset), or 2d = 2 days ago; now by default",
     )
-    report.add_argument("--tz", default="UTC", help="time zone of days and hours, e.g. Europe/Paris (default UTC)")
+    report.add_argument(
+        "--tz", type=tz_argument, default="UTC", help="time zone of days and hours, e.g. Europe/Paris (default UTC)"
+    )
     report.add_argument(
         "--out", metavar="FILE", default=DEFAULT_OUT, help=f"the file to write (default: ./{DEFAULT_OUT})"
     )

@@ -1,0 +1,61 @@
+"""Regression tests from a review of the analytics and the command line: refused values, exit codes, no store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agentlog import Store
+from agentlog.analytics import session_embedding_map
+from agentlog.cli import main
+from agentlog.errors import ValidationError
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["memory", "set", "user:a", "k", '{"a": NaN}'],
+        ["memory", "set", "user:a", "k", "1e999"],
+        ["demo-data", "--sessions", "2", "--seed", "-1"],
+        ["report", "--tz", "Nowhere/X"],
+        ["report", "--days", "36501"],
+    ],
+)
+def test_refused_value_is_a_usage_error_and_creates_nothing(
+    tmp_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "s"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--store", str(store), *argv])
+    assert exit_info.value.code == 2
+    assert not store.exists()
+    assert "error: argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["import", "{missing}"], ["docs", "sync", "{missing}"]])
+def test_missing_source_is_an_error_and_creates_no_store(
+    tmp_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "s"
+    missing = str(tmp_path / "does-not-exist")
+    assert main(["--store", str(store), *(a.format(missing=missing) for a in argv)]) == 1
+    assert not store.exists()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does-not-exist" in err
+
+
+def test_report_accepts_a_known_time_zone(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    assert main(["--store", str(store), "demo-data", "--sessions", "3"]) == 0
+    out = tmp_path / "r.html"
+    argv = ["--store", str(store), "report", "--tz", "Europe/Paris", "--until", "2026-03-05", "--out", str(out)]
+    assert main(argv) == 0
+    assert out.is_file()
+
+
+@pytest.mark.parametrize("value", [np.array(["pca"]), np.array(["pca", "pca"]), ["pca"]])
+def test_embedding_map_method_must_be_a_string(value: object) -> None:
+    with Store.memory(embedder="fake") as store, pytest.raises(ValidationError):
+        session_embedding_map(store, method=value)  # type: ignore[arg-type]
