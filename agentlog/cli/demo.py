@@ -12,7 +12,7 @@ from typing import Any
 
 from agentlog import analytics
 from agentlog.cli.arguments import check_out, positive_int
-from agentlog.cli.output import format_table
+from agentlog.cli.output import format_table, printable
 from agentlog.demo import (
     DEFAULT_END,
     DEMO_STORE_SESSIONS,
@@ -129,7 +129,7 @@ def run_demo_data(args: argparse.Namespace) -> int:
         result = load_demo_data(store, data)
         offset = stored_offset(store, data) if result.sessions_skipped else timedelta(0)
         span = _span(store)
-        where = store.path
+        where = printable(store.path)
     print(
         f"loaded {plural(result.sessions_inserted, 'session')} and {plural(result.events_inserted, 'event')} "
         f"into {where}"
@@ -158,7 +158,7 @@ def run_demo_data(args: argparse.Namespace) -> int:
     )
     until = _day_after(last)
     if until < datetime.now(UTC) - timedelta(days=_DAYS):
-        where_flag = f"--store {shlex.quote(str(args.store))} " if args.store else ""
+        where_flag = f"--store {printable(shlex.quote(str(args.store)))} " if args.store else ""
         print(
             f"for a report on it: agentlog {where_flag}report --until {until:%Y-%m-%d}"
             + ("" if args.recent or offset else " (or load it with --recent into a new store)")
@@ -211,11 +211,11 @@ def run_demo(args: argparse.Namespace) -> int:
     if args.store:
         with _open(args.store) as store:
             _demo(store, out)
-        print(f"store: {store.path}")
+        print(f"store: {printable(store.path)}")
         return 0
     with tempfile.TemporaryDirectory(prefix="agentlog-demo-") as directory, _open(directory) as store:
         _demo(store, out)
-        print(f"store: {store.path} (temporary, deleted now; pass --store PATH to keep it)")
+        print(f"store: {printable(store.path)} (temporary, deleted now; pass --store PATH to keep it)")
     return 0
 
 
@@ -269,5 +269,6 @@ def _demo(store: Store, out: Path) -> None:
         print("\nThe guide's Workflow 5, in one call (analytics.activity_report(store, 'claude', days=7)):")
         print(analytics.activity_report(store, "claude", days=7, until=until))
     written = write_report(store, out, days=_DAYS, until=until)
-    print(f"\nreport: {written} ({written.stat().st_size / 1e6:.1f} MB, self-contained: open it in a browser)")
+    size = written.stat().st_size / 1e6
+    print(f"\nreport: {printable(written)} ({size:.1f} MB, self-contained: open it in a browser)")
     print("notebooks (in a checkout of agentlog): pip install jupyterlab && jupyter lab notebooks/")

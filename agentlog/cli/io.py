@@ -95,7 +95,7 @@ def run_export(args: argparse.Namespace) -> int:
     print(format_table(["table", "rows", "files"], rows))
     if vectors is not None:
         print(f"\nvectors of {vectors.embedder.name} ({vectors.embedder.dimension}-d)")
-    print(f"\nwrote {result.path} ({result.bytes / 1e6:.1f} MB)")
+    print(f"\nwrote {printable(result.path)} ({result.bytes / 1e6:.1f} MB)")
     return 0
 
 
@@ -131,7 +131,7 @@ def run_import(args: argparse.Namespace) -> int:
             print(format_table(["table", "inserted", "already stored", "replaced (newer)"], rows))
             if result.vectors is not None:
                 print(f"\nvectors: {result.vectors.reason}")
-            print(f"\nimported {Path(result.path)}")
+            print(f"\nimported {printable(Path(result.path))}")
             return 0
         report = import_logs(store, args.path, format=args.format, progress=progress)
     if report.ok and report.files == 0 and report.path.is_dir():

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from agentlog._version import __version__
 from agentlog.cli import demo, io, memory, report, search, sessions
 from agentlog.cli.arguments import UsageError
-from agentlog.cli.output import cli_wording
+from agentlog.cli.output import cli_wording, printable
 from agentlog.cli.stores import NoStoreError, mismatch_message
 from agentlog.errors import AgentlogError, EmbeddingMismatchError
 
@@ -66,13 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status = args.handler(args)
     except (NoStoreError, UsageError) as exc:  # a mistyped --store, a bad option value: usage errors
-        print(f"agentlog: error: {cli_wording(str(exc))}", file=sys.stderr)
+        print(f"agentlog: error: {printable(cli_wording(str(exc)))}", file=sys.stderr)
         return 2
     except EmbeddingMismatchError as exc:
-        print(f"agentlog: error: {mismatch_message(args.store, exc)}", file=sys.stderr)
+        print(f"agentlog: error: {printable(mismatch_message(args.store, exc))}", file=sys.stderr)
         return 1
     except AgentlogError as exc:
-        print(f"agentlog: error: {cli_wording(str(exc))}", file=sys.stderr)
+        print(f"agentlog: error: {printable(cli_wording(str(exc)))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # pragma: no cover - interactive
         return 130

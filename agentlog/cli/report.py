@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from agentlog.cli.arguments import check_out, date_argument, days_argument, tz_argument
+from agentlog.cli.output import printable
 from agentlog.cli.stores import open_store
 from agentlog.report import DEFAULT_TITLE, write_report
 
@@ -50,5 +51,5 @@ def run_report(args: argparse.Namespace) -> int:
     # A read-only command: no embedder is loaded (and a store indexed with another one still opens).
     with open_store(args, embedder=None) as store:
         written = write_report(store, out, days=args.days, until=until, tz=args.tz, title=args.title)
-    print(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB); open it in a browser, it works offline")
+    print(f"wrote {printable(written)} ({written.stat().st_size / 1e6:.1f} MB); open it in a browser, it works offline")
     return 0

@@ -59,3 +59,12 @@ def test_report_accepts_a_known_time_zone(tmp_path: Path) -> None:
 def test_embedding_map_method_must_be_a_string(value: object) -> None:
     with Store.memory(embedder="fake") as store, pytest.raises(ValidationError):
         session_embedding_map(store, method=value)  # type: ignore[arg-type]
+
+
+def test_paths_the_cli_prints_are_terminal_safe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "esc\x1b[31mdir"
+    assert main(["--store", str(store), "demo-data", "--sessions", "3"]) == 0
+    assert main(["--store", str(store), "report", "--out", str(tmp_path / "r\x1b.html")]) == 0
+    assert main(["--store", str(store / "missing"), "info"]) == 2
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.out + captured.err and "esc\\x1b[31mdir" in captured.out
