@@ -160,14 +160,26 @@ def strict_error(text: str, name: str, row: int) -> ValidationError | None:
         True
     """
     field = f"{name}[{row}]"
+    replaced: list[Any] = []  # values of a key given again later in its object: DuckDB's parser checks them too
+
+    def last_of_each_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, item in pairs:
+            if key in found:
+                replaced.append(found[key])
+            found[key] = item
+        return found
+
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=last_of_each_key)
     except (ValueError, RecursionError) as exc:
         return ValidationError(f"{name} at row {row} is not valid JSON: {exc}", field=field)
     if not isinstance(value, dict):
         return ValidationError(f"{name} at row {row} must be a JSON object, got {type(value).__name__}", field=field)
     try:
         validate_json_value(value, field)
+        for item in replaced:  # a lone surrogate in a value a repeated key replaced, say
+            validate_json_value(item, f"{field} (a value its key replaced)")
     except ValidationError as exc:
         return exc
     return None
