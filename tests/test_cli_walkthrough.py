@@ -152,6 +152,10 @@ def test_an_import_that_finds_no_logs_fails(tmp_path: Path, capsys: pytest.Captu
     assert f"found no agent log files under {home}" in err
     assert "hidden folders (.name) are skipped; it has hidden folders (.claude)" in err
     assert "~/.claude/projects" in err
+    (home / "notes.jsonl").write_text('{"name": "not a log"}\n')
+    status, out, err = run(["--store", store, "import", str(home)], capsys)
+    assert status == 1 and "(1 file was not agent logs)" in err
+    assert not Path(store).exists()  # found before the store is opened: nothing is created
     status, out, _ = run(["--store", store, "import", str(home / ".claude" / "projects")], capsys)
     assert status == 0 and "imported 1 file" in out
 

@@ -11,8 +11,9 @@ from agentlog.cli.arguments import checked_by, since_argument
 from agentlog.cli.output import cli_wording, format_table, printable
 from agentlog.cli.stores import open_store
 from agentlog.errors import AgentlogError, ImportFormatError
-from agentlog.io import LogImportReport, export, import_, import_logs, is_dataset
-from agentlog.io.importers import FORMATS
+from agentlog.io import export, import_, import_logs, is_dataset
+from agentlog.io.importers import FORMATS, iter_source_files
+from agentlog.io.importers.detect import sniff_format
 from agentlog.validation import validate_name
 
 __all__ = ["register"]
@@ -102,9 +103,9 @@ def run_export(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     r"""Import a dataset or logs and print a summary; exit status 1 if a file failed.
 
-    The store is created if the path holds none (not if ``PATH`` does not exist: that is an error first, and
-    nothing is created). A folder in which no log file of the format is found is an error (exit status 1):
-    hidden folders (``.name``) are not walked, so the Claude Code logs of ``~/.claude`` are imported by naming
+    The store is created if the path holds none (not if ``PATH`` does not exist, or is a folder in which no
+    log file of the format is found: those are errors first, exit status 1, and nothing is created). Hidden
+    folders (``.name``) are not walked, so the Claude Code logs of ``~/.claude`` are imported by naming
     ``~/.claude/projects``.
 
     Example:
@@ -124,6 +125,10 @@ def run_import(args: argparse.Namespace) -> int:
             "a symlink that leads nowhere" if source.is_symlink() else "no such file or folder", path=source
         )
     dataset = args.format == "parquet" or (args.format == "auto" and is_dataset(args.path))
+    if not dataset and source.is_dir():
+        found, skipped = _first_log(source, args.format)
+        if not found:  # before the store is opened: nothing is created
+            raise NothingImportedError(_nothing_found(source, skipped, args.format))
     with open_store(args, create=True) as store:
         if dataset:
             result = import_(store, args.path, progress=progress)
@@ -135,7 +140,7 @@ def run_import(args: argparse.Namespace) -> int:
             return 0
         report = import_logs(store, args.path, format=args.format, progress=progress)
     if report.ok and report.files == 0 and report.path.is_dir():
-        raise NothingImportedError(_nothing_found(report, args.format))
+        raise NothingImportedError(_nothing_found(report.path, len(report.skipped), args.format))
     print(cli_wording(printable(report.summary(), newlines=True)))
     return 0 if report.ok else 1
 
@@ -144,21 +149,40 @@ class NothingImportedError(AgentlogError):
     """``agentlog import`` found no log file it recognises under the folder it was given."""
 
 
-def _nothing_found(report: LogImportReport, format: str) -> str:
+def _first_log(folder: Path, format: str) -> tuple[bool, int]:
+    """Whether ``folder`` holds a file an import in ``format`` would take, and how many it would skip before it.
+
+    With ``auto`` a file counts if its first bytes show a known format (or it cannot be read: the import
+    reports that); with a named format, any file of its suffixes.
+    """
+    skipped = 0
+    for file in iter_source_files(folder, format):
+        if format != "auto":
+            return True, skipped
+        try:
+            if sniff_format(file) is not None:
+                return True, skipped
+        except AgentlogError:
+            return True, skipped
+        skipped += 1
+    return False, skipped
+
+
+def _nothing_found(folder: Path, skipped_files: int, format: str) -> str:
     """The message of :class:`NothingImportedError`: what was looked for, and where else to look."""
     what = "agent log files" if format == "auto" else f"{format} log files"
     skipped = (
-        f" ({printable(len(report.skipped))} {'file was' if len(report.skipped) == 1 else 'files were'} not agent logs)"
-        if report.skipped
+        f" ({skipped_files:,} {'file was' if skipped_files == 1 else 'files were'} not agent logs)"
+        if skipped_files
         else ""
     )
     try:
-        hidden = sorted(p.name for p in report.path.iterdir() if p.name.startswith(".") and p.is_dir())
+        hidden = sorted(p.name for p in folder.iterdir() if p.name.startswith(".") and p.is_dir())
     except OSError:
         hidden = []
     where = f"; it has hidden folders ({', '.join(printable(name) for name in hidden)})" if hidden else ""
     return (
-        f"found no {what} under {printable(report.path)}{skipped}; hidden folders (.name) are skipped{where}: "
+        f"found no {what} under {printable(folder)}{skipped}; hidden folders (.name) are skipped{where}: "
         "name the folder that holds the logs, e.g. ~/.claude/projects or ~/.codex/sessions"
         + ("" if format == "auto" else ", or try --format auto")
     )
