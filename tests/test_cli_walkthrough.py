@@ -171,6 +171,7 @@ def test_library_wording_becomes_command_line_wording(tmp_path: Path, capsys: py
     status, _, err = run(["--store", str(tmp_path / "s"), "import", str(odd)], capsys)
     assert status == 1
     assert "pass --format ... if you know better" in err and "format=" not in err
+    assert not (tmp_path / "s").exists()  # a file of no known format: refused before the store is opened
 
 
 # -- 6. memory get names what is missing --------------------------------------------------------------------

@@ -13,7 +13,7 @@ from agentlog.cli.stores import open_store
 from agentlog.errors import AgentlogError, ImportFormatError
 from agentlog.io import export, import_, import_logs, is_dataset
 from agentlog.io.importers import FORMATS, iter_source_files
-from agentlog.io.importers.detect import sniff_format
+from agentlog.io.importers.detect import detect_format, sniff_format
 from agentlog.validation import validate_name
 
 __all__ = ["register"]
@@ -103,8 +103,9 @@ def run_export(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     r"""Import a dataset or logs and print a summary; exit status 1 if a file failed.
 
-    The store is created if the path holds none (not if ``PATH`` does not exist, or is a folder in which no
-    log file of the format is found: those are errors first, exit status 1, and nothing is created). Hidden
+    The store is created if the path holds none (not if ``PATH`` does not exist, is a file of no known format,
+    or is a folder in which no log file of the format is found: those are errors first, exit status 1, and
+    nothing is created). Hidden
     folders (``.name``) are not walked, so the Claude Code logs of ``~/.claude`` are imported by naming
     ``~/.claude/projects``.
 
@@ -129,6 +130,8 @@ def run_import(args: argparse.Namespace) -> int:
         found, skipped = _first_log(source, args.format)
         if not found:  # before the store is opened: nothing is created
             raise NothingImportedError(_nothing_found(source, skipped, args.format))
+    elif not dataset and args.format == "auto":
+        detect_format(source)  # a file of no known format: an error before the store is opened
     with open_store(args, create=True) as store:
         if dataset:
             result = import_(store, args.path, progress=progress)
