@@ -146,6 +146,11 @@ def session_embedding_map(
         "since": None if since is None else validate_aware_datetime(since, "since"),
         "until": None if until is None else validate_aware_datetime(until, "until"),
     }
+    if params["since"] is not None and params["until"] is not None and params["since"] >= params["until"]:
+        raise ValidationError(
+            f"since ({params['since'].isoformat()}) must be before until ({params['until'].isoformat()})",
+            field="since",
+        )
     checked.wait_for_index()
     index = checked.index
     assert index is not None  # wait_for_index raised otherwise

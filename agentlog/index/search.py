@@ -128,6 +128,19 @@ def _micros(value: datetime | None, field: str) -> int | None:
     return None if value is None else epoch_us(validate_aware_datetime(value, field))
 
 
+def _window(since: datetime | None, until: datetime | None) -> tuple[int | None, int | None]:
+    """``since`` and ``until`` in microseconds; a ``ValidationError`` unless ``since`` comes before ``until``.
+
+    As in the analytics windows: an empty or reversed window is a mistake, not a search for nothing.
+    """
+    start, end = _micros(since, "since"), _micros(until, "until")
+    if start is not None and end is not None and start >= end:
+        raise ValidationError(
+            f"since ({since}) must be before until ({until})", field="since", value=f"{since} / {until}"
+        )
+    return start, end
+
+
 def require_index(store: Store) -> Indexer:
     """Return the store's indexer, or raise :class:`SearchUnavailableError` when it has none.
 
@@ -360,7 +373,7 @@ async def search_sessions(
         agent: Only this agent's sessions.
         project_id: Only this project's sessions.
         since: Only sessions started at or after this aware datetime.
-        until: Only sessions started before this aware datetime.
+        until: Only sessions started before this aware datetime (after ``since``).
         mode: ``"vector"``, ``"keyword"`` or ``"hybrid"``.
 
     Returns:
@@ -371,12 +384,13 @@ async def search_sessions(
     """
     query, mode, threshold = validate_query(query, mode, threshold)
     count = validate_limit(limit)
+    start, end = _window(since, until)
     where = (
         Filter()
         .equals("agent", validate_name(agent, "agent") if agent is not None else None)
         .equals("project_id", validate_uuid(project_id, "project_id") if project_id is not None else None)
-        .at_least("started_us", _micros(since, "since"))
-        .below("started_us", _micros(until, "until"))
+        .at_least("started_us", start)
+        .below("started_us", end)
         .sql()
     )
 
@@ -412,7 +426,7 @@ async def search_events(
         agent: Only events of this agent's sessions.
         event_type: Only events of this type (or of these types).
         since: Only events at or after this aware datetime (events without a timestamp are left out).
-        until: Only events before this aware datetime.
+        until: Only events before this aware datetime (after ``since``).
         limit: Most hits to return.
         threshold: Keep hits with ``similarity >= threshold`` (default: no threshold).
         mode: ``"vector"``, ``"keyword"`` or ``"hybrid"``.
@@ -426,13 +440,14 @@ async def search_events(
     query, mode, threshold = validate_query(query, mode, threshold)
     count = validate_limit(limit)
     types = validate_event_types(event_type) if event_type is not None else None
+    start, end = _window(since, until)
     where = (
         Filter()
         .equals("session_id", validate_uuid(session_id, "session_id") if session_id is not None else None)
         .equals("agent", validate_name(agent, "agent") if agent is not None else None)
         .one_of("event_type", types)
-        .at_least("timestamp_us", _micros(since, "since"))
-        .below("timestamp_us", _micros(until, "until"))
+        .at_least("timestamp_us", start)
+        .below("timestamp_us", end)
         .sql()
     )
 

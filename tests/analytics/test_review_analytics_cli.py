@@ -68,3 +68,21 @@ def test_paths_the_cli_prints_are_terminal_safe(tmp_path: Path, capsys: pytest.C
     assert main(["--store", str(store / "missing"), "info"]) == 2
     captured = capsys.readouterr()
     assert "\x1b" not in captured.out + captured.err and "esc\\x1b[31mdir" in captured.out
+
+
+async def test_a_search_window_that_ends_before_it_starts_is_a_validation_error() -> None:
+    from datetime import UTC, datetime
+
+    from agentlog import SessionService
+    from agentlog.analytics import search_frame
+
+    later, earlier = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
+    with Store.memory(embedder="fake") as store:
+        service = SessionService(store)
+        for search in (service.search_sessions, service.search_events):
+            with pytest.raises(ValidationError, match="must be before until"):
+                await search("migration", since=later, until=earlier)
+        with pytest.raises(ValidationError, match="must be before until"):
+            search_frame(store, "migration", since=later, until=later)
+        with pytest.raises(ValidationError, match="must be before until"):
+            session_embedding_map(store, since=later, until=earlier)
