@@ -140,11 +140,21 @@ class Calibration:
         Returns:
             The similarity (or similarities), each in [0, 1].
 
+        Raises:
+            ValidationError: ``cosine`` is not a number or an array of numbers.
+
         Example:
             >>> Calibration.identity()([-0.5, 0.25, 2.0]).tolist()
             [0.0, 0.25, 1.0]
         """
-        values = np.asarray(cosine, dtype=np.float64)
+        try:
+            values = np.asarray(cosine, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"cosine must be a number or an array of numbers, not {type(cosine).__name__}",
+                field="cosine",
+                value=repr(cosine)[:80],
+            ) from None
         xs, ys = np.asarray(self.cosines), np.asarray(self.similarities)
         mapped = np.interp(values, xs, ys)
         # Rounding can carry an interpolated value one ulp past its segment's end knot (for a cosine

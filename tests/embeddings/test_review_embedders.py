@@ -167,3 +167,11 @@ def test_a_relative_model_path_is_the_file_it_named_when_given(tmp_path: Path, m
     embedder = MiniLMEmbedder(model_path="model.onnx", tokenizer_path="tokenizer.json")
     monkeypatch.chdir(tmp_path.parent)  # a notebook that changes directory afterwards
     assert embedder.embed(["the same file"]).shape == (1, 384)
+
+
+@pytest.mark.parametrize("cosine", ["x", object(), ["0.5", "high"]])
+def test_a_calibration_given_something_that_is_not_a_cosine_says_so(cosine: Any) -> None:
+    from agentlog.embeddings.calibration import Calibration
+
+    with pytest.raises(ValidationError, match="cosine must be a number"):
+        Calibration.identity()(cosine)
