@@ -352,6 +352,11 @@ def test_reads_that_do_not_search_open_a_store_of_another_embedder(
         ["memory", "search", "theme", "--prefix", "x"],
         ["sessions", "--agent", " "],
         ["export", "out", "--agent", ""],
+        ["memory", "set", "user:a", "k", '{"a": NaN}'],
+        ["memory", "set", "user:a", "k", "1e999"],
+        ["demo-data", "--sessions", "2", "--seed", "-1"],
+        ["report", "--tz", "Nowhere/X"],
+        ["report", "--days", "36501"],
     ],
 )
 def test_a_value_the_library_refuses_is_a_usage_error_and_creates_no_store(

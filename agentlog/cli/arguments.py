@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from agentlog.analytics.window import MAX_DAYS, check_tz
 from agentlog.cli.output import printable
@@ -15,6 +15,8 @@ from agentlog.errors import ValidationError
 from agentlog.services.memory_args import validate_ttl
 from agentlog.store import Store
 from agentlog.validation import MAX_LIMIT, validate_uuid
+
+T = TypeVar("T")
 
 __all__ = [
     "UsageError",
@@ -30,6 +32,7 @@ __all__ = [
     "ttl_argument",
     "tz_argument",
     "uuid_argument",
+    "whole_number",
 ]
 
 
@@ -53,15 +56,7 @@ def limit_argument(text: str) -> int:
         ...
         argparse.ArgumentTypeError: must be a whole number of at least 1 and at most 100,000; got '100001'
     """
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_LIMIT:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number of at least 1 and at most {MAX_LIMIT:,}; got {text!r}"
-        )
-    return value
+    return whole_number(text, maximum=MAX_LIMIT)
 
 
 def uuid_argument(text: str) -> str:
@@ -81,8 +76,10 @@ def uuid_argument(text: str) -> str:
         ) from None
 
 
-def checked_by(check: Callable[[Any, str], object], field: str) -> Callable[[str], str]:
-    """An ``argparse`` type that runs one of the library's checks on a value and returns the value unchanged.
+def checked_by(check: Callable[[str, str], T], field: str) -> Callable[[str], T]:
+    """An ``argparse`` type that runs one of the library's checks on a value and returns what the check returns.
+
+    The library's checks of names, namespaces and keys return the value unchanged.
 
     A value the library would refuse (an empty ``--agent``, a namespace that breaks the grammar) is then a
     usage error, found before the command opens a store, or creates one.
@@ -101,12 +98,11 @@ def checked_by(check: Callable[[Any, str], object], field: str) -> Callable[[str
         argparse.ArgumentTypeError: agent must not be empty
     """
 
-    def parse(text: str) -> str:
+    def parse(text: str) -> T:
         try:
-            check(text, field)
+            return check(text, field)
         except ValidationError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-        return text
 
     parse.__name__ = field  # argparse names the type in some messages
     return parse
@@ -241,12 +237,30 @@ def positive_int(text: str) -> int:
         ...
         argparse.ArgumentTypeError: must be a whole number of at least 1; got '0'
     """
+    return whole_number(text)
+
+
+def whole_number(text: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """An integer from ``minimum`` to ``maximum`` (``None``: no bound), for the ``argparse`` types of this module.
+
+    Raises:
+        argparse.ArgumentTypeError: ``text`` is not a whole number within the bounds (a usage error).
+
+    Example:
+        >>> whole_number("0", minimum=0)
+        0
+        >>> whole_number("x", maximum=9)
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: must be a whole number of at least 1 and at most 9; got 'x'
+    """
     try:
-        value = int(text)
+        value: int | None = int(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1; got {text!r}")
+        value = None
+    if value is None or value < minimum or (maximum is not None and value > maximum):
+        most = "" if maximum is None else f" and at most {maximum:,}"
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least {minimum}{most}; got {text!r}")
     return value
 
 
@@ -261,13 +275,7 @@ def days_argument(text: str) -> int:
         ...
         argparse.ArgumentTypeError: must be a whole number of at least 1 and at most 36,500; got '36501'
     """
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_DAYS:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1 and at most {MAX_DAYS:,}; got {text!r}")
-    return value
+    return whole_number(text, maximum=MAX_DAYS)
 
 
 def tz_argument(text: str) -> str:
@@ -281,13 +289,15 @@ def tz_argument(text: str) -> str:
         ...
         argparse.ArgumentTypeError: unknown time zone 'Nowhere/X'; use an IANA name such as 'UTC' or 'Europe/Paris'
     """
-    try:
-        if text == "UTC":  # the default: no store needed
-            return text
-        with Store.memory(embedder=None) as scratch:
-            return check_tz(scratch, text)
-    except ValidationError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return checked_by(_known_tz, "tz")(text)
+
+
+def _known_tz(text: str, field: str) -> str:
+    """``text`` if the analytics know it as a time zone (their check names the value ``tz`` itself)."""
+    if text == "UTC":  # the default: no store needed
+        return text
+    with Store.memory(embedder=None) as scratch:
+        return check_tz(scratch, text)
 
 
 def check_out(value: str) -> Path:

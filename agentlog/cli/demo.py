@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from agentlog import analytics
-from agentlog.cli.arguments import check_out, positive_int
+from agentlog.cli.arguments import check_out, positive_int, whole_number
 from agentlog.cli.output import format_table, printable
 from agentlog.demo import (
     DEFAULT_END,
@@ -87,13 +87,7 @@ def register(commands: Any) -> None:
 
 def _seed(text: str) -> int:
     """An ``argparse`` type: a whole number of at least 0 (the generator refuses a negative seed)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0; got {text!r}")
-    return value
+    return whole_number(text, minimum=0)
 
 
 def _positive_float(text: str) -> float:

@@ -35,16 +35,18 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def _check_value(text: str, field: str) -> None:
-    """The library's check of a memory value, on ``VALUE`` as ``memory set`` reads it (NaN, too large...).
+def _memory_value(text: str, field: str) -> Any:
+    """``VALUE`` of ``memory set``, read by :func:`parse_value` and checked as the library checks a value.
 
     Example:
-        >>> _check_value("NaN", "value")
+        >>> _memory_value('{"theme": "dark"}', "value")
+        {'theme': 'dark'}
+        >>> _memory_value("NaN", "value")
         Traceback (most recent call last):
         ...
         agentlog.errors.ValidationError: value is nan; NaN and infinity are not valid JSON
     """
-    validate_json_value(parse_value(text), field)
+    return validate_json_value(parse_value(text), field)
 
 
 _NAMESPACE = checked_by(validate_namespace, "namespace")
@@ -70,7 +72,7 @@ def register(commands: Any) -> None:
     put = sub.add_parser("set", help="create or update a memory (VALUE is JSON, or else a string)")
     put.add_argument("namespace", type=_NAMESPACE)
     put.add_argument("key", type=_KEY)
-    put.add_argument("value", type=checked_by(_check_value, "value"), help="JSON, or else a string")
+    put.add_argument("value", type=checked_by(_memory_value, "value"), help="JSON, or else a string")
     put.add_argument("--type", choices=MEMORY_TYPES, default="semantic", help="memory type (default semantic)")
     put.add_argument("--ttl", type=ttl_argument, help="expire after this many seconds")
     put.set_defaults(handler=run_set)
@@ -165,7 +167,7 @@ def run_set(args: argparse.Namespace) -> int:
     """Create or update a memory (the store is created if the path holds none)."""
     with open_store(args, create=True) as store:
         record = asyncio.run(
-            MemoryService(store).put_memory(args.namespace, args.key, parse_value(args.value), args.type, ttl=args.ttl)
+            MemoryService(store).put_memory(args.namespace, args.key, args.value, args.type, ttl=args.ttl)
         )
     print(
         f"{printable(record['namespace'])} / {printable(record['key'])}: "
