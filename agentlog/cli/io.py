@@ -105,9 +105,8 @@ def run_import(args: argparse.Namespace) -> int:
 
     The store is created if the path holds none (not if ``PATH`` does not exist, is a file of no known format,
     or is a folder in which no log file of the format is found: those are errors first, exit status 1, and
-    nothing is created). Hidden
-    folders (``.name``) are not walked, so the Claude Code logs of ``~/.claude`` are imported by naming
-    ``~/.claude/projects``.
+    nothing is created). Hidden folders (``.name``) are not walked, so the Claude Code logs of ``~/.claude``
+    are imported by naming ``~/.claude/projects``.
 
     Example:
         >>> import json, tempfile

@@ -107,7 +107,11 @@ async def nearest(
     handle of table ``name`` (``None``: opened here, at the latest version), moved to the latest version
     first when ``refresh``. ``counts`` are the rows passing ``where`` and all rows, if known; the ones the
     search counted (or was given) are returned. Takes no lock and makes no sync call (see
-    :meth:`agentlog.index.vectors.VectorTables.vector_search`).
+    :meth:`agentlog.index.vectors.VectorTables.vector_search`, which runs it on LanceDB's loop).
+
+    Example:
+        ``rows, database, handle, counts = await nearest(lance_dir, None, "events", vector, refresh=False,
+        where=None, limit=10, columns=(), size=None, counts=None)``
     """
     import lancedb
 
@@ -179,6 +183,14 @@ def vector_indexes(listed: Iterable[Any]) -> list[Any]:
     """The indexes on ``vector`` among a table's ``list_indices()``, oldest first.
 
     LanceDB searches with the oldest, but lists indexes by name.
+
+    Example:
+        >>> from types import SimpleNamespace as Index
+        >>> listed = [Index(name="vector_ivfsq_t90", columns=["vector"], created_at=datetime(2026, 2, 1, tzinfo=UTC)),
+        ...           Index(name="agent_idx", columns=["agent"], created_at=None),
+        ...           Index(name="vector_ivfsq_t40", columns=["vector"], created_at=datetime(2026, 1, 1, tzinfo=UTC))]
+        >>> [index.name for index in vector_indexes(listed)]
+        ['vector_ivfsq_t40', 'vector_ivfsq_t90']
     """
     found = [index for index in listed if tuple(index.columns) == ("vector",)]
     return sorted(found, key=lambda index: index.created_at or _NEVER)
@@ -189,7 +201,13 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def segments(index: Any) -> int:
-    """Segments of an ANN index: itself and the deltas compactions added to it."""
+    """Segments of an ANN index: itself and the deltas compactions added to it.
+
+    Example:
+        >>> from types import SimpleNamespace as Index
+        >>> segments(Index(num_segments=3)), segments(Index(num_segments=None))
+        (3, 1)
+    """
     return int(index.num_segments or 1)
 
 
@@ -197,6 +215,13 @@ def outdated(vectors: Sequence[Any]) -> bool:
     """Whether a table's vector indexes need a rebuild whatever its size.
 
     See :meth:`~agentlog.index.vectors.VectorTables.ann_outdated`.
+
+    Example:
+        >>> from types import SimpleNamespace as Index
+        >>> outdated([Index(name="vector_ivfsq_t316", num_segments=2)])
+        False
+        >>> outdated([Index(name="vector_ivfsq_p1000", num_segments=1)])  # built with a partition count
+        True
     """
     return (
         len(vectors) > 1

@@ -61,6 +61,13 @@ def write_tail_floors(directory: Path, floors: Mapping[str, int]) -> None:
     Args:
         directory: The index directory.
         floors: Every table's floor (the file is replaced by these).
+
+    Example:
+        >>> import tempfile
+        >>> directory = Path(tempfile.mkdtemp())
+        >>> write_tail_floors(directory, {})  # no floors, no file: nothing written
+        >>> (directory / TAIL_FLOORS_FILE).exists()
+        False
     """
     path = directory / TAIL_FLOORS_FILE
     if not floors and not path.exists():
