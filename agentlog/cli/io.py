@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from agentlog.cli.arguments import checked_by, since_argument
+from agentlog.cli.arguments import UsageError, checked_by, date_argument
 from agentlog.cli.output import cli_wording, format_table, printable
 from agentlog.cli.stores import open_store
 from agentlog.errors import AgentlogError, ImportFormatError
@@ -34,9 +34,11 @@ def register(commands: Any) -> None:
         "by UTC date) with a manifest.json. DEST must be new, empty, or an earlier export (which is replaced).",
     )
     out.add_argument("dest", help="the dataset folder to write")
-    out.add_argument("--since", type=since_argument, help="only sessions started since: ISO date/time, or 7d / 12h ago")
     out.add_argument(
-        "--until", type=since_argument, help="only sessions started before: ISO date/time, or 7d / 12h ago"
+        "--since", type=date_argument("--since"), help="only sessions started since: ISO date/time, or 7d / 12h ago"
+    )
+    out.add_argument(
+        "--until", type=date_argument("--until"), help="only sessions started before: ISO date/time, or 7d / 12h ago"
     )
     out.add_argument(
         "--agent",
@@ -85,6 +87,10 @@ def run_export(args: argparse.Namespace) -> int:
         ...
         0
     """
+    if args.since is not None and args.until is not None and args.since >= args.until:
+        raise UsageError(
+            f"--since ({args.since.isoformat()}) must be before --until ({args.until.isoformat()})", field="since"
+        )
     with open_store(args) as store:
         result = export(
             store, args.dest, since=args.since, until=args.until, agents=args.agent, with_vectors=args.with_vectors

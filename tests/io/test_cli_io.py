@@ -47,6 +47,21 @@ def test_export_filters_by_time(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().err == ""
 
 
+def test_export_since_after_until_is_a_usage_error_before_any_store_is_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "s"
+    args = ["--store", str(store), "export", str(tmp_path / "x"), "--since", "2026-06-01", "--until", "2026-01-09"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--since (2026-06-01T00:00:00+00:00) must be before --until (2026-01-09T00:00:00+00:00)" in err
+    assert not store.exists() and not (tmp_path / "x").exists()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--store", str(store), "export", str(tmp_path / "x"), "--until", "nonsense"])
+    assert exit_.value.code == 2
+    assert "argument --until: --until must be an ISO date" in capsys.readouterr().err
+
+
 def test_a_failed_file_is_listed_and_the_exit_status_is_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "logs"
     write_lines(folder / "good.jsonl", [{"type": "session", "agent": "bot"}, {"type": "event", "event_type": "a"}])
