@@ -1,7 +1,7 @@
 """A deterministic, model-free embedder for fast tests.
 
-:class:`FakeEmbedder` hashes lowercased word tokens (and, more lightly, their
-character trigrams) into ``dimension`` signed buckets and L2-normalises the
+:class:`FakeEmbedder` hashes lowercased word tokens of any script (and, more lightly,
+their character trigrams) into ``dimension`` signed buckets and L2-normalises the
 result. Texts that share words get a high cosine, so "the relevant text ranks
 first" holds in tests, and the vectors are the same in every process and run
 (the hash is BLAKE2b, never Python's randomised ``hash()``). It needs no model,
@@ -39,7 +39,7 @@ FAKE_CALIBRATION = Calibration(
     source="fake-hash-64 on calibration_pairs.jsonl (python -m agentlog.embeddings.calibrate)",
 )
 
-_WORD = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")
+_WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)*")  # letters and digits of any script, joined by underscores
 _STOPWORDS = frozenset(
     {
         "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "into",
@@ -84,6 +84,9 @@ class FakeEmbedder(BaseEmbedder):
         >>> emb = FakeEmbedder()
         >>> q, a, b = emb.embed(["database migration", "ran the database migration",
         ...                      "user prefers dark mode"])
+        >>> bool(q @ a > q @ b)
+        True
+        >>> q, a, b = emb.embed(["миграция базы", "запустил миграцию базы", "тёмная тема"])
         >>> bool(q @ a > q @ b)
         True
     """
