@@ -5,9 +5,8 @@ number (``index_lsn``). The indexer thread keeps a *watermark* per source
 (LanceDB table): every change up to it is reflected in that table. Each round
 it visits every source that is behind, takes its changes above its watermark
 (at most :data:`BATCH` rows), embeds the texts in one call, applies the
-deletions (tombstones) meant for its table, replaces or appends the vectors
-(embedding before deleting: a replaced row is out of the index only between
-its delete and its add), and records the new watermarks in DuckDB
+deletions (tombstones) meant for its table, replaces (one atomic upsert: a
+re-summarised session never leaves the index) or appends the vectors, and records the new watermarks in DuckDB
 (``index_state``) through the writer.
 
 * ``add_event`` never waits for a model: indexing happens after the commit.
@@ -49,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from agentlog.errors import SearchUnavailableError, StoreClosedError, ValidationError
 from agentlog.index.offers import VectorOffer
@@ -492,9 +492,9 @@ class Indexer:
             return upto, source.changes(cur, after, upto), tombstones
 
         upto, rows, tombstones = self.store.read(read)
-        # Embedding first, while the old vectors still serve searches: a re-summarised session or a
-        # re-indexed document is then missing from the index only between the delete and the add below,
-        # not for as long as the model takes.
+        # Embedding first, while the old vectors still serve searches: a re-indexed document is then
+        # missing from the index only between the delete and the add below, not for as long as the model
+        # takes (a re-summarised session or a changed memory is replaced in one commit).
         keep = rows.filter(rows.column("text").is_valid())
         vectors = self._vectors(source.name, keep)
         # Deletions next: a tombstone removes everything of its parent (all chunks of a re-chunked
@@ -504,9 +504,13 @@ class Indexer:
             if ids and rule.source == source.name:
                 self.tables.delete_where(rule.source, rule.column, ids)
         if rows.num_rows:
-            if source.replaces:
-                self.tables.delete_where(source.name, "id", rows.column("id").to_pylist())
-            self.tables.add(source.name, keep, vectors)
+            if source.replaces:  # a row without text (a deleted memory) loses its vector; the rest replace theirs
+                gone = rows.filter(pc.invert(rows.column("text").is_valid())).column("id").to_pylist()
+                if gone:
+                    self.tables.delete_where(source.name, "id", gone)
+                self.tables.upsert(source.name, keep, vectors)
+            else:
+                self.tables.add(source.name, keep, vectors)
             self._appends_since_maintenance += 1
         return upto, rows.num_rows
 

@@ -220,13 +220,31 @@ class VectorTables:
 
     def add(self, name: str, rows: pa.Table, vectors: npt.NDArray[np.float32]) -> None:
         """Append rows (``id, index_lsn, text, <fields>``) with their vectors."""
+        self._write(name, rows, vectors, replace=False)
+
+    def upsert(self, name: str, rows: pa.Table, vectors: npt.NDArray[np.float32]) -> None:
+        """Write rows as :meth:`add` does, replacing the rows of the same ``id`` in the same commit.
+
+        One atomic ``merge_insert`` (matched on ``id`` with the B-tree index): a search running meanwhile
+        finds a re-summarised session either with its old vector or with its new one, never without one
+        (a delete and then an add left it out in between). The ids of ``rows`` must be distinct.
+        """
+        self._write(name, rows, vectors, replace=True)
+
+    def _write(self, name: str, rows: pa.Table, vectors: npt.NDArray[np.float32], *, replace: bool) -> None:
         if rows.num_rows == 0:
             return
+        schema = self.schema(self.sources[name])
         flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel(), pa.float32())
         column = pa.FixedSizeListArray.from_arrays(flat, self.dimension)
-        table = rows.append_column("vector", column).select(self.schema(self.sources[name]).names)
+        table = rows.append_column("vector", column).select(schema.names).cast(schema)
         try:
-            self.table(name).add(table.cast(self.schema(self.sources[name])))
+            if replace:
+                self.table(name).merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(
+                    table
+                )
+            else:
+                self.table(name).add(table)
         finally:
             self._wrote(name)
         highest = pc.max(rows.column("index_lsn")).as_py()

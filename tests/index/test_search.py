@@ -368,15 +368,15 @@ async def test_a_round_that_fails_part_way_is_not_appended_twice(
 
     assert file_store.index is not None
     tables = file_store.index.tables
-    add = tables.add
+    upsert = tables.upsert  # memories replace their vectors by id
     failures = [OSError("disk full (test)")]
 
-    def add_failing_once_for_memories(name: str, rows: Any, vectors: Any) -> None:
-        add(name, rows, vectors)
+    def upsert_failing_once_for_memories(name: str, rows: Any, vectors: Any) -> None:
+        upsert(name, rows, vectors)
         if name == "memories" and failures:
             raise failures.pop()
 
-    monkeypatch.setattr(tables, "add", add_failing_once_for_memories)
+    monkeypatch.setattr(tables, "upsert", upsert_failing_once_for_memories)
     service = SessionService(file_store)
     session = await service.create_session("claude")
     await service.add_events(session["id"], [{"event_type": "note", "event_data": {"n": n}} for n in range(50)])
