@@ -4,9 +4,11 @@ After every commit the writer tells the indexer the store's highest change
 number (``index_lsn``). The indexer thread keeps a *watermark* per source
 (LanceDB table): every change up to it is reflected in that table. Each round
 it visits every source that is behind, takes its changes above its watermark
-(at most :data:`BATCH` rows), embeds the texts in one call, applies the
-deletions (tombstones) meant for its table, replaces (one atomic upsert: a
-re-summarised session never leaves the index) or appends the vectors, and records the new watermarks in DuckDB
+(at most :data:`BATCH` rows), embeds the texts in one call, writes the
+vectors (replacing a row of the same id in one atomic upsert: a re-summarised
+session never leaves the index), applies the deletions (tombstones) meant for
+its table to the rows indexed before (a re-indexed document's old chunks go
+after its new ones are in), and records the new watermarks in DuckDB
 (``index_state``) through the writer.
 
 * ``add_event`` never waits for a model: indexing happens after the commit.
@@ -492,17 +494,10 @@ class Indexer:
             return upto, source.changes(cur, after, upto), tombstones
 
         upto, rows, tombstones = self.store.read(read)
-        # Embedding first, while the old vectors still serve searches: a re-indexed document is then
-        # missing from the index only between the delete and the add below, not for as long as the model
-        # takes (a re-summarised session or a changed memory is replaced in one commit).
+        # The old vectors keep serving searches until the new ones are in: first the model, then the
+        # writes, and the tombstones' deletions last.
         keep = rows.filter(rows.column("text").is_valid())
         vectors = self._vectors(source.name, keep)
-        # Deletions next: a tombstone removes everything of its parent (all chunks of a re-chunked
-        # document, say); rows written again after it come next in the same step.
-        for rule in TOMBSTONE_RULES:
-            ids = [str(item) for kind, item in tombstones if kind == rule.kind]
-            if ids and rule.source == source.name:
-                self.tables.delete_where(rule.source, rule.column, ids)
         if rows.num_rows:
             if source.replaces:  # a row without text (a deleted memory) loses its vector; the rest replace theirs
                 gone = rows.filter(pc.invert(rows.column("text").is_valid())).column("id").to_pylist()
@@ -512,6 +507,13 @@ class Indexer:
             else:
                 self.tables.add(source.name, keep, vectors)
             self._appends_since_maintenance += 1
+        # A tombstone removes everything of its parent (all chunks of a re-chunked document, say) that was
+        # indexed before this step: the rows just written (a re-indexed document's new chunks) stay. A
+        # search meanwhile may meet the old chunks, which DuckDB no longer has (it drops them), never none.
+        for rule in TOMBSTONE_RULES:
+            ids = [str(item) for kind, item in tombstones if kind == rule.kind]
+            if ids and rule.source == source.name:
+                self.tables.delete_where(rule.source, rule.column, ids, indexed_through=after)
         return upto, rows.num_rows
 
     def maintain(self) -> None:

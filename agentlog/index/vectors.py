@@ -251,11 +251,22 @@ class VectorTables:
         with self._lock:
             self._appended_through[name] = max(self._appended_through.get(name, highest), highest)
 
-    def delete_where(self, name: str, column: str, ids: Sequence[str]) -> None:
-        """Delete the rows whose ``column`` is one of ``ids`` (UUID strings)."""
+    def delete_where(self, name: str, column: str, ids: Sequence[str], *, indexed_through: int | None = None) -> None:
+        """Delete the rows whose ``column`` is one of ``ids`` (UUID strings).
+
+        Args:
+            name: The table.
+            column: The column matched against ``ids``.
+            ids: The values to delete.
+            indexed_through: Delete only rows indexed from a change at or below this number (rows
+                written since, from later changes, stay).
+        """
         try:
             for start in range(0, len(ids), 1000):
-                where = Filter().one_of(column, list(ids[start : start + 1000])).sql()
+                chosen = Filter().one_of(column, list(ids[start : start + 1000]))
+                if indexed_through is not None:
+                    chosen.below("index_lsn", indexed_through + 1)
+                where = chosen.sql()
                 self.table(name).delete(where)
         finally:
             self._wrote(name)

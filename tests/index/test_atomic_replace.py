@@ -12,7 +12,7 @@ from pathlib import Path
 
 import lancedb
 
-from agentlog import MemoryService, SessionService, Store
+from agentlog import DocumentIndexService, MemoryService, SessionService, Store
 from agentlog.store.store import LANCE_DIR
 
 
@@ -62,3 +62,26 @@ async def test_a_changed_memory_is_in_every_version_and_a_deleted_one_leaves(tmp
         assert await memory.delete_memory("user:alice", "editor")
         store.wait_for_index()
     assert copies_in_each_version(path, "memories", memory_id, before)[-1] == 0
+
+
+async def test_a_reindexed_document_has_chunks_in_every_version_of_the_index(tmp_path: Path) -> None:
+    """Its new chunks (new ids) are written before its old ones are deleted."""
+    path = tmp_path / "store"
+    with Store(path) as store:
+        docs = DocumentIndexService(store)
+        await docs.index_document("a.md", "A", "alpha beta gamma " * 500, "design")
+        store.wait_for_index()
+        record = await docs.get_document("a.md")
+        assert record is not None
+        document_id = str(record["id"])
+        before = table_version(path, "document_chunks")
+        await docs.index_document("a.md", "A", "alpha delta epsilon " * 400, "design")
+        store.wait_for_index()
+        new_count = (await docs.get_document("a.md") or {})["chunk_count"]
+    table = lancedb.connect(path / LANCE_DIR).open_table("document_chunks")
+    counts = []
+    for version in range(before + 1, table.version + 1):
+        table.checkout(version)
+        counts.append(table.count_rows(f"document_id = '{document_id}'"))
+    assert len(counts) >= 2 and all(counts), counts
+    assert counts[-1] == new_count
