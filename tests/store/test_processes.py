@@ -18,13 +18,12 @@ from agentlog import Store, StoreLockedError
 from tests.conftest import REPO, run_python
 
 LOCK_PROBE = """
-import sys, time
+import sys
 from agentlog import Store, StoreLockedError
-start = time.monotonic()
 try:
     Store(sys.argv[1])
 except StoreLockedError as exc:
-    print(f"{time.monotonic() - start:.3f}")
+    print("locked")
     print(exc)
 else:
     print("opened")
@@ -34,10 +33,11 @@ else:
 def test_second_process_gets_store_locked_error_promptly(tmp_path: Path) -> None:
     path = tmp_path / "store"
     with Store(path):
+        # the lock is held until the probe has finished: a probe that waited for it would time out here
         result = run_python(LOCK_PROBE, str(path))
     assert result.returncode == 0, result.stderr
-    elapsed, message = result.stdout.split("\n", 1)
-    assert float(elapsed) < 1.0
+    status, message = result.stdout.split("\n", 1)
+    assert status == "locked", result.stdout
     assert str(path) in message and f"process {os.getpid()}" in message
     assert "close it there" in message
     # once released, the other process can open it
