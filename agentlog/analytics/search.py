@@ -134,7 +134,8 @@ def search_frame(
         threshold: Keep hits with ``similarity >= threshold`` (0-1); ``None`` (the
             default, for every kind) keeps all: the frame shows each hit's
             ``similarity`` for you to judge. (``SessionService.search_sessions``
-            defaults to 0.7.)
+            defaults to 0.7.) Ignored in ``"keyword"`` mode; in ``"hybrid"`` mode it
+            only drops hits that did not match the keywords.
         agent: Sessions / events: only this agent's.
         project_id: Sessions: only this project's (UUID or string).
         session_id: Events: only this session's.

@@ -168,7 +168,10 @@ class MemoryService:
         ttl: timedelta | float | None = None,
         expires_at: datetime | None = None,
     ) -> uuid.UUID:
-        """Create a memory (version 1, or the next version after a delete or expiry).
+        """Create a memory: version 1, or the next version after a delete.
+
+        A memory whose latest version expired is gone with its history, so
+        creating it again starts at version 1 (see the module docstring).
 
         Args:
             namespace: Hierarchical namespace, e.g. ``"project:myapp:agent"`` or ``"user:alice"``.
@@ -311,7 +314,8 @@ class MemoryService:
                 superseded or a delete marker: see its ``change``).
 
         Returns:
-            The record, or ``None`` (no such memory, deleted, expired, or no such version).
+            The record, or ``None`` (no such memory, expired, no such version, or, when no
+            ``version`` is asked, deleted: the versions of a deleted memory stay readable).
 
         Example:
             ``record = await memory.get_memory("user:alice", "ui_theme")``
@@ -412,7 +416,8 @@ class MemoryService:
             namespace_prefix: Only memories in this namespace and below (or this scope).
             memory_type: Only memories of this type.
             limit: Maximum results (default 10).
-            threshold: Minimum ``similarity`` (0-1, inclusive; default none).
+            threshold: Minimum ``similarity`` (0-1, inclusive; default none). Ignored in ``"keyword"``
+                mode; in ``"hybrid"`` mode it only drops hits that did not match the keywords.
             mode: ``"vector"`` (default), ``"keyword"`` or ``"hybrid"``.
 
         Returns:
