@@ -185,8 +185,12 @@ class PreparedEvent:
     timestamp: datetime | None
 
 
-def _open_session(tx: Transaction, session_id: uuid.UUID) -> _Facts:
-    facts = tx.cached(SessionCache, SessionCache).get(tx, session_id)
+def _session_facts(tx: Transaction, session_id: uuid.UUID) -> _Facts:
+    return tx.cached(SessionCache, SessionCache).get(tx, session_id)
+
+
+def _require_open(session_id: uuid.UUID, facts: _Facts) -> None:
+    """Raise :class:`SessionClosedError` unless the session takes new events."""
     if facts.lifecycle not in OPEN_FOR_EVENTS:
         raise SessionClosedError(
             f"session {session_id} is {facts.lifecycle.value} and takes no new events; "
@@ -194,7 +198,12 @@ def _open_session(tx: Transaction, session_id: uuid.UUID) -> _Facts:
             current=facts.lifecycle.value,
             requested="add_event",
         )
-    return facts
+
+
+def _event_of_another_session(event_id: uuid.UUID, owner: uuid.UUID) -> AlreadyExistsError:
+    return AlreadyExistsError(
+        "event", event_id, f"in session {owner}; an event id names one event: omit event_id to get a new one"
+    )
 
 
 def _activate(tx: Transaction, session_id: uuid.UUID, facts: _Facts, now: datetime) -> None:
@@ -245,7 +254,9 @@ class AppendEvents:
 
     The result is ``(records, inserted)``: one record per input event, in
     input order (the new record, or the stored one when the id was already
-    there), and how many events this op stored.
+    there), and how many events this op stored. Events that are all stored
+    already are returned even when the session has ended since (a retry stays
+    idempotent); an id stored in another session is refused.
     """
 
     session_id: uuid.UUID
@@ -254,7 +265,7 @@ class AppendEvents:
 
     def apply(self, tx: Transaction) -> tuple[list[EventRecord], int]:
         """Assign ``seq`` numbers, buffer the rows and return the records."""
-        facts = _open_session(tx, self.session_id)
+        facts = _session_facts(tx, self.session_id)
         known: dict[uuid.UUID, EventRecord] = {}
         group_ids: _GroupEventIds | None = None
         if self.check_duplicates:
@@ -262,10 +273,13 @@ class AppendEvents:
             for event in self.events:
                 found = group_ids.lookup(tx, event.id)
                 if found is not None:
+                    if found["session_id"] != self.session_id:
+                        raise _event_of_another_session(event.id, found["session_id"])
                     known[event.id] = found
         now = tx.now()
         new = [e for e in self.events if e.id not in known]
         if new:
+            _require_open(self.session_id, facts)
             _activate(tx, self.session_id, facts, now)
         records: list[EventRecord] = []
         for event in self.events:
@@ -313,7 +327,9 @@ class AppendEventTable:
     ``session_id``, ``seq`` and ``index_lsn``, plus ``input_row`` (the row of
     the caller's table, named in errors); ``timestamp`` may hold nulls (stamped
     with the commit time). Ids must be unique within the table (the service
-    makes them so); rows whose id is already stored are skipped.
+    makes them so); rows whose id is already stored in this session are
+    skipped (then the session may have ended since: a retry stays idempotent),
+    and an id stored in another session is refused.
 
     The JSON text is checked here, in the transaction:
 
@@ -343,7 +359,7 @@ class AppendEventTable:
             checked = pool.submit(self.check) if self.check is not None else None
             try:
                 # a bad value wins over a closed or unknown session, as when the arguments are checked first
-                facts = _open_session(tx, self.session_id)
+                facts = _session_facts(tx, self.session_id)
                 tx.local.pop(_GroupEventIds, None)  # ids appended here are not tracked there: look again later
                 counts = self._insert(tx, facts)
             except Exception as exc:
@@ -377,8 +393,16 @@ class AppendEventTable:
             error = first_invalid(skipped, JSON_TEXT_COLUMNS)
             if error is not None:
                 raise error
+            tx.register(sql.SKIPPED_EVENTS, pa.table({"id": skipped.column("id")}))
+            try:
+                foreign = tx.query(sql.SKIPPED_IN_ANOTHER_SESSION, [self.session_id])
+            finally:
+                tx.unregister(sql.SKIPPED_EVENTS)
+            if foreign:
+                raise _event_of_another_session(foreign[0][0], foreign[0][1])
         if count == 0:
             return 0, total
+        _require_open(self.session_id, facts)
         now = tx.now()
         _activate(tx, self.session_id, facts, now)
         first_seq = facts.next_seq

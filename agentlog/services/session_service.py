@@ -260,8 +260,9 @@ class SessionService:
         """Log an event to a session.
 
         The event gets the next ``seq`` of its session. Re-sending an
-        ``event_id`` that is already stored stores nothing and returns the
-        stored event. Events go to sessions that are created, active or
+        ``event_id`` that is already stored in the session stores nothing and
+        returns the stored event, even after the session has ended (a retry
+        stays idempotent). Events go to sessions that are created, active or
         paused; the first event of a ``created`` session makes it ``active``.
 
         Args:
@@ -279,7 +280,8 @@ class SessionService:
         Raises:
             ValidationError: For a bad argument.
             NotFoundError: If the session does not exist.
-            SessionClosedError: If the session is terminated or archived.
+            SessionClosedError: If the session is terminated or archived (and the event is new).
+            AlreadyExistsError: If ``event_id`` is stored in another session.
 
         Example:
             ``await service.add_event(session["id"], "task_created", {"task_id": "123", "title": "..."})``
@@ -307,7 +309,9 @@ class SessionService:
         Raises:
             ValidationError: If any event is bad (then none is stored).
             NotFoundError: If the session does not exist.
-            SessionClosedError: If the session is terminated or archived.
+            SessionClosedError: If the session is terminated or archived and an event is new
+                (events all stored already count as duplicates, as a retry).
+            AlreadyExistsError: If an event's id is stored in another session (then none is stored).
 
         Example:
             ``await service.add_events(sid, [{"event_type": "task_created", "event_data": {"task_id": "1"}}])``
@@ -447,6 +451,8 @@ class SessionService:
             query: Search query text.
             limit: Maximum results to return.
             threshold: Minimum ``similarity`` (0-1, default 0.7; inclusive; ``None`` for none).
+                Ignored in ``"keyword"`` mode (every keyword match is returned); in
+                ``"hybrid"`` mode it only drops hits that did not match the keywords.
             agent: Only this agent's sessions.
             project_id: Only this project's sessions.
             since: Only sessions started at or after this aware datetime.
@@ -499,7 +505,8 @@ class SessionService:
             since: Only events at or after this aware datetime.
             until: Only events before this aware datetime.
             limit: Maximum results to return.
-            threshold: Minimum ``similarity`` (default: none).
+            threshold: Minimum ``similarity`` (0-1, inclusive; default: none). Ignored in ``"keyword"``
+                mode; in ``"hybrid"`` mode it only drops hits that did not match the keywords.
             mode: ``"vector"``, ``"keyword"`` or ``"hybrid"``.
 
         Returns:

@@ -66,6 +66,14 @@ FROM sessions WHERE id = $1
 EXISTING_EVENT_IDS = "SELECT id FROM events WHERE id IN (SELECT unnest($1::UUID[]))"
 """Which of a list of event ids are already stored."""
 
+SKIPPED_EVENTS = "agentlog_skipped_events"
+"""The name under which a bulk append registers the ids it found stored already."""
+
+SKIPPED_IN_ANOTHER_SESSION = f"""
+    SELECT e.id, e.session_id FROM events e JOIN {SKIPPED_EVENTS} s ON s.id = e.id WHERE e.session_id <> $1 LIMIT 1
+"""
+"""One of those ids stored in another session than ``$1`` (``id, session_id``), if any."""
+
 COUNT_SESSIONS = "SELECT count(*) FROM sessions WHERE agent = ? AND started_at >= ?"
 
 ACTIVE_SESSIONS = f"""

@@ -107,6 +107,40 @@ async def test_event_id_is_idempotent(service: SessionService) -> None:
     assert stored is not None and len(stored["events"]) == 1
 
 
+async def test_a_retry_after_the_session_ended_returns_the_stored_event(service: SessionService) -> None:
+    session = await service.create_session(agent="claude")
+    event_id = uuid.uuid4()
+    first = await service.add_event(session["id"], "task_created", {"n": 1}, event_id=event_id)
+    await service.end_session(session["id"], summary="done")
+    assert await service.add_event(session["id"], "task_created", {"n": 1}, event_id=event_id) == first
+    repeat = [{"event_type": "task_created", "event_data": {"n": 1}, "event_id": str(event_id)}]
+    assert (await service.add_events(session["id"], repeat))["duplicates"] == 1
+    table = pa.table({"id": [str(event_id)], "event_type": ["task_created"], "event_data": ['{"n": 1}']})
+    assert (await service.add_events(session["id"], table))["duplicates"] == 1
+    with pytest.raises(SessionClosedError):  # but nothing new
+        await service.add_events(session["id"], [*repeat, {"event_type": "note", "event_data": {}}])
+
+
+async def test_an_event_id_of_another_session_is_refused(service: SessionService) -> None:
+    owner, other = await service.create_session(agent="claude"), await service.create_session(agent="claude")
+    event_id = uuid.uuid4()
+    await service.add_event(owner["id"], "task_created", {}, event_id=event_id)
+    before = snapshot(service.store)
+    fresh = {"event_type": "note", "event_data": {}}
+    attempts = [
+        service.add_event(other["id"], "task_created", {}, event_id=event_id),
+        service.add_events(other["id"], [fresh, {"event_type": "task_created", "event_data": {}, "id": event_id}]),
+        service.add_events(
+            other["id"],
+            pa.table({"id": [str(uuid.uuid4()), str(event_id)], "event_type": ["a", "b"], "event_data": ["{}", "{}"]}),
+        ),
+    ]
+    for attempt in attempts:
+        with pytest.raises(AlreadyExistsError, match=f"event already exists: {event_id} \\(in session {owner['id']}"):
+            await attempt
+    assert snapshot(service.store) == before
+
+
 async def test_get_session_unknown_and_malformed(service: SessionService) -> None:
     assert await service.get_session(uuid.uuid4()) is None
     with pytest.raises(ValidationError):
