@@ -188,7 +188,8 @@ def test_read_commands_on_the_default_store_without_one(
     assert main(["sessions"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"agentlog: error: no agentlog store at {home} (the default store: $AGENTLOG_HOME")
-    assert "`agentlog import LOGS`" in err and err.count("\n") == 1
+    assert "`agentlog import LOGS`" in err and "`agentlog demo` (demo data in a temporary store)" in err
+    assert err.count("\n") == 1
     assert not home.exists()
     assert main(["memory", "set", "user:alice", "theme", "dark"]) == 0  # a write creates the default store
     assert main(["memory", "get", "user:alice", "theme"]) == 0

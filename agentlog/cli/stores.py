@@ -69,8 +69,8 @@ def require_store(path: str | None) -> None:
     if path is None:
         raise NoStoreError(
             f"no agentlog store at {printable(where)} (the default store: $AGENTLOG_HOME, else the per-user data "
-            "directory); create one with `agentlog import LOGS` or `agentlog demo-data --recent`, "
-            "or pass --store PATH"
+            "directory); create one with `agentlog import LOGS`, pass --store PATH, or try `agentlog demo` "
+            "(demo data in a temporary store)"
         )
     quoted = printable(shlex.quote(str(where)))
     raise NoStoreError(
