@@ -5,12 +5,19 @@ that names only the DuckDB file. agentlog takes its own lock first, on
 ``<store>/.lock``, with ``flock`` (released by the OS when the process dies,
 even by SIGKILL), and reports a busy store as
 :class:`~agentlog.errors.StoreLockedError` with the holder's pid.
+
+A ``flock`` belongs to the open file, which a forked child shares: a child
+forked while a store is open (a ``multiprocessing`` worker, say) would keep the
+store locked after the parent closed it, for as long as the child lives. So the
+child closes its copies of the lock files at once, leaving the parent's locks
+as they are.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import weakref
 from pathlib import Path
 from typing import IO
 
@@ -22,6 +29,20 @@ try:  # POSIX
     import fcntl
 except ImportError:  # pragma: no cover - Windows relies on DuckDB's own lock
     fcntl = None  # type: ignore[assignment]
+
+
+_HELD: weakref.WeakSet[StoreLock] = weakref.WeakSet()
+"""The locks this process holds (what a forked child must let go of)."""
+
+
+def _forget_locks_in_child() -> None:
+    """Close a forked child's copies of the parent's lock files (runs in the child, right after ``fork``)."""
+    for lock in list(_HELD):
+        lock.forget()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_locks_in_child)
 
 
 class StoreLock:
@@ -62,6 +83,7 @@ class StoreLock:
         self._file.truncate()
         self._file.write(str(os.getpid()))
         self._file.flush()
+        _HELD.add(self)
 
     def _read_pid(self) -> int | None:
         assert self._file is not None
@@ -69,8 +91,17 @@ class StoreLock:
         text = self._file.read().strip()
         return int(text) if text.isdigit() else None
 
+    def forget(self) -> None:
+        """Close this copy of the lock file without releasing the lock (in a forked child: the parent keeps it)."""
+        _HELD.discard(self)
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()  # closes a descriptor only: the lock goes with the parent's last one
+            self._file = None
+
     def release(self) -> None:
         """Release the lock (idempotent)."""
+        _HELD.discard(self)
         if self._file is None:
             return
         with contextlib.suppress(OSError):

@@ -26,6 +26,7 @@ import contextlib
 import os
 import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -95,6 +96,21 @@ Segments written before keep their encoding.
 """
 
 
+class _ReaderState(threading.local):
+    """What a thread keeps for reading one store: its cursor, and whether a snapshot read is open on it.
+
+    Being thread-local, it goes when its thread ends, and with it the thread's
+    cursor (DuckDB closes a connection when it is freed). A thread that reuses
+    the id of an ended one starts afresh, and a thread that is still running
+    never loses its cursor, whether the threading module started it or not.
+    """
+
+    cursor: Any = None
+    snapshot: bool = False
+    in_pool: bool = False
+    """The thread is one of the store's reader pool (which :meth:`Store.close` then does not wait for)."""
+
+
 class Store:
     """An agentlog store.
 
@@ -137,8 +153,10 @@ class Store:
     ) -> None:
         self._closed = True
         self._closing = False
+        self._released = True  # nothing to release yet: close() has nothing to do
+        self._pid = os.getpid()  # a forked child's copy of the store must leave the files alone
         self._close_lock = threading.RLock()
-        self._snapshots = threading.local()  # per thread: whether a snapshot read is open on its cursor
+        self._reader = _ReaderState()
         self.embedder: Embedder | None = None
         """The embedder of this store's vectors (``None``: no vector index)."""
         self.index: Indexer | None = None
@@ -160,9 +178,10 @@ class Store:
             first_lsn = self._max_lsn()
             self._writer = Writer(self._db.cursor(), first_lsn=first_lsn, on_commit=self._notify_commit)
             self._reader_lock = threading.Lock()
-            self._reader_cursors: dict[int, Any] = {}
+            self._reader_cursors: weakref.WeakSet[Any] = weakref.WeakSet()  # the live ones, for close()
             self._readers = ThreadPoolExecutor(max_workers=_READ_THREADS, thread_name_prefix="agentlog-read")
             self._closed = False
+            self._released = False
             self._start_index(embedder, check=True)
         except BaseException:
             self.close()
@@ -288,9 +307,12 @@ class Store:
             write_manifest(self.path, manifest.model_copy(update={"rebuild_pending": False}))
 
     def _stop_index(self) -> None:
-        if self.index is not None:
-            self.index.close()
-            self._commit_listeners.remove(self.index.notify)
+        """Stop the indexer, if any (safe to call again after an interrupted call)."""
+        index = self.index
+        if index is not None:
+            index.close()
+            if index.notify in self._commit_listeners:
+                self._commit_listeners.remove(index.notify)
             self.index = None
             self.embedder = None
 
@@ -362,28 +384,48 @@ class Store:
         """Stop background work, commit queued writes and release the store (idempotent).
 
         Rows not yet indexed stay queued (by change number) and are indexed
-        the next time the store is opened.
+        the next time the store is opened. A close that was interrupted (by
+        Ctrl-C while it waited for queued writes, say) leaves the store closed
+        to new work; calling ``close()`` again finishes it. In a process forked
+        from the one that opened the store, ``close()`` only marks this copy
+        closed: closing DuckDB there would checkpoint the database under the
+        parent, which would then lose the writes it makes afterwards at a crash.
+
+        Raises:
+            StoreError: If called on the writer thread (from a write op or a
+                commit listener): closing waits for that thread.
         """
+        if os.getpid() != self._pid:  # a forked child's copy: the database and the lock are the parent's
+            self._closed = self._released = True
+            return
+        if not self._released and self._writer.on_writer_thread:
+            raise StoreError(
+                f"{self!r} cannot be closed from a write op or a commit listener (close() waits for "
+                "the writer thread they run on); close it from another thread"
+            )
         with self._close_lock:  # two threads closing at once: the second waits, then finds it closed
-            if self._closed:
+            if self._released:
                 return
             self._closing = True
             self._close_open_store()
 
     def _close_open_store(self) -> None:
-        for callback in reversed(self._close_callbacks):
+        """Close what is open, in order; each step may run again after an interrupted close."""
+        while self._close_callbacks:
+            callback = self._close_callbacks.pop()  # last added first, and each once
             with contextlib.suppress(Exception):
                 callback()
         self._stop_index()
         self._closed = True
         self._writer.close()
-        self._readers.shutdown(wait=True)
+        self._readers.shutdown(wait=not self._reader.in_pool)  # a pool thread cannot wait for itself
         with self._reader_lock:
-            for cursor in self._reader_cursors.values():
+            for cursor in list(self._reader_cursors):
                 with contextlib.suppress(Exception):
                     cursor.close()
             self._reader_cursors.clear()
         self._release_resources()
+        self._released = True
 
     def _release_resources(self) -> None:
         db = getattr(self, "_db", None)
@@ -431,11 +473,26 @@ class Store:
         return self._writer.submit(op)
 
     def write(self, op: WriteOp) -> Any:
-        """Run a write op and block until it is committed; returns its result."""
+        """Run a write op and block until it is committed; returns its result.
+
+        Raises:
+            StoreClosedError: If the store is closed.
+            StoreError: If called on the writer thread (from a write op or a commit
+                listener), which would wait for itself forever; :meth:`submit` instead.
+        """
+        if self._writer.on_writer_thread:
+            raise StoreError(
+                "store.write() cannot wait on the writer thread (in a write op or a commit listener): "
+                "it would wait for itself; use store.submit() without waiting, or do the work in the op"
+            )
         return self.submit(op).result()
 
     async def write_async(self, op: WriteOp) -> Any:
-        """Run a write op without blocking the event loop; returns once committed."""
+        """Run a write op without blocking the event loop; returns once committed.
+
+        Cancelling the wait (or interrupting the loop) does not withdraw the op:
+        once queued, it is committed all the same.
+        """
         self.check_open()
         return await self._writer.submit_async(op)
 
@@ -455,13 +512,17 @@ class Store:
     # -- reading ----------------------------------------------------------------
 
     def _cursor_for_thread(self) -> Any:
-        key = threading.get_ident()
-        cursor = self._reader_cursors.get(key)
+        """Return the calling thread's read cursor, made on first use and freed when the thread ends.
+
+        Raises:
+            StoreClosedError: If the store is closed and the thread has no cursor yet.
+        """
+        cursor = self._reader.cursor
         if cursor is None:
             with self._reader_lock:
                 self.check_open()
-                cursor = self._db.cursor()
-                self._reader_cursors[key] = cursor
+                cursor = self._reader.cursor = self._db.cursor()
+                self._reader_cursors.add(cursor)
         return cursor
 
     @contextlib.contextmanager
@@ -502,18 +563,19 @@ class Store:
         return await pending
 
     def _read_in_pool(self, fn: Callable[[Any], T], snapshot: bool) -> T:
+        self._reader.in_pool = True
         with self._closed_errors():
             return self._read_on(self._cursor_for_thread(), fn, snapshot)
 
     def _read_on(self, cursor: Any, fn: Callable[[Any], T], snapshot: bool) -> T:
-        if not snapshot or getattr(self._snapshots, "open", False):
+        if not snapshot or self._reader.snapshot:
             return fn(cursor)  # a snapshot read inside another one runs in the outer snapshot
         cursor.begin()
-        self._snapshots.open = True
+        self._reader.snapshot = True
         try:
             return fn(cursor)
         finally:
-            self._snapshots.open = False
+            self._reader.snapshot = False
             cursor.rollback()  # it only read: nothing to commit
 
     @contextlib.contextmanager

@@ -377,14 +377,22 @@ class Writer:
         self._put(op, _Waiter(future, loop))
         return await future
 
+    @property
+    def on_writer_thread(self) -> bool:
+        """Whether the caller runs on the writer thread (in a write op or an ``on_commit`` callback)."""
+        return threading.current_thread() is self._thread
+
     def close(self) -> None:
-        """Commit what is queued, stop the thread and wait for it (idempotent)."""
+        """Commit what is queued, stop the thread and wait for it (idempotent).
+
+        Every call waits, so calling again after an interrupted call (Ctrl-C) still waits
+        until the queued ops are committed; on the writer thread itself, it does not wait.
+        """
         with self._submit_lock:
-            if self._closing:
-                return
-            self._closing = True
-            self._queue.put(None)
-        if threading.current_thread() is not self._thread:
+            if not self._closing:
+                self._closing = True
+                self._queue.put(None)
+        if not self.on_writer_thread:
             self._thread.join()
 
     # -- used by Transaction ---------------------------------------------------
