@@ -592,16 +592,55 @@ class Store:
         """Run a read query and return a DuckDB relation (``.pl()``, ``.to_arrow_table()``, ``.fetchall()``).
 
         This is the documented way to query a store directly (tables:
-        ``sessions``, ``events`` and those of later features).
+        ``sessions``, ``events`` and those of later features). Only reads are
+        run (``SELECT``, ``FROM``, ``WITH``, ``VALUES``, ``DESCRIBE``, ``SHOW``,
+        ``SUMMARIZE``, ``EXPLAIN``): a write here would bypass the writer, its
+        checks and the vector index, so changes go through the services.
+        DuckDB's own errors (an unknown column, say) are raised as DuckDB
+        raises them.
+
+        Raises:
+            ValidationError: If ``query`` is not a string, is not SQL, or holds a
+                statement that is not a read.
+            StoreClosedError: If the store is closed.
 
         Example:
             >>> with Store.memory() as store:
             ...     store.sql("SELECT count(*) AS n FROM events").fetchall()
             [(0,)]
+            >>> with Store.memory() as store:
+            ...     store.sql("DELETE FROM events")
+            Traceback (most recent call last):
+            ...
+            agentlog.errors.ValidationError: store.sql runs reads only; got a DELETE statement (write through ...
         """
         self.check_open()
+        _require_reads(query)
         with self._closed_errors():
             return self._cursor_for_thread().sql(query, params=params)
+
+
+_READ_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+
+
+def _require_reads(query: object) -> None:
+    """Check that ``query`` is SQL whose every statement reads (see :meth:`Store.sql`)."""
+    if not isinstance(query, str):
+        raise ValidationError(f"query must be a SQL string, got {type(query).__name__}", field="query")
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise ValidationError(f"query is not valid SQL: {exc}", field="query", value=query[:200]) from None
+    if not statements:
+        raise ValidationError("query holds no SQL statement", field="query", value=query[:200])
+    for statement in statements:
+        if statement.type not in _READ_STATEMENTS:
+            raise ValidationError(
+                f"store.sql runs reads only; got a {statement.type.name} statement (write through the services: "
+                "SessionService, MemoryService, DocumentIndexService, agentlog.io)",
+                field="query",
+                value=query[:200],
+            )
 
 
 def require_open_store(store: object) -> Store:

@@ -96,7 +96,8 @@ async def test_a_newer_document_under_another_path_is_refused(tmp_path: Path) ->
     with Store(tmp_path / "a", embedder=None) as source, Store(tmp_path / "b", embedder=None) as copy:
         first, _, _ = await two_exports(source, tmp_path)
         import_(copy, first)
-        source.sql("UPDATE documents SET file_path = 'notes/moved.md'")  # a store that diverged
+        with source.cursor() as cur:  # a store that diverged (store.sql runs reads only)
+            cur.execute("UPDATE documents SET file_path = 'notes/moved.md'")
         moved = export(source, tmp_path / "moved").path
         before = snapshot(copy)
         with pytest.raises(ValidationError, match="diverged"):

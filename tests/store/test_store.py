@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
-from agentlog import NotAStoreError, SessionService, Store, StoreClosedError, StoreVersionError, default_store_path
+from agentlog import (
+    NotAStoreError,
+    SessionService,
+    Store,
+    StoreClosedError,
+    StoreVersionError,
+    ValidationError,
+    default_store_path,
+)
 from agentlog.store.manifest import MANIFEST_NAME, read_manifest
 from agentlog.store.migrations import LATEST_SCHEMA_VERSION, MIGRATIONS, Migration, apply_migrations
 from agentlog.store.store import DUCKDB_NAME
+from tests.conftest import snapshot
 
 
 def test_new_store_layout_and_manifest(tmp_path: Path) -> None:
@@ -115,3 +125,25 @@ def test_migrations_are_ordered_idempotent_and_atomic() -> None:
     tables = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert "ok" not in tables  # the failed migration left nothing behind
     assert con.execute("SELECT max(version) FROM schema_migrations").fetchall() == [(LATEST_SCHEMA_VERSION,)]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("DELETE FROM events", "reads only; got a DELETE statement"),
+        ("SELECT 1; INSERT INTO events SELECT * FROM events", "reads only; got a INSERT statement"),
+        ("CREATE TABLE mine (a INT)", "reads only; got a CREATE statement"),
+        ("COPY events FROM 'events.csv'", "reads only; got a COPY statement"),
+        ("SELEC 1", "not valid SQL"),
+        ("  ;  ", "no SQL statement"),
+        (b"SELECT 1", "must be a SQL string, got bytes"),
+    ],
+)
+def test_sql_runs_reads_only(query: Any, message: str) -> None:
+    with Store.memory(embedder=None) as store:
+        before = snapshot(store)
+        with pytest.raises(ValidationError, match=message):
+            store.sql(query)
+        assert snapshot(store) == before
+        assert store.sql("DESCRIBE events").fetchall() and store.sql("FROM sessions").fetchall() == []
+        assert store.sql("EXPLAIN SELECT count(*) FROM events").fetchall()
