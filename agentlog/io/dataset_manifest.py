@@ -28,6 +28,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from pydantic import ValidationError as PydanticValidationError
 
 from agentlog.errors import ImportFormatError
+from agentlog.io.regular_files import open_regular_file
 from agentlog.store.manifest import EmbedderInfo
 
 __all__ = [
@@ -250,7 +251,7 @@ def read_dataset_manifest(folder: Path) -> DatasetManifest:
         folder: The dataset folder (already resolved).
 
     Raises:
-        ImportFormatError: Missing, unreadable, too large, not JSON, not an
+        ImportFormatError: Missing, unreadable, not a regular file, too large, not JSON, not an
             agentlog dataset, of a newer format version, or invalid (naming
             the offending field).
 
@@ -263,10 +264,10 @@ def read_dataset_manifest(folder: Path) -> DatasetManifest:
     """
     path = folder / MANIFEST_FILE
     try:
-        size = path.stat().st_size
-        if size > MAX_MANIFEST_BYTES:
-            raise ImportFormatError(f"manifest is {size} bytes, more than {MAX_MANIFEST_BYTES}", path=path)
-        raw = path.read_bytes()
+        with open_regular_file(path) as handle:
+            raw = handle.read(MAX_MANIFEST_BYTES + 1)  # bounded: the file may grow after any check of its size
+        if len(raw) > MAX_MANIFEST_BYTES:
+            raise ImportFormatError(f"manifest is more than {MAX_MANIFEST_BYTES} bytes", path=path)
     except FileNotFoundError:
         raise ImportFormatError(
             "no manifest: not an agentlog export (a folder written by `agentlog export`)", path=path

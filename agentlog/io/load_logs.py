@@ -180,7 +180,7 @@ def import_logs(
     if not isinstance(path, str | os.PathLike):
         raise ValidationError(f"path must be a file or folder path, got {type(path).__name__}", field="path")
     root = Path(path).expanduser()
-    single = root.is_file()
+    single = not root.is_dir()  # a file, or a FIFO or device: its error is raised
     sizes = {file: _size(file) for file in iter_source_files(root, format)}
     report = LogImportReport(root)
     pending: deque[tuple[Path, Future[Any], int]] = deque()

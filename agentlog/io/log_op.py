@@ -63,13 +63,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from agentlog.errors import ImportFormatError, ValidationError
 from agentlog.io.importers import ImportedSession, merge_sessions
-from agentlog.io.log_rows import PreparedLogSession, dump
+from agentlog.io.log_rows import PreparedLogSession
 from agentlog.services.import_ops import ImportRows, check_rows
 from agentlog.services.lifecycle import ENDED, Lifecycle
 from agentlog.services.session_ops import SessionCache
 from agentlog.store.tables import EVENT_ROWS, SESSION_ROWS, TIMESTAMP
 from agentlog.store.writer import Transaction
+from agentlog.validation import dump_json, validate_json_object
 
 __all__ = ["RUNNING_WINDOW", "LoadCounts", "LoadLogSessions", "decide_lifecycle"]
 
@@ -233,7 +235,7 @@ def _new_session(session: PreparedLogSession, now: datetime, window: timedelta) 
         "app_name": None,
         "lifecycle": lifecycle,
         "summary": session.summary,
-        "metadata": dump(metadata),
+        "metadata": _metadata_text(metadata, session),
         "state": "{}",
         "started_at": session.started_at,
         "ended_at": ended,
@@ -350,10 +352,28 @@ def _updated_session(
         metadata[ESTIMATED_KEY] = "file_mtime"
     lifecycle, ended = _next_lifecycle(prior, session, now, window, fresh)
     summary = prior.summary if prior.summary is not None else session.summary
-    text = dump(metadata)
+    text = _metadata_text(metadata, session)
     if (json.loads(text), summary, lifecycle, started, ended) == (stored, *_fields(prior)):
         return None  # compared as JSON: key order is not a change
     return text, summary, lifecycle, started, ended
+
+
+def _metadata_text(metadata: dict[str, Any], session: PreparedLogSession) -> str:
+    """The session's metadata as JSON text, within the bounds the store keeps for any JSON column.
+
+    The file's facts are stored twice (at the top and under ``import_sources``, one level deeper than
+    the parser's metadata), so a log can pass its own checks and still make metadata the store, and
+    an import of its export, would refuse: that fails the file instead.
+
+    Raises:
+        ImportFormatError: Naming the file: the metadata nests too deeply or is too large.
+    """
+    try:
+        return dump_json(validate_json_object(metadata, "metadata"), "metadata")
+    except ValidationError as exc:
+        source = session.metadata.get("source_path")
+        where = source if isinstance(source, str) else None
+        raise ImportFormatError(f"session {session.id}: metadata cannot be stored: {exc}", path=where) from None
 
 
 def _fields(prior: _Stored) -> tuple[str | None, str, datetime, datetime | None]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from agentlog.errors import ImportFormatError
 from agentlog.io.importers.model import EVENT_TYPE_PATTERN
+from agentlog.io.regular_files import open_regular_file
 
 NAMESPACE = uuid.UUID("5c2f0f9e-7a43-4d0e-9b8e-2f1d6c0a9b71")
 """Namespace of every ``uuid5`` the importers derive (never change it: ids would move)."""
@@ -174,10 +175,10 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, bytes, dict[str, Any]]]:
     line is complete takes it (as a log that grew).
 
     Raises:
-        ImportFormatError: The file cannot be read, or a line is not a JSON object.
+        ImportFormatError: The file cannot be read or is not a regular file, or a line is not a JSON object.
     """
     try:
-        handle = path.open("rb")
+        handle = open_regular_file(path)
     except OSError as exc:
         raise ImportFormatError(f"cannot read file: {exc.strerror or exc}", path=path) from None
     with handle:

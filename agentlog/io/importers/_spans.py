@@ -20,6 +20,7 @@ from typing import Any
 
 from agentlog.errors import ImportFormatError
 from agentlog.io.importers import _common as c
+from agentlog.io.regular_files import open_regular_file
 
 _HEX = {128: re.compile(r"[0-9a-f]{32}"), 64: re.compile(r"[0-9a-f]{16}")}
 _DECIMAL = re.compile(r"-?[0-9]+")
@@ -309,11 +310,12 @@ def read(path: Path) -> Document:
     """Read a trace file (one JSON document, or OTLP/JSON lines).
 
     Raises:
-        ImportFormatError: Unreadable file, invalid JSON (with its line) or a
+        ImportFormatError: Unreadable or not a regular file, invalid JSON (with its line) or a
             bad member (with its JSON path).
     """
     try:
-        data = path.read_bytes()
+        with open_regular_file(path) as handle:
+            data = handle.read()
     except OSError as exc:
         raise ImportFormatError(f"cannot read file: {exc.strerror or exc}", path=path) from None
     try:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from agentlog.errors import ImportFormatError, ValidationError
 from agentlog.io.importers import claude_code, codex, jsonl, otel
+from agentlog.io.regular_files import open_regular_file
 
 __all__ = [
     "FORMATS",
@@ -94,7 +95,7 @@ def sniff_format(path: str | Path) -> str | None:
     r"""Like :func:`detect_format`, but ``None`` for a readable file of no known format.
 
     Raises:
-        ImportFormatError: The file cannot be read.
+        ImportFormatError: The file cannot be read, or is not a regular file (a FIFO, a device).
 
     Example:
         >>> import tempfile
@@ -106,7 +107,7 @@ def sniff_format(path: str | Path) -> str | None:
     """
     path = Path(path).expanduser()
     try:
-        with path.open("rb") as handle:
+        with open_regular_file(path) as handle:
             head = handle.read(HEAD_BYTES)
     except OSError as exc:
         raise ImportFormatError(f"cannot read file: {exc.strerror or exc}", path=path) from None
