@@ -51,7 +51,7 @@ class IndexSource:
         text_inputs: How many trailing columns of ``changes_sql`` feed ``make_text``.
         make_text: Builds the text from those columns; ``None`` means "no vector".
         replaces: Whether a row can be indexed again under the same id (its
-            old vector must be removed first).
+            new vector replaces the old one in one upsert).
         key_column: The column of ``lsn_table`` that a vector's ``id`` holds
             (``memory_id`` for memories: one vector per memory, not per version).
     """
@@ -155,7 +155,7 @@ MEMORIES = IndexSource(
     ),
     # One vector per memory (id = the stable memory_id): only the newest version
     # of each memory in the range is emitted; a delete marker has no text, so the
-    # memory's vector is removed (replaces=True deletes the old one first).
+    # memory's vector is removed (replaces=True: a new version's vector replaces the old one).
     changes_sql=f"""
         SELECT memory_id, index_lsn, namespace, memory_type, coalesce(epoch_us(expires_at), {NEVER_US}),
                change, key, value

@@ -238,7 +238,7 @@ def _replace_children(tx: Transaction, spec: ExportTable, names: dict[str, str])
     if not ids:
         return []
     kind = _tombstone_kind(spec)
-    first = tx.allocate_lsns(len(ids))  # before the new rows' change numbers: the index deletes, then adds
+    first = tx.allocate_lsns(len(ids))  # before the new rows' change numbers: they remove only older vectors
     for offset, parent_id in enumerate(ids):
         tx.append("index_tombstones", {"kind": kind, "item_id": parent_id.bytes, "index_lsn": first + offset})
     tx.execute(delete_children_sql(spec), [ids])

@@ -7,9 +7,10 @@ Indexing is an upsert keyed by ``file_path``:
   given and different, is updated without touching chunks or vectors),
   unless the document is ``stale`` or ``failed``, which re-chunks it;
 * anything else replaces the chunks: a ``document`` tombstone (which removes
-  every vector of the document) gets a change number *before* the new chunk
-  rows', so the index drops the old vectors before it adds the new ones and
-  no stale vector is ever left behind.
+  every vector of the document indexed from an earlier change) gets a change
+  number *before* the new chunk rows', so the index can add the new vectors
+  first and then drop the old ones: no stale vector is left behind, and the
+  document is never missing from the index meanwhile.
 
 A document's ``index_lsn`` is the change number of its last chunk (or of the
 document itself when it has none): once the index watermark reaches it, the
@@ -266,7 +267,7 @@ class UpsertDocuments:
                 else:
                     results.append((doc_id, "unchanged"))
                 continue
-            tombstone = tx.next_lsn()  # before the new chunks' change numbers: the index deletes, then adds
+            tombstone = tx.next_lsn()  # before the new chunks' change numbers: it removes only older vectors
             tx.execute(sql.DELETE_CHUNKS_OF, [doc_id])
             last = _append_chunks(tx, doc_id, doc.chunks)
             tx.execute(
