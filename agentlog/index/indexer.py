@@ -74,6 +74,14 @@ OFFERED_BATCH = 4096
 """Most rows of one source per step while vectors are on offer for it (most rows then need no embedding)."""
 _MAINTAIN_AFTER_ROWS = 4096
 
+FIRST_ROUNDS = 4
+"""Rounds in a row that may advance only the sources a search waits for (then one round advances all).
+
+A session search on a store that was just loaded (2,000 summaries and 100,000 events behind, say) then
+waits for the sessions alone, not for a batch of events between two batches of sessions; the bound keeps
+the other sources moving while searches keep coming.
+"""
+
 
 @dataclass(slots=True)
 class SetWatermarks:
@@ -167,6 +175,8 @@ class Indexer:
         self._closing = False
         self._cond = threading.Condition()
         self._waiters: list[tuple[int, frozenset[str], asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._blocking_waits: list[tuple[int, frozenset[str]]] = []  # what threads blocked in wait() wait for
+        self._first_rounds = 0  # rounds in a row that advanced only awaited sources
         self._thread: threading.Thread | None = None
         self._stopped = False
         self._maintenance_thread: threading.Thread | None = None
@@ -372,13 +382,18 @@ class Indexer:
         """
         names = self._names(sources)
         deadline = None if timeout is None else time.monotonic() + timeout
+        wanted = (lsn, names)
         with self._cond:
-            while not self._caught_up(lsn, names):
-                self._raise_if_broken()
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise SearchUnavailableError(f"the index did not catch up with change {lsn} in {timeout} s")
-                self._cond.wait(remaining if remaining is not None else 1.0)
+            self._blocking_waits.append(wanted)
+            try:
+                while not self._caught_up(lsn, names):
+                    self._raise_if_broken()
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        raise SearchUnavailableError(f"the index did not catch up with change {lsn} in {timeout} s")
+                    self._cond.wait(remaining if remaining is not None else 1.0)
+            finally:
+                self._blocking_waits.remove(wanted)
 
     async def wait_async(self, lsn: int, *, sources: Sequence[str] | None = None) -> None:
         """Like :meth:`wait`, without blocking the event loop."""
@@ -442,7 +457,9 @@ class Indexer:
                 pause = min(pause * 2, 30.0)
 
     def _round(self, target: int) -> None:
-        """Advance every source that is behind by one batch, then record the watermarks.
+        """Advance the sources that are behind by one batch each, then record the watermarks.
+
+        Which sources: see :meth:`_sources_for_round`.
 
         A round that fails part way may have appended some sources' rows without recording their
         watermarks: the round after it first deletes every row above the recorded watermarks (as
@@ -454,10 +471,8 @@ class Indexer:
             self._round_failed = False
         advanced: dict[str, int] = {}
         processed = 0
-        for source in self.sources:
+        for source in self._sources_for_round(target):
             after = self.watermarks[source.name]
-            if after >= target:
-                continue
             upto, rows = self._step(source, after, target)
             advanced[source.name] = upto
             processed += rows
@@ -477,6 +492,23 @@ class Indexer:
             with self._cond:
                 self._maintenance_wanted = True
                 self._cond.notify_all()
+
+    def _sources_for_round(self, target: int) -> list[IndexSource]:
+        """The sources a round advances: those behind ``target``, the ones searches wait for first.
+
+        While a search waits for some sources (a session search for ``sessions``), up to
+        :data:`FIRST_ROUNDS` rounds in a row advance only those; the round after advances every source.
+        """
+        behind = [source for source in self.sources if self.watermarks[source.name] < target]
+        with self._cond:
+            waits = [(lsn, names) for lsn, names, _, _ in self._waiters] + self._blocking_waits
+            awaited = {name for lsn, names in waits for name in names if self.watermarks.get(name, lsn) < lsn}
+        first = [source for source in behind if source.name in awaited]
+        if first and len(first) < len(behind) and self._first_rounds < FIRST_ROUNDS:
+            self._first_rounds += 1
+            return first
+        self._first_rounds = 0
+        return behind
 
     def _step(self, source: IndexSource, after: int, target: int) -> tuple[int, int]:
         """Index one batch of ``source``'s changes above ``after``; return the new watermark and the row count."""
