@@ -14,9 +14,9 @@ after its new ones are in), and records the new watermarks in DuckDB
 * ``add_event`` never waits for a model: indexing happens after the commit.
 * Searches call :meth:`Indexer.wait` / :meth:`Indexer.wait_async` with the
   store's committed change number and the sources they read first, so a write
-  followed by a search finds what was written (read-your-writes). Because the
-  sources advance round by round, a session search does not wait for a large
-  backlog of events to be embedded.
+  followed by a search finds what was written (read-your-writes). The sources
+  a search waits for are advanced first (see :data:`FIRST_ROUNDS`), so a
+  session search does not wait for a large backlog of events to be embedded.
 * Crash safety: LanceDB rows carry the change number they were indexed from.
   On start, rows above the recorded watermark are deleted and their changes
   processed again, so a crash between a LanceDB write and the watermark
