@@ -49,7 +49,7 @@ from agentlog.validation import (
     validate_uuid,
 )
 
-__all__ = ["LENIENT_CANDIDATE", "prepare_event", "prepare_event_rows", "prepare_event_table"]
+__all__ = ["LENIENT_CANDIDATE", "chooses_ids", "prepare_event", "prepare_event_rows", "prepare_event_table"]
 
 _ALLOWED_KEYS = frozenset({"event_type", "event_data", "metadata", "event_id", "id", "timestamp"})
 
@@ -211,6 +211,26 @@ def prepare_event_table(data: Any, cursor: Any) -> tuple[pa.Table, Callable[[], 
     if error is not None:
         raise error
     return kept, check
+
+
+def chooses_ids(events: Any) -> bool:
+    """Whether the caller of ``add_events`` chose any event id (else every id is new and need not be looked up).
+
+    A sequence of mappings chooses one when an event has a non-null ``event_id`` or ``id``; a table when it
+    has an ``id`` column. Anything else (checked later) counts as choosing ids.
+
+    Example:
+        >>> chooses_ids([{"event_type": "x", "event_data": {}}]), chooses_ids(pa.table({"id": [None]}))
+        (False, True)
+    """
+    if isinstance(events, Sequence) and not isinstance(events, str | bytes):
+        return any(
+            not isinstance(e, Mapping) or e.get("event_id") is not None or e.get("id") is not None for e in events
+        )
+    names = getattr(events, "column_names", None)
+    if names is None:
+        names = getattr(events, "columns", None)
+    return names is None or "id" in names
 
 
 def _check_json_columns(columns: dict[str, pa.ChunkedArray]) -> None:

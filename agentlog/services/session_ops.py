@@ -348,6 +348,9 @@ class AppendEventTable:
     session_id: uuid.UUID
     events: pa.Table
     check: Callable[[], None] | None = None
+    caller_ids: bool = True
+    """Whether the caller chose the ids; when they were generated for this call none can be stored yet,
+    so the rows are not looked up (that lookup scans every stored event id)."""
     rejected: ValidationError | None = field(default=None)
     """The error found by an earlier try of this op (the writer retries an op that failed after a change)."""
 
@@ -384,7 +387,7 @@ class AppendEventTable:
     def _insert(self, tx: Transaction, facts: _Facts) -> tuple[int, int]:
         total = self.events.num_rows
         # Flushes the rows of earlier ops in this group, so they are seen too.
-        table = tx.new_rows("events", self.events)
+        table = tx.new_rows("events", self.events) if self.caller_ids else self.events
         count = table.num_rows
         if count < total:
             # the rows skipped are never cast to JSON: check their text before changing anything
@@ -566,9 +569,10 @@ class DeleteSession:
         """Delete the rows and return how many events went with the session."""
         cache = tx.cached(SessionCache, SessionCache)
         cache.get(tx, self.session_id)
-        deleted = tx.execute(sql.DELETE_EVENTS + " RETURNING 1", [self.session_id])
+        # DuckDB answers a DELETE with one row, the count of rows deleted (RETURNING would bring every row back)
+        deleted = tx.execute(sql.DELETE_EVENTS, [self.session_id])[0][0]
         tx.execute(sql.DELETE_SESSION, [self.session_id])
         tx.append("index_tombstones", {"kind": "session", "item_id": self.session_id.bytes, "index_lsn": tx.next_lsn()})
         ClearMemories(session_namespace(self.session_id)).apply(tx)
         cache.forget(self.session_id)
-        return len(deleted)
+        return int(deleted)

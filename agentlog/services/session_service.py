@@ -37,7 +37,7 @@ from typing import Any, TypedDict
 from agentlog.errors import NotFoundError, ValidationError
 from agentlog.records import EventRecord, SessionRecord
 from agentlog.services import session_queries as queries
-from agentlog.services.event_batches import prepare_event, prepare_event_rows, prepare_event_table
+from agentlog.services.event_batches import chooses_ids, prepare_event, prepare_event_rows, prepare_event_table
 from agentlog.services.lifecycle import parse_lifecycle
 from agentlog.services.session_ops import (
     AppendEvents,
@@ -319,11 +319,13 @@ class SessionService:
         sid = validate_uuid(session_id, "session_id")
         if isinstance(events, Sequence) and not isinstance(events, str | bytes):
             prepared = prepare_event_rows(events)
-            _, inserted = await self.store.write_async(AppendEvents(sid, prepared, check_duplicates=True))
+            op = AppendEvents(sid, prepared, check_duplicates=chooses_ids(events))
+            _, inserted = await self.store.write_async(op)
             return {"session_id": sid, "inserted": inserted, "duplicates": len(events) - inserted}
         table, check = await self.store.read_async(lambda cur: prepare_event_table(events, cur))
         total = _row_count(events)
-        inserted, skipped = await self.store.write_async(AppendEventTable(sid, table, check))
+        op_table = AppendEventTable(sid, table, check, caller_ids=chooses_ids(events))
+        inserted, skipped = await self.store.write_async(op_table)
         return {"session_id": sid, "inserted": inserted, "duplicates": skipped + (total - table.num_rows)}
 
     # -- temporal queries -------------------------------------------------------------
