@@ -23,6 +23,7 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -158,7 +159,7 @@ def derived_title(content: str, fallback: str) -> str:
 
 @dataclass(slots=True)
 class PreparedDocument:
-    """One validated document, hashed and chunked."""
+    """One validated document, hashed, and chunked when its chunks are first needed."""
 
     file_path: str
     title: str
@@ -168,13 +169,34 @@ class PreparedDocument:
     content_hash: str
     metadata: dict[str, Any] | None
     """``None`` keeps the stored metadata (``{}`` for a new document)."""
-    chunks: list[Chunk] = field(repr=False)
+    chunked: list[Chunk] | None = field(default=None, repr=False)
+    """The chunks, once made (see :attr:`chunks`)."""
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """The content's chunks (made on first use: an unchanged document never needs them)."""
+        if self.chunked is None:
+            self.chunked = split_chunks(self.content)
+        return self.chunked
+
+    def same_as(self, row: Sequence[Any] | None) -> bool:
+        """Whether a stored row (of ``EXISTING_BY_PATHS``) holds this content, title, type and namespace.
+
+        A ``stale`` or ``failed`` document is never the same: indexing it again re-chunks it.
+        """
+        if row is None:
+            return False
+        stored = (row[5], row[2], row[3], row[4])
+        return stored == (self.content_hash, self.title, self.document_type, self.namespace) and row[7] not in (
+            "stale",
+            "failed",
+        )
 
 
 def prepare_document(
-    file_path: Any, title: Any, content: Any, document_type: Any, metadata: Any, namespace: Any
+    file_path: Any, title: Any, content: Any, document_type: Any, metadata: Any, namespace: Any, *, chunk: bool = True
 ) -> PreparedDocument:
-    r"""Validate the arguments of ``index_document`` and chunk the content.
+    r"""Validate the arguments of ``index_document`` and chunk the content (``chunk=False``: when first needed).
 
     Example:
         >>> doc = prepare_document("a.md", "A", "# A\n\nhello world", "markdown", None, "project:x")
@@ -189,7 +211,10 @@ def prepare_document(
     if meta is not None:
         dump_json(meta, "metadata")
     ns = validate_namespace(namespace) if namespace is not None else None
-    return PreparedDocument(path, name, kind, ns, text, content_hash(text), meta, split_chunks(text))
+    document = PreparedDocument(path, name, kind, ns, text, content_hash(text), meta)
+    if chunk:
+        _ = document.chunks  # here, in the caller's thread, not on the writer's
+    return document
 
 
 def prepare_markdown(file_path: Any, content: Any, namespace: Any) -> PreparedDocument:
@@ -259,8 +284,7 @@ class UpsertDocuments:
                 results.append((self._insert(tx, doc, now), "added"))
                 continue
             doc_id: uuid.UUID = row[0]
-            same = (row[5], row[2], row[3], row[4]) == (doc.content_hash, doc.title, doc.document_type, doc.namespace)
-            if same and row[7] not in ("stale", "failed"):
+            if doc.same_as(row):
                 if _metadata_changed(doc.metadata, row[6]):
                     tx.execute(sql.UPDATE_METADATA, [doc_id, _metadata_json(doc.metadata, None), now])
                     results.append((doc_id, "changed"))

@@ -223,8 +223,8 @@ class DocumentIndexService:
 
         Files are stored under their resolved path and must resolve inside
         ``path`` (symlinks leading out are skipped and reported); the glob must
-        be relative without ``..``. Unchanged files cost a hash and nothing
-        else. See :class:`~agentlog.services.document_sync.SyncReport`.
+        be relative without ``..``. Unchanged files are read and hashed, not
+        chunked or written. See :class:`~agentlog.services.document_sync.SyncReport`.
 
         A document stored under ``path`` is deleted (with its vectors) and
         reported in ``removed`` when its file no longer exists, is no longer a
@@ -267,7 +267,10 @@ class DocumentIndexService:
         try:
             for start in range(0, len(files), SYNC_BATCH):
                 batch = files[start : start + SYNC_BATCH]
-                docs, bad = await asyncio.to_thread(load_documents, batch, namespace=ns, document_type=kind)
+                stored = await self._stored_rows([str(file) for file in batch])
+                docs, bad = await asyncio.to_thread(
+                    load_documents, batch, namespace=ns, document_type=kind, stored=stored
+                )
                 report.skipped.extend(bad)
                 if docs:
                     results = await self.store.write_async(UpsertDocuments(docs))
@@ -282,6 +285,11 @@ class DocumentIndexService:
         if wait and self.store.index is not None:
             await self.wait_for_sync()
         return report
+
+    async def _stored_rows(self, paths: list[str]) -> dict[str, tuple[Any, ...]]:
+        """The stored rows of these paths (``EXISTING_BY_PATHS``), by path."""
+        rows = await self.store.read_async(lambda cur: cur.execute(sql.EXISTING_BY_PATHS, [paths]).fetchall())
+        return {row[1]: row for row in rows}
 
     async def _remove_missing(self, root: Any, report: SyncReport) -> None:
         """Delete the documents under ``root`` whose file is gone, not a real file any more, or was skipped."""

@@ -18,6 +18,7 @@ cleaned to one line (see :func:`~agentlog.services.document_ops.derived_title`).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -194,9 +195,20 @@ def is_real_file(path: str) -> bool:
 
 
 def load_documents(
-    paths: list[Path], *, namespace: str | None, document_type: str | None
+    paths: list[Path],
+    *,
+    namespace: str | None,
+    document_type: str | None,
+    stored: Mapping[str, Sequence[Any]] | None = None,
 ) -> tuple[list[PreparedDocument], list[tuple[str, str]]]:
-    """Read, validate and chunk files (run in a worker thread).
+    """Read and validate files, and chunk those that changed (run in a worker thread).
+
+    Args:
+        paths: The files.
+        namespace: Namespace given to the documents.
+        document_type: Type given to the documents.
+        stored: The stored rows of these paths (``EXISTING_BY_PATHS``, by path): a file whose content,
+            title, type and namespace a row holds already is not chunked (indexing it is a no-op).
 
     Returns:
         ``(documents, skipped)``.
@@ -220,7 +232,10 @@ def load_documents(
             continue
         try:
             title = derived_title(content, path.name)
-            documents.append(prepare_document(str(path), title, content, document_type, None, namespace))
+            document = prepare_document(str(path), title, content, document_type, None, namespace, chunk=False)
+            if not document.same_as((stored or {}).get(document.file_path)):
+                _ = document.chunks  # here, not on the writer's thread
+            documents.append(document)
         except ValidationError as exc:
             skipped.append((str(path), str(exc)))
     return documents, skipped

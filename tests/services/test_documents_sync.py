@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,3 +146,44 @@ async def test_progress_bar_and_no_wait(tmp_path: Path, capsys: pytest.CaptureFi
         docs = DocumentIndexService(store)
         report = await docs.sync_directory(tmp_path / "d", progress=False)  # no embedder: stored, pending
         assert len(report.added) == 1 and (await docs.list_all_documents())[0]["sync_status"] == "pending"
+
+
+async def test_a_resync_chunks_only_the_files_that_changed(
+    docs: DocumentIndexService, store: Store, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentlog.services import document_ops
+
+    await docs.sync_directory(folder, progress=False, wait=False)
+    chunked: list[str] = []
+    real_split = document_ops.split_chunks
+
+    def counting_split(text: str) -> list[Any]:
+        chunked.append(text)
+        return real_split(text)
+
+    monkeypatch.setattr(document_ops, "split_chunks", counting_split)
+    write(folder / "storage.md", "# Storage\n\nDuckDB is the source of truth, in one file.")
+    report = await docs.sync_directory(folder, progress=False, wait=False)
+    assert len(report.unchanged) == 2 and report.changed == [str(folder / "storage.md")]
+    assert chunked == ["# Storage\n\nDuckDB is the source of truth, in one file."]
+
+
+async def test_a_document_changed_after_the_lookup_is_chunked_all_the_same(store: Store, folder: Path) -> None:
+    from agentlog.services.document_ops import UpsertDocuments
+    from agentlog.services.document_sync import load_documents
+
+    path = folder / "storage.md"
+    await DocumentIndexService(store).sync_directory(folder, progress=False, wait=False)
+    rows = {
+        r[1]: r
+        for r in store.sql(
+            "SELECT id, file_path, title, document_type, namespace, content_hash, metadata, sync_status FROM documents"
+        ).fetchall()
+    }
+    loaded, _ = load_documents([path], namespace=None, document_type="markdown", stored=rows)
+    assert loaded[0].chunked is None  # the lookup said unchanged: not chunked yet
+    await DocumentIndexService(store).index_document(str(path), "Storage", "something else entirely", "markdown")
+    [(_, outcome)] = await store.write_async(UpsertDocuments(loaded))  # the file's content again
+    assert outcome == "changed"
+    record = await DocumentIndexService(store).get_document(str(path))
+    assert record is not None and record["content"] == path.read_text() and record["chunk_count"] == 1
