@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -66,6 +67,13 @@ def test_demo_info_sessions_show(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["--store", store, "show", session_id]) == 0
     shown = capsys.readouterr().out
     assert f"session {session_id}  agent=claude" in shown and "task_created" in shown
+    rows = [line.split()[0] for line in shown.splitlines() if line.split() and line.split()[0].isdigit()]
+    assert main(["--store", store, "show", session_id, "--tail", "2"]) == 0
+    tail = capsys.readouterr().out
+    assert f"the last 2 of {len(rows)} events:" in tail
+    assert [line.split()[0] for line in tail.splitlines() if line.split() and line.split()[0].isdigit()] == rows[-2:]
+    assert main(["--store", store, "show", session_id, "--tail", "2", "--json"]) == 0
+    assert [e["seq"] for e in json.loads(capsys.readouterr().out)["events"]] == [int(n) for n in rows[-2:]]
     assert main(["--store", store, "sessions", "--active"]) == 0
     assert len(capsys.readouterr().out.splitlines()) > 2
 

@@ -7,7 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from agentlog.cli.arguments import checked_by, date_argument, limit_argument, uuid_argument
+from agentlog.cli.arguments import checked_by, date_argument, limit_argument, positive_int, uuid_argument
 from agentlog.cli.output import format_table, printable, printable_json
 from agentlog.cli.stores import open_store
 from agentlog.errors import NotFoundError
@@ -37,6 +37,7 @@ def register(commands: Any) -> None:
     show = commands.add_parser("show", help="show one session with its events")
     show.add_argument("session_id", type=uuid_argument, help="the session's UUID")
     show.add_argument("--json", action="store_true", help="print the record as JSON")
+    show.add_argument("--tail", type=positive_int, metavar="N", help="only the last N events")
     show.set_defaults(handler=run_show)
 
 
@@ -120,11 +121,15 @@ def _reject_filters_with_active(args: argparse.Namespace) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    """Print one session and its events."""
+    """Print one session and its events (``--tail N``: only the last N of them)."""
     with open_store(args, embedder=None) as store:  # reads only: no model, any embedder's store
         session = asyncio.run(SessionService(store).get_session(args.session_id))
     if session is None:
         raise NotFoundError("session", args.session_id)
+    events = session.get("events", [])
+    total = len(events)
+    if args.tail is not None:
+        session["events"] = events = events[-args.tail :]
     if args.json:
         print(printable_json(session, indent=2))
         return 0
@@ -136,7 +141,8 @@ def run_show(args: argparse.Namespace) -> int:
     print(f"started {printable(session['started_at'])}  ended {printable(session['ended_at'] or '-')}")
     if session["summary"]:
         print(f"summary: {printable(session['summary'], newlines=True)}")
-    events = session.get("events", [])
+    if len(events) < total:
+        print(f"the last {len(events):,} of {total:,} events:")
     print(
         format_table(
             ["seq", "timestamp", "event_type", "event_data"],
