@@ -52,6 +52,7 @@ __all__ = [
     "validate_offset",
     "validate_optional_name",
     "validate_positive_int",
+    "validate_since_until",
     "validate_text",
     "validate_uuid",
 ]
@@ -482,3 +483,39 @@ def validate_aware_datetime(value: Any, field: str) -> datetime:
             field=field,
             value=value.isoformat(),
         ) from None
+
+
+def validate_since_until(since: Any, until: Any) -> tuple[datetime | None, datetime | None]:
+    """Check the optional bounds of a time window: aware datetimes, ``since`` before ``until``.
+
+    An empty or reversed window is a mistake, not a question whose answer is nothing.
+
+    Args:
+        since: The start (included), or ``None``.
+        until: The end (left out), or ``None``.
+
+    Returns:
+        Both bounds in UTC (``None`` stays ``None``).
+
+    Raises:
+        ValidationError: A bound is not an aware datetime, or ``since >= until``.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> day = datetime(2026, 1, 2, tzinfo=timezone.utc)
+        >>> validate_since_until(day, None)[0].day
+        2
+        >>> validate_since_until(day, day)
+        Traceback (most recent call last):
+        ...
+        agentlog.errors.ValidationError: since (2026-01-02T00:00:00+00:00) must be before until (2026-01-02...)
+    """
+    start = None if since is None else validate_aware_datetime(since, "since")
+    end = None if until is None else validate_aware_datetime(until, "until")
+    if start is not None and end is not None and start >= end:
+        raise ValidationError(
+            f"since ({start.isoformat()}) must be before until ({end.isoformat()})",
+            field="since",
+            value=start.isoformat(),
+        )
+    return start, end

@@ -22,7 +22,7 @@ from agentlog.analytics import schemas
 from agentlog.analytics._frames import conform, fetch
 from agentlog.errors import ValidationError
 from agentlog.store import Store, require_open_store
-from agentlog.validation import validate_aware_datetime, validate_optional_name
+from agentlog.validation import validate_optional_name, validate_since_until
 
 __all__ = ["COLOR_BY", "PROJECTIONS", "ColorBy", "pca_2d", "session_embedding_map"]
 
@@ -141,16 +141,9 @@ def session_embedding_map(
     checked = require_open_store(store)
     group = _check_choice(color_by, COLOR_BY, "color_by")
     _check_choice(method, PROJECTIONS, "method")
-    params: dict[str, Any] = {
-        "agent": validate_optional_name(agent, "agent"),
-        "since": None if since is None else validate_aware_datetime(since, "since"),
-        "until": None if until is None else validate_aware_datetime(until, "until"),
-    }
-    if params["since"] is not None and params["until"] is not None and params["since"] >= params["until"]:
-        raise ValidationError(
-            f"since ({params['since'].isoformat()}) must be before until ({params['until'].isoformat()})",
-            field="since",
-        )
+    name = validate_optional_name(agent, "agent")
+    start, end = validate_since_until(since, until)
+    params: dict[str, Any] = {"agent": name, "since": start, "until": end}
     checked.wait_for_index()
     index = checked.index
     assert index is not None  # wait_for_index raised otherwise

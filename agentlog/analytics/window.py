@@ -9,7 +9,12 @@ from typing import Any, Literal
 from agentlog.errors import ValidationError
 from agentlog.records import days_before
 from agentlog.store import Store, require_open_store
-from agentlog.validation import validate_aware_datetime, validate_optional_name, validate_positive_int
+from agentlog.validation import (
+    validate_aware_datetime,
+    validate_optional_name,
+    validate_positive_int,
+    validate_since_until,
+)
 
 __all__ = ["MAX_DAYS", "Freq", "Scope", "Window", "check_freq", "check_tz", "resolve_window", "scope"]
 
@@ -103,12 +108,7 @@ def resolve_window(
     else:
         count = validate_positive_int(default_days if days is None else days, "days", maximum=MAX_DAYS)
         start = days_before(end, count)
-    if start >= end:
-        raise ValidationError(
-            f"since ({start.isoformat()}) must be before until ({end.isoformat()})",
-            field="since",
-            value=start.isoformat(),
-        )
+    validate_since_until(start, end)
     return Window(start, end)
 
 

@@ -39,10 +39,10 @@ from agentlog.records import EventRecord, SessionRecord, epoch_us
 from agentlog.services import session_sql as sql
 from agentlog.store import Store
 from agentlog.validation import (
-    validate_aware_datetime,
     validate_event_types,
     validate_limit,
     validate_name,
+    validate_since_until,
     validate_text,
     validate_uuid,
 )
@@ -124,21 +124,10 @@ def validate_query(query: Any, mode: Any, threshold: Any) -> tuple[str, SearchMo
     return query, mode, threshold
 
 
-def _micros(value: datetime | None, field: str) -> int | None:
-    return None if value is None else epoch_us(validate_aware_datetime(value, field))
-
-
 def _window(since: datetime | None, until: datetime | None) -> tuple[int | None, int | None]:
-    """``since`` and ``until`` in microseconds; a ``ValidationError`` unless ``since`` comes before ``until``.
-
-    As in the analytics windows: an empty or reversed window is a mistake, not a search for nothing.
-    """
-    start, end = _micros(since, "since"), _micros(until, "until")
-    if start is not None and end is not None and start >= end:
-        raise ValidationError(
-            f"since ({since}) must be before until ({until})", field="since", value=f"{since} / {until}"
-        )
-    return start, end
+    """``since`` and ``until`` in microseconds, checked by :func:`~agentlog.validation.validate_since_until`."""
+    start, end = validate_since_until(since, until)
+    return (None if start is None else epoch_us(start)), (None if end is None else epoch_us(end))
 
 
 def require_index(store: Store) -> Indexer:

@@ -57,7 +57,7 @@ from agentlog.io.dataset_vectors import write_vectors
 from agentlog.io.layout import TableLayout, store_layout
 from agentlog.store import Store, require_open_store
 from agentlog.store.manifest import EmbedderInfo, read_manifest
-from agentlog.validation import validate_aware_datetime, validate_name
+from agentlog.validation import validate_name, validate_since_until
 
 if TYPE_CHECKING:
     from agentlog.index.vectors import VectorTables
@@ -121,12 +121,7 @@ def check_filters(since: Any, until: Any, agents: Any) -> Filters:
         >>> check_filters(None, None, "claude").agents
         ('claude',)
     """
-    start = validate_aware_datetime(since, "since") if since is not None else None
-    end = validate_aware_datetime(until, "until") if until is not None else None
-    if start is not None and end is not None and start >= end:
-        raise ValidationError(
-            f"since ({start.isoformat()}) must be before until ({end.isoformat()})", field="since", value=str(start)
-        )
+    start, end = validate_since_until(since, until)
     names: tuple[str, ...] | None = None
     if agents is not None:
         items = [agents] if isinstance(agents, str) else agents
