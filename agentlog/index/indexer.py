@@ -528,11 +528,12 @@ class Indexer:
         upto, rows, tombstones = self.store.read(read)
         # The old vectors keep serving searches until the new ones are in: first the model, then the
         # writes, and the tombstones' deletions last.
-        keep = rows.filter(rows.column("text").is_valid())
+        has_text = rows.column("text").is_valid()
+        keep = rows.filter(has_text)
         vectors = self._vectors(source.name, keep)
         if rows.num_rows:
             if source.replaces:  # a row without text (a deleted memory) loses its vector; the rest replace theirs
-                gone = rows.filter(pc.invert(rows.column("text").is_valid())).column("id").to_pylist()
+                gone = rows.filter(pc.invert(has_text)).column("id").to_pylist()
                 if gone:
                     self.tables.delete_where(source.name, "id", gone)
                 self.tables.upsert(source.name, keep, vectors)
