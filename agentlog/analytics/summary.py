@@ -59,7 +59,8 @@ class ActivityReport:
         busiest = (
             "n/a"
             if self.most_active_day is None
-            else f"{self.most_active_day.isoformat()} ({plural(self.most_active_day_sessions, 'session')})"
+            # the guide's words, "(1 sessions)" included: this string is what Workflow 5 prints
+            else f"{self.most_active_day.isoformat()} ({self.most_active_day_sessions} sessions)"
         )
         return "\n".join(
             [

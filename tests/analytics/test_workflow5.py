@@ -63,3 +63,12 @@ async def test_more_than_twenty_sessions_needs_limit_20(store: Store) -> None:
     assert str(activity_report(store, "claude", days=7, limit=20)) == printed
     everything = activity_report(store, "claude", days=7)
     assert everything.sessions == 25 and f"Sessions: {everything.sessions}" not in printed
+
+
+async def test_a_busiest_day_of_one_session_is_printed_in_the_guides_words(store: Store) -> None:
+    """Workflow 5 prints ``(1 sessions)``; whether a run meets that case depends on the hour it runs at."""
+    service = SessionService(store)
+    await log_sessions(service, "claude", [(timedelta(days=2), 2)])
+    printed = await run_workflow5(store)
+    assert printed.endswith(" (1 sessions)"), printed
+    assert str(activity_report(store, "claude", days=7)) == printed
