@@ -193,16 +193,20 @@ def import_logs(
             if result.format is None:
                 report.skipped.append(result.path)
                 continue
+            file = result.path
             try:
-                prepared = prepare_sessions(result.sessions, result.path)
+                prepared = prepare_sessions(result.sessions, file)
             except ImportFormatError as exc:
-                _fail(report, result.path, exc, single)
+                _fail(report, file, exc, single)
                 continue
+            finally:
+                del result  # the parsed objects go now, not after the next file is parsed
             if not prepared:
                 report.files += 1
                 continue
             future = store.submit(LoadLogSessions(tuple(prepared), running_window))
-            pending.append((result.path, future, sum(s.truncated for s in prepared)))
+            pending.append((file, future, sum(s.truncated for s in prepared)))
+            del prepared  # kept by the op until it is stored
             while len(pending) > _IN_FLIGHT:
                 _collect(report, *pending.popleft(), single)
         while pending:

@@ -44,6 +44,10 @@ TRUNCATED_MARKER = "[truncated by agentlog import: {size} bytes]"
 """What replaces a long string of an over-sized event payload."""
 _SHRINK_MIN_CHARS = 1024
 """Strings shorter than this are never truncated."""
+_BATCH_EVENTS = 2048
+"""Events converted to Arrow at a time at most (see :func:`_event_batch`)."""
+_BATCH_CHARS = 64 * 2**20
+"""Characters of payload converted to Arrow at a time at most (a batch's strings stay far below 2 GiB)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,12 +171,16 @@ def _prepare(session: ImportedSession, path: Path, mtime: datetime, seen: set[uu
     except (ValidationError, ValueError, TypeError) as exc:
         raise ImportFormatError(f"session {session.id}: {exc}", path=path) from None
     columns: dict[str, list[Any]] = {name: [] for name in EVENT_COLUMNS.names}
-    truncated = repeated = 0
+    batches: list[pa.RecordBatch] = []
+    first_event: uuid.UUID | None = None
+    truncated = repeated = gathered = 0
     for position, event in enumerate(session.events, start=1):
         if event.id in seen:
             repeated += 1
             continue
         seen.add(event.id)
+        if first_event is None:
+            first_event = event.id
         data, meta, cut = _payloads(event, path, position)
         truncated += cut
         columns["id"].append(event.id.bytes)
@@ -181,10 +189,11 @@ def _prepare(session: ImportedSession, path: Path, mtime: datetime, seen: set[uu
         columns["metadata"].append(meta)
         columns["timestamp"].append(event.timestamp)
         columns["is_error"].append(is_error_event(event.event_type, event.metadata))
-    try:
-        events = pa.Table.from_pydict(columns, schema=EVENT_COLUMNS)
-    except (pa.ArrowException, UnicodeError) as exc:
-        raise ImportFormatError(f"session {session.id}: events cannot be stored: {exc}", path=path) from None
+        gathered += len(data) + len(meta)
+        if len(columns["id"]) == _BATCH_EVENTS or gathered >= _BATCH_CHARS:
+            batches.append(_event_batch(columns, session.id, path))
+            gathered = 0
+    batches.append(_event_batch(columns, session.id, path))
     estimated = session.started_at is None
     started = session.started_at or mtime
     return PreparedLogSession(
@@ -197,11 +206,26 @@ def _prepare(session: ImportedSession, path: Path, mtime: datetime, seen: set[uu
         last_activity=session.ended_at or started,
         estimated=estimated,
         complete=session.metadata.get("format") == "otel",
-        source=source_key(uuid.UUID(bytes=columns["id"][0]) if columns["id"] else None, path),
-        events=events,
+        source=source_key(first_event, path),
+        events=pa.Table.from_batches(batches, EVENT_COLUMNS),
         truncated=truncated,
         repeated=repeated,
     )
+
+
+def _event_batch(columns: dict[str, list[Any]], session_id: uuid.UUID, path: Path) -> pa.RecordBatch:
+    """The events gathered in ``columns`` as one Arrow batch; ``columns`` is emptied.
+
+    Converting every few thousand events keeps one copy of a file's payloads
+    (in Arrow) instead of a list of JSON strings plus the table built from it.
+    """
+    try:
+        batch = pa.RecordBatch.from_pydict(columns, schema=EVENT_COLUMNS)
+    except (pa.ArrowException, UnicodeError) as exc:
+        raise ImportFormatError(f"session {session_id}: events cannot be stored: {exc}", path=path) from None
+    for values in columns.values():
+        values.clear()
+    return batch
 
 
 def _payloads(event: ImportedEvent, path: Path, position: int) -> tuple[str, str, int]:

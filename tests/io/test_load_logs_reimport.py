@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from agentlog import ImportFormatError, SessionService, Store
-from agentlog.io import import_logs
-from agentlog.io.importers import ImportedSession
+from agentlog.io import import_logs, log_rows
+from agentlog.io.importers import ImportedEvent, ImportedSession
 from agentlog.io.log_rows import prepare_sessions
 from tests.conftest import snapshot
 from tests.io.support import fixture_dir, write_lines
@@ -196,3 +196,28 @@ def test_two_sessions_with_one_id_from_one_file_fail_that_file(tmp_path: Path) -
     ] * 2
     with pytest.raises(ImportFormatError, match=f"session {SID} is parsed twice from this file"):
         prepare_sessions(twins, log)
+
+
+@pytest.mark.parametrize("chars_per_batch", [None, 500])
+def test_a_session_of_many_events_keeps_their_order_across_conversion_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chars_per_batch: int | None
+) -> None:
+    """Events are converted to Arrow a few thousand (or a few MB) at a time; the table is the whole session in order."""
+    if chars_per_batch is not None:
+        monkeypatch.setattr(log_rows, "_BATCH_CHARS", chars_per_batch)
+    log = tmp_path / "long.jsonl"
+    log.write_text("")
+    ids = [uuid.UUID(int=n + 1) for n in range(5000)]
+    order = [ids[0], *ids[:3], *ids[3:2047], ids[5], *ids[2047:]]  # repeats before and across the first batch
+    events = tuple(
+        ImportedEvent(id=i, event_type="step", event_data={"n": i.int}, metadata={"line": n}, timestamp=None)
+        for n, i in enumerate(order, start=1)
+    )
+    session = ImportedSession(
+        id=SID, agent="bot", started_at=None, ended_at=None, summary=None, metadata={}, events=events
+    )
+    (prepared,) = prepare_sessions([session], log)
+    assert prepared.repeated == 2
+    assert prepared.events.column("id").to_pylist() == ids
+    assert [json.loads(d)["n"] for d in prepared.events.column("event_data").to_pylist()] == [i.int for i in ids]
+    assert prepared.source == str(ids[0])
