@@ -650,8 +650,16 @@ class VectorTables:
         reader: pa.RecordBatchReader = self.table(name).search().select(list(columns)).limit(None).to_batches()
         return reader
 
-    def vectors(self, name: str, ids: Sequence[str] | None = None) -> tuple[list[str], npt.NDArray[np.float32]]:
-        """The stored vectors (all, or of ``ids``) as ``(ids, matrix)``.
+    def vectors(
+        self, name: str, ids: Sequence[str] | None = None, *, where: str | None = None
+    ) -> tuple[list[str], npt.NDArray[np.float32]]:
+        """The stored vectors (all, or of ``ids``, or of the rows ``where`` keeps) as ``(ids, matrix)``.
+
+        Args:
+            name: The table.
+            ids: Only these rows.
+            where: Only the rows this Lance SQL condition keeps (build it with
+                :class:`~agentlog.index.lance_filter.Filter`).
 
         Example:
             >>> import tempfile
@@ -659,8 +667,11 @@ class VectorTables:
             (0, 4)
         """
         query = self.table(name).search()
-        if ids is not None:
-            query = query.where(Filter().one_of("id", list(ids)).sql())
+        condition = (
+            Filter().one_of("id", list(ids) if ids is not None else None).extend([f"({where})"] if where else []).sql()
+        )
+        if condition is not None:
+            query = query.where(condition)
         table = query.select(["id", "vector"]).limit(None).to_arrow()
         matrix = np.asarray(table.column("vector").combine_chunks().flatten(), dtype=np.float32)
         return table.column("id").to_pylist(), matrix.reshape(-1, self.dimension)

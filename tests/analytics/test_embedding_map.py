@@ -73,6 +73,7 @@ async def test_columns_filters_and_color_by(store: Store) -> None:
     by_project = session_embedding_map(store, color_by="project")
     only_gemini = session_embedding_map(store, agent="gemini")
     later = session_embedding_map(store, since=T0 + timedelta(hours=3))
+    earlier = session_embedding_map(store, until=T0 + timedelta(hours=3))
 
     assert by_agent["group"].to_list() == by_agent["agent"].to_list()
     assert by_project["group"].to_list() == by_project["project"].to_list()
@@ -80,7 +81,8 @@ async def test_columns_filters_and_color_by(store: Store) -> None:
     assert by_agent["started_at"].is_sorted()
     assert by_agent.row(0, named=True)["summary"] == DATABASE[0]
     assert set(only_gemini["session_id"].to_list()) == {str(i) for i in groups["frontend"]}
-    assert later["session_id"].to_list() == [str(i) for i in groups["frontend"]]
+    assert later["session_id"].to_list() == [str(i) for i in groups["frontend"]]  # since: inclusive
+    assert earlier["session_id"].to_list() == [str(i) for i in groups["database"]]  # until: exclusive
     assert session_embedding_map(store).equals(by_agent)  # deterministic
 
 

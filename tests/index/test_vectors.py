@@ -757,3 +757,23 @@ def test_a_recorded_floor_that_cannot_be_right_is_ignored(
         reopened.add("events", *rows(1000 + n, 1, "late", rng, centers))
     reopened.maintain("events")  # the tail's start is unknown: compacted (a floor above every row merged nothing)
     assert fragments(reopened) <= 2 and reopened.unindexed_rows("events") == 0
+
+
+def test_vectors_reads_only_the_rows_a_filter_and_ids_keep(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    centers = rng.normal(size=(4, DIM))
+    tables = VectorTables(tmp_path, DIM)
+    first, first_vectors = rows(0, 6, "common", rng, centers)
+    second, second_vectors = rows(6, 4, "rare", rng, centers)
+    tables.add("events", first, first_vectors)
+    tables.add("events", second, second_vectors)
+    ids, matrix = tables.vectors("events", where="event_type = 'rare'")
+    assert ids == second.column("id").to_pylist()
+    assert np.allclose(matrix, second_vectors)
+    wanted = [first.column("id")[1].as_py(), second.column("id")[2].as_py()]
+    both, _ = tables.vectors("events", wanted, where="event_type = 'rare'")
+    assert both == [wanted[1]]  # the ids and the filter both apply
+    assert tables.vectors("events", [], where="event_type = 'rare'")[0] == []
+    either = "event_type = 'common' OR event_type = 'rare'"
+    assert len(tables.vectors("events", where=either)[0]) == 10
+    assert tables.vectors("events", wanted[:1], where=either)[0] == wanted[:1]  # the condition is kept whole
