@@ -28,7 +28,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from pydantic import ValidationError as PydanticValidationError
 
 from agentlog.errors import ImportFormatError
-from agentlog.io.regular_files import open_regular_file
+from agentlog.regular_files import open_regular_file
 from agentlog.store.manifest import EmbedderInfo
 
 __all__ = [

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from agentlog.errors import ValidationError
+from agentlog.errors import ImportFormatError, ValidationError
+from agentlog.regular_files import open_regular_file
 from agentlog.services.document_ops import MAX_CONTENT_BYTES, PreparedDocument, derived_title, prepare_document
 
 __all__ = ["SyncReport", "discover", "is_real_file", "load_documents", "resolve_root", "validate_glob"]
@@ -217,13 +218,15 @@ def load_documents(
     skipped: list[tuple[str, str]] = []
     for path in paths:
         try:
-            size = path.stat().st_size
-            if size > MAX_CONTENT_BYTES:
-                skipped.append((str(path), f"larger than {MAX_CONTENT_BYTES} bytes"))
-                continue
-            data = path.read_bytes()
+            data = _read_at_most(path, MAX_CONTENT_BYTES)
+        except ImportFormatError:  # swapped for a FIFO or a device since it was found
+            skipped.append((str(path), "not a regular file"))
+            continue
         except OSError as exc:
             skipped.append((str(path), f"unreadable: {exc.strerror or type(exc).__name__}"))
+            continue
+        if data is None:
+            skipped.append((str(path), f"larger than {MAX_CONTENT_BYTES} bytes"))
             continue
         try:
             content = data.decode("utf-8-sig")
@@ -239,3 +242,18 @@ def load_documents(
         except ValidationError as exc:
             skipped.append((str(path), str(exc)))
     return documents, skipped
+
+
+def _read_at_most(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or None when it holds more than ``limit`` (checked as read: it may grow).
+
+    Raises:
+        ImportFormatError: It is not a regular file (checked on the open file, see
+            :func:`~agentlog.regular_files.open_regular_file`).
+        OSError: It cannot be read.
+    """
+    with open_regular_file(path) as handle:
+        if os.fstat(handle.fileno()).st_size > limit:
+            return None
+        data = handle.read(limit + 1)
+    return data if len(data) <= limit else None

@@ -16,6 +16,7 @@ from agentlog import Store
 from agentlog.cli import main
 from agentlog.errors import ImportFormatError, ValidationError
 from agentlog.io import export, import_, import_logs
+from agentlog.services import document_sync
 from agentlog.validation import MAX_JSON_DEPTH
 from tests.io.support import write_lines
 
@@ -58,6 +59,26 @@ def test_a_fifo_given_as_a_log_is_refused_without_blocking(tmp_path: Path, capsy
     assert error is None
     assert "not a regular file but a FIFO" in capsys.readouterr().err
     assert not (tmp_path / "s").exists()
+
+
+@needs_fifo
+def test_a_document_swapped_for_a_fifo_after_discovery_is_skipped_without_blocking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # sync_directory finds regular files, then reads them: one replaced by a FIFO in between is skipped.
+    fifo = tmp_path / "notes.md"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.md"
+    big.write_text("x" * 101)
+    monkeypatch.setattr(document_sync, "MAX_CONTENT_BYTES", 100)
+    found: list[Any] = []
+    error = _outcome_within(
+        fifo, lambda: found.append(document_sync.load_documents([fifo, big], namespace=None, document_type=None))
+    )
+    assert error is None
+    documents, skipped = found[0]
+    assert documents == []
+    assert skipped == [(str(fifo), "not a regular file"), (str(big), "larger than 100 bytes")]
 
 
 def test_a_device_given_as_a_log_is_refused_even_with_a_forced_format() -> None:

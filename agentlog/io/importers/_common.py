@@ -17,7 +17,7 @@ from typing import Any
 
 from agentlog.errors import ImportFormatError
 from agentlog.io.importers.model import EVENT_TYPE_PATTERN
-from agentlog.io.regular_files import open_regular_file
+from agentlog.regular_files import open_regular_file
 
 NAMESPACE = uuid.UUID("5c2f0f9e-7a43-4d0e-9b8e-2f1d6c0a9b71")
 """Namespace of every ``uuid5`` the importers derive (never change it: ids would move)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from agentlog.errors import ImportFormatError
 from agentlog.io.importers import _common as c
-from agentlog.io.regular_files import open_regular_file
+from agentlog.regular_files import open_regular_file
 
 _HEX = {128: re.compile(r"[0-9a-f]{32}"), 64: re.compile(r"[0-9a-f]{16}")}
 _DECIMAL = re.compile(r"-?[0-9]+")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from agentlog.errors import ImportFormatError, ValidationError
 from agentlog.io.importers import claude_code, codex, jsonl, otel
-from agentlog.io.regular_files import open_regular_file
+from agentlog.regular_files import open_regular_file
 
 __all__ = [
     "FORMATS",

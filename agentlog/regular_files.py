@@ -1,4 +1,4 @@
-r"""Opening a file that someone else gave us, refusing anything that is not a regular file.
+r"""Opening a file that someone else named, refusing anything that is not a regular file.
 
 A FIFO, a device or a socket named as a log file or as a dataset's
 ``manifest.json`` would make a plain ``open`` block until a writer appears (a
