@@ -453,7 +453,17 @@ class Store:
         return f"<agentlog.Store {where} ({state})>"
 
     def check_open(self) -> None:
-        """Raise :class:`StoreClosedError` if the store is closed."""
+        """Raise :class:`StoreClosedError` if the store is closed, or this is a process forked from its own.
+
+        A forked child has a copy of the store object but not its writer thread
+        (a write would wait for ever) nor a DuckDB that is safe to use there.
+        """
+        if os.getpid() != self._pid:
+            raise StoreClosedError(
+                f"{self!r} was opened by process {self._pid} and cannot be used in process {os.getpid()} forked "
+                "from it; open the store in the child (after the parent has closed it), or start workers with "
+                "multiprocessing's 'spawn' context"
+            )
         if self._closed:
             raise StoreClosedError(f"{self!r} is closed; open the store again to use it")
 

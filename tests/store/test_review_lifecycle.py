@@ -300,3 +300,39 @@ def test_close_in_a_forked_child_leaves_the_parents_database_alone(tmp_path: Pat
     crashed = subprocess.run([sys.executable, "-c", _FORK_THEN_CRASH, str(path)], capture_output=True, timeout=120)
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr.decode()
     assert _reopens(path) == 40  # the child's close had checkpointed and dropped the WAL the parent kept writing to
+
+
+_FORKED_CHILD_USES_THE_STORE = """
+import asyncio, os, sys
+from agentlog import SessionService, Store, StoreClosedError
+
+store = Store(sys.argv[1], embedder=None)
+service = SessionService(store)
+child = os.fork()
+if child == 0:
+    outcomes = []
+    for call in (lambda: service.create_session(agent="child"), lambda: service.list_sessions()):
+        try:
+            asyncio.run(asyncio.wait_for(call(), 20))
+            outcomes.append("done")
+        except StoreClosedError as exc:
+            outcomes.append("forked" if "forked from it" in str(exc) else str(exc))
+        except BaseException as exc:
+            outcomes.append(type(exc).__name__)
+    print(*outcomes, flush=True)
+    os._exit(0)
+os.waitpid(child, 0)
+asyncio.run(service.create_session(agent="parent"))
+print(asyncio.run(service.count_sessions("parent")), asyncio.run(service.count_sessions("child")))
+store.close()
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_using_the_parents_store_gets_an_error_not_a_hang(tmp_path: Path) -> None:
+    # The child has the store object but not its writer thread: a write waited for ever.
+    run = subprocess.run(
+        [sys.executable, "-c", _FORKED_CHILD_USES_THE_STORE, str(tmp_path / "s")], capture_output=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    assert run.stdout.decode().split("\n")[:2] == ["forked forked", "1 0"]
