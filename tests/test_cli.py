@@ -60,10 +60,18 @@ def test_demo_info_sessions_show(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["--store", store, "info"]) == 0
     info = capsys.readouterr().out
     assert "sessions:       160 (" in info
+    assert main(["--store", store, "info", "--json"]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert (facts["store"], facts["sessions"]) == (store, 160)
+    assert f"events:         {facts['events']:,}\n" in info and facts["embedder"] is None  # demo loads no vectors
     assert main(["--store", store, "sessions", "--agent", "claude", "--limit", "3"]) == 0
     listing = capsys.readouterr().out.splitlines()
     assert len(listing) == 5 and all("claude" in line for line in listing[2:])
     session_id = listing[2].split()[0]
+    assert main(["--store", store, "sessions", "--agent", "claude", "--limit", "3", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["id"] for r in records] == [line.split()[0] for line in listing[2:]]
+    assert {r["agent"] for r in records} == {"claude"}
     assert main(["--store", store, "show", session_id]) == 0
     shown = capsys.readouterr().out
     assert f"session {session_id}  agent=claude" in shown and "task_created" in shown

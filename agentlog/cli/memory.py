@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from agentlog.cli.arguments import checked_by, limit_argument, positive_int, threshold_argument, ttl_argument
-from agentlog.cli.output import format_table, printable, printable_json
+from agentlog.cli.output import format_table, print_json_lines, printable, printable_json
 from agentlog.cli.stores import open_store, wait_for_index
 from agentlog.errors import AgentlogError
 from agentlog.index.search import MODES
@@ -62,6 +62,7 @@ def register(commands: Any) -> None:
     listing.add_argument("prefix", type=_PREFIX, help="a namespace (project:myapp) or a scope (user)")
     listing.add_argument("--type", choices=MEMORY_TYPES, help="only this memory type")
     listing.add_argument("--limit", type=limit_argument, default=100, help="how many (default 100)")
+    listing.add_argument("--json", action="store_true", help="print the memory records as JSON lines")
     listing.set_defaults(handler=run_list)
     get = sub.add_parser("get", help="one memory as JSON (with --history: every version)")
     get.add_argument("namespace", type=_NAMESPACE)
@@ -86,6 +87,7 @@ def register(commands: Any) -> None:
         "--prefix", type=checked_by(validate_namespace_prefix, "prefix"), help="only under this namespace (or scope)"
     )
     search.add_argument("--limit", type=limit_argument, default=10, help="how many hits (default 10)")
+    search.add_argument("--json", action="store_true", help="print the hits as JSON lines")
     search.add_argument(
         "--threshold", type=threshold_argument, help="minimum similarity 0-1, 0 for none (default none)"
     )
@@ -111,10 +113,14 @@ def register(commands: Any) -> None:
     )
     dsearch.add_argument("--mode", choices=MODES, default="vector", help="vector (default), keyword or hybrid")
     dsearch.add_argument("--limit", type=limit_argument, default=10, help="how many hits (default 10)")
+    dsearch.add_argument("--json", action="store_true", help="print the hits as JSON lines")
     dsearch.set_defaults(handler=run_docs_search)
 
 
-def _print_memories(records: list[Any], *, score: bool = False) -> None:
+def _print_memories(records: list[Any], *, score: bool = False, as_json: bool = False) -> None:
+    if as_json:
+        print_json_lines(records)
+        return
     headers = (["sim"] if score else []) + ["namespace", "key", "v", "type", "value"]
     rows = [
         ([f"{r['similarity']:.2f}"] if score else [])
@@ -128,7 +134,7 @@ def run_list(args: argparse.Namespace) -> int:
     """Print the memories under a prefix."""
     with open_store(args, embedder=None) as store:  # reads only: no model, any embedder's store
         records = asyncio.run(MemoryService(store).list_memories_by_namespace(args.prefix, args.type, args.limit))
-    _print_memories(records)
+    _print_memories(records, as_json=args.json)
     return 0
 
 
@@ -195,7 +201,7 @@ def run_memory_search(args: argparse.Namespace) -> int:
                 args.query, namespace_prefix=args.prefix, limit=args.limit, threshold=args.threshold
             )
         )
-    _print_memories(hits, score=True)
+    _print_memories(hits, score=True, as_json=args.json)
     return 0
 
 
@@ -234,6 +240,9 @@ def run_docs_search(args: argparse.Namespace) -> int:
                 args.query, namespace=args.namespace, limit=args.limit, mode=args.mode
             )
         )
+    if args.json:
+        print_json_lines(hits)
+        return 0
     rows = [
         [f"{h['similarity']:.2f}", _tail(printable(h["file_path"])), h["chunk_index"], h["chunk_text"]] for h in hits
     ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["cli_wording", "format_table", "printable", "printable_json"]
+__all__ = ["cli_wording", "format_table", "print_json_lines", "printable", "printable_json"]
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
@@ -92,6 +92,18 @@ def printable_json(value: object, **options: Any) -> str:
     """
     text = json.dumps(value, default=str, ensure_ascii=False, **options)
     return _C1.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def print_json_lines(records: Iterable[object]) -> None:
+    """Print each record as one line of JSON (what ``--json`` prints for a list: ``jq`` reads it line by line).
+
+    Example:
+        >>> print_json_lines([{"id": 1}, {"id": 2}])
+        {"id": 1}
+        {"id": 2}
+    """
+    for record in records:
+        print(printable_json(record))
 
 
 _C1 = re.compile("[\\x7f-\\x9f]")

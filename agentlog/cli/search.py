@@ -9,7 +9,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from agentlog.cli.arguments import UsageError, checked_by, date_argument, limit_argument, threshold_argument
-from agentlog.cli.output import format_table, printable, printable_json
+from agentlog.cli.output import format_table, print_json_lines, printable
 from agentlog.cli.stores import open_store, recorded_embedder, require_store, wait_for_index
 from agentlog.embeddings import resolve_embedder
 from agentlog.embeddings.registry import ENV_EMBEDDER
@@ -83,8 +83,7 @@ def run_search(args: argparse.Namespace) -> int:
                 )
             )
     if args.json:
-        for hit in hits:
-            print(printable_json(hit))
+        print_json_lines(hits)
         return 0
     if args.events:
         rows = [

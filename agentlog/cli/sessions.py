@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from agentlog.cli.arguments import checked_by, date_argument, limit_argument, positive_int, uuid_argument
-from agentlog.cli.output import format_table, printable, printable_json
+from agentlog.cli.output import format_table, print_json_lines, printable, printable_json
 from agentlog.cli.stores import open_store
 from agentlog.errors import NotFoundError
 from agentlog.services.session_service import SessionService
@@ -22,6 +23,7 @@ __all__ = ["register"]
 def register(commands: Any) -> None:
     """Add the session commands to the ``agentlog`` parser."""
     info = commands.add_parser("info", help="show where the store is, its embedder and what it holds")
+    info.add_argument("--json", action="store_true", help="print the facts as one JSON object")
     info.set_defaults(handler=run_info)
 
     listing = commands.add_parser("sessions", help="list sessions, newest first")
@@ -32,6 +34,7 @@ def register(commands: Any) -> None:
         "--active", action="store_true", help="only sessions that have not ended (not with --agent/--project/--since)"
     )
     listing.add_argument("--limit", type=limit_argument, default=20, help="how many (default 20)")
+    listing.add_argument("--json", action="store_true", help="print the session records as JSON lines")
     listing.set_defaults(handler=run_sessions, parser=listing)
 
     show = commands.add_parser("show", help="show one session with its events")
@@ -51,6 +54,9 @@ def run_info(args: argparse.Namespace) -> int:
         counts = store.sql(_COUNTS).fetchall()[0]
         assert store.path is not None  # the command line opens stores in directories
         manifest = read_manifest(store.path)
+        if args.json:
+            print(printable_json(_info_record(store.path, store.schema_version, manifest, counts), indent=2))
+            return 0
         print(f"store:          {printable(store.path)}")
         print(f"schema version: {store.schema_version}")
         print(f"embedder:       {_embedder_line(manifest)}")
@@ -75,6 +81,24 @@ SELECT
     (SELECT count(*) FROM document_chunks)
 """
 """What ``info`` counts; a memory is live when its latest version is not a delete marker and has not expired."""
+
+
+def _info_record(path: Path, schema_version: int, manifest: StoreManifest | None, counts: Any) -> dict[str, Any]:
+    """What ``info --json`` prints: the facts of the text output, with ``null`` for no embedder recorded yet."""
+    embedder = manifest.embedder if manifest is not None else None
+    return {
+        "store": str(path),
+        "schema_version": schema_version,
+        "embedder": None if embedder is None else {"name": embedder.name, "dimension": embedder.dimension},
+        "reindex_pending": bool(manifest is not None and manifest.rebuild_pending),
+        "sessions": counts[0],
+        "sessions_not_ended": counts[2],
+        "events": counts[1],
+        "memories": counts[3],
+        "memory_versions": counts[4],
+        "documents": counts[5],
+        "document_chunks": counts[6],
+    }
 
 
 def _embedder_line(manifest: StoreManifest | None) -> str:
@@ -104,6 +128,9 @@ def run_sessions(args: argparse.Namespace) -> int:
             rows = asyncio.run(
                 service.list_sessions(agent=args.agent, project_id=args.project, since=args.since, limit=args.limit)
             )
+    if args.json:
+        print_json_lines(rows)
+        return 0
     print(
         format_table(
             ["id", "agent", "started_at", "lifecycle", "summary"],

@@ -23,11 +23,20 @@ def test_memory_and_docs_commands(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["--store", store, "memory", "list", "user"]) == 0
     listing = capsys.readouterr().out
     assert "ui_theme" in listing and '{"keys": "vim"}' in listing
+    assert main(["--store", store, "memory", "list", "user", "--json"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["key"], r["version"], r["value"]) for r in records] == [
+        ("ui_theme", 2, "light"),
+        ("editor", 1, {"keys": "vim"}),
+    ]
     assert main(["--store", store, "memory", "get", "user:alice", "ui_theme", "--history"]) == 0
     history = json.loads(capsys.readouterr().out)
     assert [h["value"] for h in history] == ["light", "user prefers dark mode"]
     assert main(["--store", store, "memory", "search", "vim keys", "--prefix", "user:alice", "--limit", "1"]) == 0
     assert "editor" in capsys.readouterr().out
+    assert main(["--store", store, "memory", "search", "vim keys", "--prefix", "user:alice", "--json"]) == 0
+    hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert hits and all(h["namespace"] == "user:alice" and 0 <= h["similarity"] <= 1 for h in hits)
     assert main(["--store", store, "memory", "delete", "user:alice", "editor"]) == 0
     assert main(["--store", store, "memory", "delete", "user:alice", "editor"]) == 1  # nothing left to delete
     assert "no memory user:alice / editor" in capsys.readouterr().err
@@ -45,3 +54,7 @@ def test_memory_and_docs_commands(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "1 added, 0 changed, 0 unchanged, 0 removed" in capsys.readouterr().out
     assert main(["--store", store, "docs", "search", "source of truth", "--mode", "hybrid"]) == 0
     assert "storage.md" in capsys.readouterr().out
+    assert main(["--store", store, "docs", "search", "source of truth", "--mode", "hybrid", "--json"]) == 0
+    (hit,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (hit["title"], hit["namespace"], hit["chunk_index"]) == ("Storage", "project:x", 0)
+    assert hit["file_path"] == str((docs / "storage.md").resolve())
