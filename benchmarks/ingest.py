@@ -219,6 +219,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.repeat < 1 or (args.repeat > 1 and args.only != "bulk"):
         parser.error("--repeat takes a count of 1 or more, and more than 1 only with --only bulk")
+    if min(args.bulk, args.sequential, args.writers, args.per_writer) < 1:
+        parser.error("--bulk, --sequential, --writers and --per-writer take counts of 1 or more")
 
     table = event_table(args.bulk)
     if args.only == "bulk":

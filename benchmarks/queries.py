@@ -133,6 +133,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
+    if not 0 < args.sessions <= args.events or args.runs < 1:
+        parser.error("--sessions, --events and --runs take counts of 1 or more, and every session has an event")
     with tempfile.TemporaryDirectory() as tmp:
         with Store(Path(tmp) / "store", embedder=None) as store:
             start = time.perf_counter()
