@@ -50,7 +50,6 @@ _STEP = {"day": "INTERVAL 1 day", "week": "INTERVAL 7 days"}
 _FULL_DAYS = {"day": "1.0", "week": "7.0"}
 _US_PER_MINUTE = 60_000_000
 _US_PER_DAY = 24 * 60 * _US_PER_MINUTE
-_SLOT_US = 15 * _US_PER_MINUTE
 
 
 def _agent(flag: bool, alias: str = "s") -> str:
@@ -78,18 +77,19 @@ window_events AS (
 
 
 def _slot_start(instant: str) -> str:
-    """Start of the 15-minute UTC slot holding ``instant`` (floor, also before 1970)."""
+    """Start of the UTC slot of ``$slot_us`` microseconds holding ``instant`` (floor, also before 1970)."""
     us = f"epoch_us({instant})"
-    return f"make_timestamptz({us} - (({us} % {_SLOT_US}) + {_SLOT_US}) % {_SLOT_US})"
+    return f"make_timestamptz({us} - (({us} % $slot_us) + $slot_us) % $slot_us)"
 
 
 def _slots() -> str:
-    """``window_events`` pre-aggregated per agent and 15-minute UTC slot.
+    """``window_events`` pre-aggregated per agent and UTC slot (``$slot_us`` wide).
 
     Converting instants to local days and hours (ICU) is the costly part of a
     bucketed query; doing it once per slot instead of once per event makes it
-    cheap. A slot never straddles a local hour, since every UTC offset in use
-    since 1972 is a whole number of quarter hours.
+    cheap. A slot never straddles a local hour: its width is 15 minutes when
+    every offset change of ``$tz`` falls on a quarter hour, else one minute
+    (see :func:`~agentlog.analytics.window.slot_minutes`).
     """
     return f"""
 slots AS (
@@ -141,7 +141,9 @@ def _grid(unit: Unit) -> str:
 
     ``complete`` is true when the period lies wholly inside ``[$since, $until)``;
     ``days_in_window`` is how much of it does, in local calendar days (wall-clock
-    time in ``$tz``, so a whole week is 7 even when it holds a DST change).
+    time in ``$tz``, so a whole week is 7 even when it holds a DST change), never
+    negative: a window inside the hour the clocks repeat when they fall back can
+    end at an earlier wall-clock time than it starts, and then holds 0 of the day.
     Materialized: the joins read it many times, and its bounds cost ICU calls.
     """
     step = _STEP[unit]
@@ -151,7 +153,7 @@ def _grid(unit: Unit) -> str:
 grid AS MATERIALIZED (
     SELECT period, period_start, period_end, complete,
            CASE WHEN complete THEN {_FULL_DAYS[unit]}
-                ELSE (epoch_us({local_until}) - epoch_us({local_since}))::DOUBLE / {_US_PER_DAY}
+                ELSE greatest(epoch_us({local_until}) - epoch_us({local_since}), 0)::DOUBLE / {_US_PER_DAY}
            END AS days_in_window
     FROM (
         SELECT *, period_start >= $since AND period_end <= $until AS complete
@@ -196,7 +198,8 @@ ss AS (
     FROM sessions AS s WHERE {_started_in_window()} {_agent(agent)} GROUP BY ALL
 ),
 mins AS (
-    SELECT sp.agent, g.period, sum({minutes})::DOUBLE / {_US_PER_MINUTE} AS active_minutes
+    -- a day's bounds can miss part of the window where the local date goes back (St John's at 00:01 until 2011)
+    SELECT sp.agent, g.period, sum(greatest({minutes}, 0))::DOUBLE / {_US_PER_MINUTE} AS active_minutes
     FROM spans AS sp JOIN grid AS g
       ON sp.span_start < least(g.period_end, $until) AND sp.span_end > greatest(g.period_start, $since)
     GROUP BY ALL

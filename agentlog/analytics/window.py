@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agentlog.errors import ValidationError
 from agentlog.records import days_before
@@ -16,7 +18,17 @@ from agentlog.validation import (
     validate_since_until,
 )
 
-__all__ = ["MAX_DAYS", "Freq", "Scope", "Window", "check_freq", "check_tz", "resolve_window", "scope"]
+__all__ = [
+    "MAX_DAYS",
+    "Freq",
+    "Scope",
+    "Window",
+    "check_freq",
+    "check_tz",
+    "resolve_window",
+    "scope",
+    "slot_minutes",
+]
 
 MAX_DAYS = 36_500
 """Longest window a ``days`` argument may ask for (100 years), as in the SessionService."""
@@ -25,6 +37,9 @@ Freq = Literal["day", "week"]
 """Bucket sizes of the time series: calendar days, or ISO weeks starting on Monday."""
 
 _TZ_KNOWN = "SELECT count(*) FROM pg_timezone_names() WHERE name = $tz"
+_CHECKED_SINCE = datetime(1970, 1, 1, tzinfo=UTC)
+_CHECKED_UNTIL = datetime(2100, 1, 1, tzinfo=UTC)
+"""The span over which :func:`slot_minutes` looks at a zone's offset changes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +161,61 @@ def check_tz(store: Store, tz: Any) -> str:
     return tz
 
 
+def slot_minutes(tz: str, window: Window) -> int:
+    """Width, in minutes, of the UTC slots that events are counted in before their local hour is computed.
+
+    The bucketed queries convert one instant per slot to local time instead of
+    one per event (the conversion is the costly part), which is right only if no
+    offset change of ``tz`` falls inside a slot. Every change in every zone
+    falls on a whole minute; nearly all fall on a quarter hour, and then
+    15-minute slots make the queries up to 1.7 times faster at 1M events. A few
+    zones changed their clocks off the quarter hour since 1970 (St John's at
+    00:01 local until 2011, Casey station at 16:01 UTC in 2020, Gaza): they,
+    and windows outside 1970-2100 or a zone Python's ``zoneinfo`` does not
+    know, get one-minute slots.
+
+    Example:
+        >>> march = Window(datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+        >>> slot_minutes("Europe/Paris", march), slot_minutes("America/St_Johns", march)
+        (15, 1)
+    """
+    if tz == "UTC":
+        return 15
+    if window.since < _CHECKED_SINCE or window.until > _CHECKED_UNTIL:
+        return 1
+    return 15 if _changes_on_quarter_hours(tz) else 1
+
+
+@functools.lru_cache(maxsize=64)
+def _changes_on_quarter_hours(tz: str) -> bool:
+    """Whether every offset change of ``tz`` from 1970 to 2100 falls on a quarter hour (UTC); False if unknown.
+
+    Looks a day at a time (about 70 ms, once per zone and process) and finds each change to the minute.
+    """
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+
+    def offset_at(minute: int) -> timedelta | None:
+        return (_CHECKED_SINCE + timedelta(minutes=minute)).astimezone(zone).utcoffset()
+
+    last = int((_CHECKED_UNTIL - _CHECKED_SINCE) / timedelta(minutes=1))
+    day = 24 * 60
+    offset = offset_at(0)
+    for start in range(0, last, day):
+        if offset_at(start + day) == offset:
+            continue
+        before, after = start, start + day  # the change is in (before, after]: find its minute
+        while after - before > 1:
+            middle = (before + after) // 2
+            before, after = (middle, after) if offset_at(middle) == offset else (before, middle)
+        if after % 15:
+            return False
+        offset = offset_at(start + day)
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """The checked arguments of one analytics call: where to look, when, for whom, in which time zone."""
@@ -161,9 +231,10 @@ class Scope:
         Example:
             >>> with Store.memory(embedder=None) as store:
             ...     sorted(scope(store, agent="claude", days=7).params())
-            ['agent', 'since', 'tz', 'until']
+            ['agent', 'since', 'slot_us', 'tz', 'until']
         """
-        return {**self.window.params(), "tz": self.tz, "agent": self.agent}
+        slot_us = slot_minutes(self.tz, self.window) * 60_000_000
+        return {**self.window.params(), "tz": self.tz, "agent": self.agent, "slot_us": slot_us}
 
 
 def scope(
