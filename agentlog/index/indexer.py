@@ -73,6 +73,8 @@ BATCH = 256
 OFFERED_BATCH = 4096
 """Most rows of one source per step while vectors are on offer for it (most rows then need no embedding)."""
 _MAINTAIN_AFTER_ROWS = 4096
+_LEGACY_WATERMARK = "vectors"
+"""The ``index_state`` row of the one watermark an earlier agentlog kept for every source (see read_watermarks)."""
 
 FIRST_ROUNDS = 4
 """Rounds in a row that may advance only the sources a search waits for (then one round advances all).
@@ -129,7 +131,11 @@ def read_watermarks(cur: Any, sources: tuple[IndexSource, ...] | None = None) ->
         0
     """
     stored = dict(cur.execute("SELECT name, watermark FROM index_state").fetchall())
-    return {s.name: int(stored.get(s.name, 0)) for s in (sources or SOURCES)}
+    # A store indexed before each source had a watermark of its own has one row for all (sessions and events,
+    # then): every change up to it is indexed, and later rows of any source come above it. Without it, the
+    # first open after an upgrade deleted every vector and embedded the whole store again.
+    legacy = int(stored.get(_LEGACY_WATERMARK, 0))
+    return {s.name: int(stored.get(s.name, legacy)) for s in (sources or SOURCES)}
 
 
 def read_watermark(cur: Any, source: str | None = None) -> int:
