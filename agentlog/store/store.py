@@ -22,7 +22,9 @@ never blocks a write and sees only committed data.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import logging
 import os
 import tempfile
 import threading
@@ -78,6 +80,31 @@ _LSN_COLUMNS = ("index_lsn", "watermark")
 """Columns holding change numbers: the next one is above all of them, so the index never skips a row."""
 
 _READ_THREADS = 4
+
+logger = logging.getLogger(__name__)
+
+_open_stores: weakref.WeakSet[Store] = weakref.WeakSet()
+"""Stores open in this process, closed at exit by :func:`_close_open_stores`."""
+
+
+def _close_open_stores() -> None:
+    """Close the stores still open when the interpreter exits (an ``atexit`` hook).
+
+    A store left open (a script that raised, a notebook kernel shut down) still
+    has its indexer and writer threads, daemons that may be inside DuckDB,
+    LanceDB or the model when Python finalises; Python then ends them with
+    ``pthread_exit``, whose unwinding through that native code aborted the
+    process ("terminate called after throwing an instance of ''", exit status
+    134). Closing first stops them cleanly and commits the queued writes.
+    """
+    for store in list(_open_stores):
+        try:
+            store.close()
+        except Exception:  # one store failing to close must not keep the others open
+            logger.exception("agentlog: closing %r at exit failed", store)
+
+
+atexit.register(_close_open_stores)
 
 _DISABLED_COMPRESSION = "rle"
 """DuckDB compression left out of the segments this store writes.
@@ -183,6 +210,7 @@ class Store:
             self._closed = False
             self._released = False
             self._start_index(embedder, check=True)
+            _open_stores.add(self)
         except BaseException:
             self.close()
             self._release_resources()

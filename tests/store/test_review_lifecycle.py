@@ -336,3 +336,36 @@ def test_a_forked_child_using_the_parents_store_gets_an_error_not_a_hang(tmp_pat
     )
     assert run.returncode == 0, run.stderr.decode()
     assert run.stdout.decode().split("\n")[:2] == ["forked forked", "1 0"]
+
+
+_EXIT_WITH_THE_STORE_OPEN = """
+import asyncio, sys
+from agentlog import SessionService, Store
+
+store = Store(sys.argv[1], embedder="fake")
+service = SessionService(store)
+
+
+async def main() -> None:
+    session = await service.create_session(agent="script")
+    await service.add_events(session["id"], [{"event_type": "step", "event_data": {"n": n}} for n in range(5000)])
+    if sys.argv[2] == "raise":
+        raise RuntimeError("the script failed")
+
+
+asyncio.run(main())  # the store is never closed: the indexer is still embedding when Python exits
+"""
+
+
+@pytest.mark.parametrize("ending", ["return", "raise"])
+def test_a_script_that_exits_with_its_store_open_ends_normally(tmp_path: Path, ending: str) -> None:
+    # Python ended the store's daemon threads inside native code at exit: the process aborted (status 134).
+    path = tmp_path / "s"
+    run = subprocess.run(
+        [sys.executable, "-c", _EXIT_WITH_THE_STORE_OPEN, str(path), ending], capture_output=True, timeout=120
+    )
+    assert run.returncode == (0 if ending == "return" else 1), run.stderr.decode()[-2000:]
+    assert b"terminate called" not in run.stderr
+    assert (b"the script failed" in run.stderr) == (ending == "raise")
+    with Store(path, embedder="fake") as store:
+        assert store.sql("SELECT count(*) FROM events").fetchall() == [(5000,)]
