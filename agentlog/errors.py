@@ -28,6 +28,7 @@ message says what to do.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -155,12 +156,20 @@ class StoreLockedError(StoreError):
     """
 
     def __init__(self, path: str | Path, pid: int | None = None) -> None:
-        holder = f"process {pid}" if pid else "another process"
-        super().__init__(
-            f"store {path} is in use by {holder}. A store can be open in one process at a time, "
-            "even to read it: close it there (store.close(), or end that program/kernel), "
-            "or open a different store with --store PATH / AGENTLOG_HOME."
-        )
+        if pid == os.getpid():
+            message = (
+                f"store {path} is already open in this process (a Store made earlier and not closed; in a "
+                "notebook, often a cell run twice). Use that store, or close it first (store.close()); a "
+                "`with Store(...) as store:` block closes it for you."
+            )
+        else:
+            holder = f"process {pid}" if pid else "another process"
+            message = (
+                f"store {path} is in use by {holder}. A store can be open in one process at a time, "
+                "even to read it: close it there (store.close(), or end that program/kernel), "
+                "or open a different store with --store PATH / AGENTLOG_HOME."
+            )
+        super().__init__(message)
         self.path = str(path)
         self.pid = pid
 

@@ -45,8 +45,9 @@ def test_second_process_gets_store_locked_error_promptly(tmp_path: Path) -> None
 
 
 def test_same_process_second_open_is_refused(tmp_path: Path) -> None:
-    with Store(tmp_path / "s"), pytest.raises(StoreLockedError):
+    with Store(tmp_path / "s"), pytest.raises(StoreLockedError, match="already open in this process") as refused:
         Store(tmp_path / "s")
+    assert refused.value.pid == os.getpid()
 
 
 APPENDER = """
