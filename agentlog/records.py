@@ -17,6 +17,7 @@ from typing import Any, TypedDict
 
 __all__ = [
     "ERROR_EVENT_TYPE",
+    "EventHit",
     "EventRecord",
     "SessionRecord",
     "days_before",
@@ -65,11 +66,33 @@ class EventRecord(TypedDict):
     """When it happened (ISO-8601 UTC); ``None`` only for imported events without one."""
 
 
+class _KeywordRanking(TypedDict, total=False):
+    score: float
+    """The reciprocal-rank score Σ 1 / (60 + rank), in ``keyword`` and ``hybrid`` mode."""
+    keyword_match: bool
+    """Whether the hit matched the query's words, in ``keyword`` and ``hybrid`` mode."""
+
+
+class EventHit(EventRecord, _KeywordRanking):
+    """An event found by ``search_events``: the event, its session's agent and the scores.
+
+    ``score`` and ``keyword_match`` are present in ``keyword`` and ``hybrid`` mode.
+    """
+
+    agent: str
+    """The agent of the event's session."""
+    similarity: float
+    """Calibrated relevance in [0, 1]."""
+    cosine: float
+    """Raw cosine similarity of the embeddings."""
+
+
 class SessionRecord(TypedDict, total=False):
     """A session.
 
     ``events`` is present on ``get_session``/``get_last_session``, ``event_count``
-    on ``get_recent_sessions``, ``similarity``/``cosine`` on search hits.
+    on ``get_recent_sessions``, ``similarity``/``cosine`` on search hits (and
+    ``score``/``keyword_match`` on hits in ``keyword`` and ``hybrid`` mode).
     """
 
     id: uuid.UUID
@@ -104,6 +127,10 @@ class SessionRecord(TypedDict, total=False):
     """Calibrated relevance in [0, 1], on search hits."""
     cosine: float
     """Raw cosine similarity of the embeddings, on search hits."""
+    score: float
+    """The reciprocal-rank score Σ 1 / (60 + rank), on search hits in ``keyword`` and ``hybrid`` mode."""
+    keyword_match: bool
+    """Whether the session matched the query's words, on search hits in ``keyword`` and ``hybrid`` mode."""
 
 
 def format_timestamp(value: datetime | None) -> str | None:

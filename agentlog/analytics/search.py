@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import threading
+import uuid
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -108,8 +109,8 @@ def search_frame(
     limit: int = 10,
     threshold: float | None = None,
     agent: str | None = None,
-    project_id: Any = None,
-    session_id: Any = None,
+    project_id: uuid.UUID | str | None = None,
+    session_id: uuid.UUID | str | None = None,
     event_type: str | Sequence[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 import polars as pl
 
@@ -67,7 +67,7 @@ def session_stats(
     return conform(frame, schemas.SESSION_STATS)
 
 
-def session_timeline(store: Store, session_id: Any) -> pl.DataFrame:
+def session_timeline(store: Store, session_id: uuid.UUID | str) -> pl.DataFrame:
     """The events of one session in order, with their offset from the start and the gaps between them.
 
     Args:

@@ -35,7 +35,7 @@ import pyarrow as pa
 from agentlog.errors import SearchUnavailableError, ValidationError
 from agentlog.index.lance_filter import Filter
 from agentlog.index.vectors import VectorTables
-from agentlog.records import EventRecord, SessionRecord, epoch_us
+from agentlog.records import EventHit, SessionRecord, epoch_us
 from agentlog.services import session_sql as sql
 from agentlog.store import Store
 from agentlog.validation import (
@@ -405,7 +405,7 @@ async def search_events(
     limit: int = 10,
     threshold: float | None = None,
     mode: SearchMode = "vector",
-) -> list[EventRecord]:
+) -> list[EventHit]:
     """Find events (by type and payload) relevant to ``query``, best first.
 
     Args:

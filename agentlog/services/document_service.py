@@ -56,6 +56,7 @@ import asyncio
 import contextlib
 import os
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from agentlog.errors import NotFoundError, SearchUnavailableError, ValidationError
@@ -143,7 +144,7 @@ class DocumentIndexService:
         title: str,
         content: str,
         document_type: str | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
         *,
         namespace: str | None = None,
     ) -> uuid.UUID:

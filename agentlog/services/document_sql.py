@@ -80,6 +80,10 @@ class DocumentRecord(TypedDict, total=False):
     """On search hits: calibrated relevance in [0, 1]."""
     cosine: float
     """On search hits: raw cosine similarity."""
+    score: float
+    """On search hits in ``keyword`` and ``hybrid`` mode: the reciprocal-rank score Σ 1 / (60 + rank)."""
+    keyword_match: bool
+    """On search hits in ``keyword`` and ``hybrid`` mode: whether it matched the query's words."""
 
 
 DOCUMENT_COLUMNS = (

@@ -50,7 +50,7 @@ Example:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -163,7 +163,7 @@ class MemoryService:
         key: str,
         value: Any,
         memory_type: str,
-        metadata: dict[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
         *,
         ttl: timedelta | float | None = None,
         expires_at: datetime | None = None,
@@ -205,7 +205,7 @@ class MemoryService:
         key: str,
         value: Any,
         memory_type: str,
-        metadata: dict[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
         *,
         ttl: timedelta | float | None = None,
         expires_at: datetime | None = None,
@@ -224,7 +224,7 @@ class MemoryService:
         key: str,
         value: Any,
         *,
-        metadata: dict[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
         ttl: timedelta | float | None = None,
         expires_at: datetime | None = None,
     ) -> MemoryRecord:

@@ -30,12 +30,12 @@ Example:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 from agentlog.errors import NotFoundError, ValidationError
-from agentlog.records import EventRecord, SessionRecord
+from agentlog.records import EventHit, EventRecord, SessionRecord
 from agentlog.services import session_queries as queries
 from agentlog.services.event_batches import chooses_ids, prepare_event, prepare_event_rows, prepare_event_table
 from agentlog.services.lifecycle import parse_lifecycle
@@ -100,11 +100,11 @@ class SessionService:
         self,
         agent: str,
         project_id: uuid.UUID | str | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
         *,
         user_id: str | None = None,
         app_name: str | None = None,
-        initial_state: dict[str, Any] | None = None,
+        initial_state: Mapping[str, Any] | None = None,
         session_id: uuid.UUID | str | None = None,
         started_at: datetime | None = None,
     ) -> SessionRecord:
@@ -251,9 +251,9 @@ class SessionService:
         self,
         session_id: uuid.UUID | str,
         event_type: str,
-        event_data: dict[str, Any],
+        event_data: Mapping[str, Any],
         *,
-        metadata: dict[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
         event_id: uuid.UUID | str | None = None,
         timestamp: datetime | None = None,
     ) -> EventRecord:
@@ -381,7 +381,7 @@ class SessionService:
     # -- summaries, state and lifecycle ---------------------------------------------------
 
     async def update_session_summary(
-        self, session_id: uuid.UUID | str, summary: str, metadata: dict[str, Any] | None = None
+        self, session_id: uuid.UUID | str, summary: str, metadata: Mapping[str, Any] | None = None
     ) -> SessionRecord:
         """Set a session's summary and merge ``metadata`` keys into its metadata.
 
@@ -405,7 +405,9 @@ class SessionService:
         dump_json(meta, "metadata")
         return await self.store.write_async(UpdateSessionSummary(sid, text, meta or None))  # type: ignore[no-any-return]
 
-    async def update_session_state(self, session_id: uuid.UUID | str, state_updates: dict[str, Any]) -> SessionRecord:
+    async def update_session_state(
+        self, session_id: uuid.UUID | str, state_updates: Mapping[str, Any]
+    ) -> SessionRecord:
         """Merge keys into a session's state, atomically (concurrent updates never lose each other).
 
         Example:
@@ -496,7 +498,7 @@ class SessionService:
         limit: int = 10,
         threshold: float | None = None,
         mode: str = "vector",
-    ) -> list[EventRecord]:
+    ) -> list[EventHit]:
         """Search events by meaning (their type and payload), best first.
 
         Args:

@@ -217,15 +217,17 @@ class Store:
             raise
 
     @classmethod
-    def memory(cls, **kwargs: Any) -> Store:
-        """Make an ephemeral in-memory store (gone when closed).
+    def memory(
+        cls, *, embedder: str | Embedder | None = DEFAULT_EMBEDDER, duckdb_config: dict[str, Any] | None = None
+    ) -> Store:
+        """Make an ephemeral in-memory store (gone when closed); the arguments are those of :class:`Store`.
 
         Example:
             >>> with Store.memory(embedder=None) as store:
             ...     store.in_memory
             True
         """
-        return cls(memory=True, **kwargs)
+        return cls(memory=True, embedder=embedder, duckdb_config=duckdb_config)
 
     # -- opening ----------------------------------------------------------------
 
