@@ -74,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AgentlogError as exc:
         print(f"agentlog: error: {printable(cli_wording(str(exc)))}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:  # pragma: no cover - interactive
+    except KeyboardInterrupt:  # Ctrl-C: the conventional status, one line instead of a traceback
+        print("agentlog: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         _silence_stdout()

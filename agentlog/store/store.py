@@ -81,6 +81,9 @@ _LSN_COLUMNS = ("index_lsn", "watermark")
 
 _READ_THREADS = 4
 
+_QUERY_INTERRUPTED = "Query interrupted"
+"""What DuckDB's ``RuntimeError`` says when a Ctrl-C (SIGINT) stopped a query of the main thread."""
+
 logger = logging.getLogger(__name__)
 
 _open_stores: weakref.WeakSet[Store] = weakref.WeakSet()
@@ -620,12 +623,20 @@ class Store:
 
     @contextlib.contextmanager
     def _closed_errors(self) -> Iterator[None]:
-        """Raise :class:`StoreClosedError` for a DuckDB error of a read that raced :meth:`close`."""
+        """Raise :class:`StoreClosedError` for a DuckDB error of a read that raced :meth:`close`.
+
+        A Ctrl-C that lands in the read's query is raised as :class:`KeyboardInterrupt` (DuckDB stops the
+        query and raises ``RuntimeError("Query interrupted")``, which callers would take for a failure).
+        """
         try:
             yield
         except duckdb.Error as exc:
             if self._closing or self._closed:
                 raise StoreClosedError(f"{self!r} was closed during the read; open the store again") from exc
+            raise
+        except RuntimeError as exc:
+            if type(exc) is RuntimeError and str(exc) == _QUERY_INTERRUPTED:
+                raise KeyboardInterrupt from exc
             raise
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:

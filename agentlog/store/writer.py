@@ -574,14 +574,24 @@ def _resolve_future(future: Future[Any], result: Any, error: BaseException | Non
 
 
 def _resolve_on_loop(items: list[tuple[_Waiter, Any, BaseException | None]]) -> None:
-    for waiter, result, error in items:
-        future = waiter.future
-        if future.done():  # cancelled by the caller; the write itself stands
-            continue
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
+    resolved = 0
+    try:
+        for waiter, result, error in items:
+            future = waiter.future
+            if not future.done():  # done: cancelled by the caller; the write itself stands
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
+            resolved += 1
+    finally:
+        if resolved < len(items):
+            # Ctrl-C (KeyboardInterrupt) landed in this callback and stops the loop: the rest are resolved when
+            # it runs again (the next notebook cell), or their callers would wait for ever
+            rest = items[resolved:]
+            loop = rest[0][0].loop
+            assert loop is not None
+            loop.call_soon(_resolve_on_loop, rest)
 
 
 class _RetryAlone(Exception):
