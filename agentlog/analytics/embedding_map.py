@@ -21,8 +21,7 @@ import polars as pl
 from agentlog.analytics import schemas
 from agentlog.analytics._frames import conform, fetch
 from agentlog.errors import ValidationError
-from agentlog.index.lance_filter import Filter
-from agentlog.records import epoch_us
+from agentlog.index.search import sessions_filter
 from agentlog.store import Store, require_open_store
 from agentlog.validation import validate_optional_name, validate_since_until
 
@@ -149,14 +148,8 @@ def session_embedding_map(
     checked.wait_for_index()
     index = checked.index
     assert index is not None  # wait_for_index raised otherwise
-    where = (  # only the selected sessions' vectors are read; DuckDB below stays the authority
-        Filter()
-        .equals("agent", name)
-        .at_least("started_us", None if start is None else epoch_us(start))
-        .below("started_us", None if end is None else epoch_us(end))
-        .sql()
-    )
-    ids, matrix = index.tables.vectors("sessions", where=where)
+    # only the selected sessions' vectors are read; DuckDB below stays the authority
+    ids, matrix = index.tables.vectors("sessions", where=sessions_filter(agent=name, since=start, until=end))
     query = _sessions_sql(
         agent=params["agent"] is not None, since=params["since"] is not None, until=params["until"] is not None
     )

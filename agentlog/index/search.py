@@ -61,6 +61,7 @@ __all__ = [
     "search_events",
     "search_sessions",
     "search_table",
+    "sessions_filter",
     "validate_query",
 ]
 
@@ -340,6 +341,34 @@ def _matrix(column: pa.ChunkedArray, dimension: int) -> np.ndarray:
     return flat.reshape(-1, dimension)
 
 
+def sessions_filter(
+    *,
+    agent: str | None = None,
+    project_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> str | None:
+    """The condition on the sessions vector table keeping these sessions (``None``: all); arguments checked.
+
+    Sessions started in ``[since, until)``, of ``agent`` and ``project_id`` when given.
+
+    Example:
+        >>> from datetime import UTC
+        >>> sessions_filter(agent="claude", since=datetime(2026, 1, 1, tzinfo=UTC))
+        "agent = 'claude' AND started_us >= 1767225600000000"
+        >>> sessions_filter() is None
+        True
+    """
+    return (
+        Filter()
+        .equals("agent", agent)
+        .equals("project_id", project_id)
+        .at_least("started_us", None if since is None else epoch_us(since))
+        .below("started_us", None if until is None else epoch_us(until))
+        .sql()
+    )
+
+
 async def search_sessions(
     store: Store,
     query: str,
@@ -373,14 +402,12 @@ async def search_sessions(
     """
     query, mode, threshold = validate_query(query, mode, threshold)
     count = validate_limit(limit)
-    start, end = _window(since, until)
-    where = (
-        Filter()
-        .equals("agent", validate_name(agent, "agent") if agent is not None else None)
-        .equals("project_id", validate_uuid(project_id, "project_id") if project_id is not None else None)
-        .at_least("started_us", start)
-        .below("started_us", end)
-        .sql()
+    start, end = validate_since_until(since, until)
+    where = sessions_filter(
+        agent=validate_name(agent, "agent") if agent is not None else None,
+        project_id=validate_uuid(project_id, "project_id") if project_id is not None else None,
+        since=start,
+        until=end,
     )
 
     def fetch(cur: Any, hits: list[Hit]) -> dict[str, dict[str, Any]]:
