@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +61,12 @@ BOOKKEEPING = {"schema_migrations", "index_state", "index_tombstones"}
 """Tables the background indexer changes on its own; not part of a store's data."""
 
 
-def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of the data tables, sorted, to compare a store before and after."""
+def snapshot(store: Store, *, skip: Collection[str] = ()) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the data tables (but those in ``skip``), sorted, to compare a store before and after."""
     tables = store.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1")
     result: dict[str, list[tuple[Any, ...]]] = {}
     for (name,) in tables.fetchall():
-        if name in BOOKKEEPING:
+        if name in BOOKKEEPING or name in skip:
             continue
         result[name] = sorted(store.sql(f"SELECT * FROM {name}").fetchall(), key=repr)
     return result

@@ -59,7 +59,8 @@ def register(commands: Any) -> None:
         help="import an agentlog export or real agent logs",
         description="Import PATH: a folder written by `agentlog export`, or agent logs (a file, or a folder "
         "walked recursively: Claude Code transcripts, Codex CLI rollouts, OpenTelemetry traces, agentlog JSON "
-        "lines). Importing again adds nothing new; a log that grew adds its new events.",
+        "lines). Importing again adds nothing new; a log that grew adds its new events; a log unchanged since an "
+        "import stored it is not read again.",
     )
     into.add_argument("path", help="a dataset folder, a log file, or a folder of logs")
     into.add_argument(
@@ -67,6 +68,11 @@ def register(commands: Any) -> None:
         choices=("auto", *FORMATS, "parquet"),
         default="auto",
         help="auto (default: an export folder is parquet, log files are detected from their content)",
+    )
+    into.add_argument(
+        "--reparse",
+        action="store_true",
+        help="read every log file, even one unchanged since an import stored it (left unread by default)",
     )
     into.add_argument("--no-progress", action="store_true", help="no progress bar")
     into.set_defaults(handler=run_import)
@@ -146,7 +152,7 @@ def run_import(args: argparse.Namespace) -> int:
                 print(f"\nvectors: {result.vectors.reason}")
             print(f"\nimported {printable(Path(result.path))}")
             return 0
-        report = import_logs(store, args.path, format=args.format, progress=progress)
+        report = import_logs(store, args.path, format=args.format, progress=progress, reparse=args.reparse)
     if report.ok and report.files == 0 and report.path.is_dir():
         raise NothingImportedError(_nothing_found(report.path, len(report.skipped), args.format))
     print(cli_wording(printable(report.summary(), newlines=True)))

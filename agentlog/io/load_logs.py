@@ -5,7 +5,9 @@
 unless given), converts the sessions (:mod:`agentlog.io.log_rows`) and loads
 each file in one transaction (:mod:`agentlog.io.log_op`), parsing the next
 file while the writer stores the previous one. Importing the same files
-again adds nothing; a log that grew adds only its new events.
+again adds nothing; a log that grew adds only its new events, and a file
+that has not changed since an import stored it is not read again (see
+:mod:`agentlog.io.log_files` for how that is judged).
 
 A file that cannot be parsed or stored fails alone: the others still import
 and the report lists it. (Given a single file, the error is raised.)
@@ -28,6 +30,7 @@ from typing import Any
 from agentlog.errors import AgentlogError, ImportFormatError, ValidationError
 from agentlog.io.importers import iter_parse_path, iter_source_files
 from agentlog.io.importers.detect import check_format
+from agentlog.io.log_files import FileStamp, ImportedFile, unchanged_files
 from agentlog.io.log_op import RUNNING_WINDOW, LoadCounts, LoadLogSessions
 from agentlog.io.log_rows import prepare_sessions
 from agentlog.io.progress import progress_bar
@@ -46,7 +49,9 @@ class LogImportReport:
 
     Attributes:
         path: The file or folder imported.
-        files: Files imported (including ones that added nothing new).
+        files: Files imported (including ones that added nothing new and unchanged ones).
+        unchanged: Files not read again: unchanged since an import stored them
+            (see :mod:`agentlog.io.log_files`).
         sessions_created: New sessions.
         sessions_updated: Stored sessions that got new events or changed.
         events_inserted: New events.
@@ -64,6 +69,7 @@ class LogImportReport:
 
     path: Path
     files: int = 0
+    unchanged: int = 0
     sessions_created: int = 0
     sessions_updated: int = 0
     events_inserted: int = 0
@@ -111,9 +117,12 @@ class LogImportReport:
             >>> one = LogImportReport(Path("logs"), files=1, sessions_created=1, events_inserted=3, error_events=1)
             >>> print(one.summary())
             imported 1 file: 1 new session, 0 updated; 3 new events (1 error event), 0 already stored
+            >>> print(LogImportReport(Path("logs"), files=2, unchanged=1).summary().split(":")[0])
+            imported 2 files (1 unchanged, not read again)
         """
+        unchanged = f" ({self.unchanged:,} unchanged, not read again)" if self.unchanged else ""
         lines = [
-            f"imported {plural(self.files, 'file')}: {plural(self.sessions_created, 'new session')}, "
+            f"imported {plural(self.files, 'file')}{unchanged}: {plural(self.sessions_created, 'new session')}, "
             f"{self.sessions_updated:,} updated; {plural(self.events_inserted, 'new event')} "
             f"({plural(self.error_events, 'error event')}), {self.events_skipped:,} already stored"
         ]
@@ -135,6 +144,7 @@ def import_logs(
     format: str = "auto",
     progress: bool | None = None,
     running_window: timedelta = RUNNING_WINDOW,
+    reparse: bool = False,
 ) -> LogImportReport:
     r"""Import agent logs from a file or a folder tree.
 
@@ -148,6 +158,8 @@ def import_logs(
         running_window: A session whose last activity is this close to now is
             taken to be still running (``active``, no ``ended_at``); see
             :mod:`agentlog.io.log_op`. ``timedelta(0)``: every session has ended.
+        reparse: Read every file, even one unchanged since an import stored it
+            (which is left unread by default: see :mod:`agentlog.io.log_files`).
 
     Returns:
         The report: counts, failed files and skipped files.
@@ -177,23 +189,27 @@ def import_logs(
         raise ValidationError(
             f"running_window must be a timedelta >= 0, got {running_window!r}", field="running_window"
         )
+    if not isinstance(reparse, bool):
+        raise ValidationError(f"reparse must be True or False, got {reparse!r}", field="reparse")
     if not isinstance(path, str | os.PathLike):
         raise ValidationError(f"path must be a file or folder path, got {type(path).__name__}", field="path")
     root = Path(path).expanduser()
     single = not root.is_dir()  # a file, or a FIFO or device: its error is raised
-    sizes = {file: _size(file) for file in iter_source_files(root, format)}
-    report = LogImportReport(root)
+    stamps = {file: FileStamp.of(file) for file in iter_source_files(root, format)}  # before anything is read
+    unchanged = set() if reparse else store.read(lambda cursor: unchanged_files(cursor, stamps, format))
+    report = LogImportReport(root, files=len(unchanged), unchanged=len(unchanged))
     pending: deque[tuple[Path, Future[Any], int]] = deque()
-    with progress_bar(sum(sizes.values()), enabled=progress, desc="importing") as bar:
-        for result in iter_parse_path(root, format):
-            bar.update(sizes.get(result.path, 0))
+    with progress_bar(sum(_size(stamp) for stamp in stamps.values()), enabled=progress, desc="importing") as bar:
+        bar.update(sum(_size(stamps[file]) for file in unchanged))
+        for result in iter_parse_path(root, format, skip=unchanged):
+            bar.update(_size(stamps.get(result.path)))
             if result.error is not None:
                 _fail(report, result.path, result.error, single)
                 continue
             if result.format is None:
                 report.skipped.append(result.path)
                 continue
-            file = result.path
+            file, parsed_as = result.path, result.format
             try:
                 prepared = prepare_sessions(result.sessions, file)
             except ImportFormatError as exc:
@@ -201,10 +217,8 @@ def import_logs(
                 continue
             finally:
                 del result  # the parsed objects go now, not after the next file is parsed
-            if not prepared:
-                report.files += 1
-                continue
-            future = store.submit(LoadLogSessions(tuple(prepared), running_window))
+            imported = ImportedFile(file, parsed_as, stamps.get(file))
+            future = store.submit(LoadLogSessions(tuple(prepared), running_window, imported))
             pending.append((file, future, sum(s.truncated for s in prepared)))
             del prepared  # kept by the op until it is stored
             while len(pending) > _IN_FLIGHT:
@@ -214,12 +228,9 @@ def import_logs(
     return report
 
 
-def _size(file: Path) -> int:
-    """The file's size for the progress bar; 0 when it cannot be read (the parse reports why)."""
-    try:
-        return file.stat().st_size
-    except OSError:
-        return 0
+def _size(stamp: FileStamp | None) -> int:
+    """A file's size for the progress bar; 0 when it has no stamp (the parse reports why)."""
+    return 0 if stamp is None else stamp.size
 
 
 def _describe(path: Path, error: AgentlogError) -> str:

@@ -45,6 +45,9 @@ earlier import or through the API) stays so, its ``ended_at`` only widened to
 new events that came later; a ``paused`` one becomes ``active`` only when
 the file brought new events.
 
+The file itself is recorded in the same transaction (:mod:`agentlog.io.log_files`), so that a later
+import can leave it unread while it does not change.
+
 Rows are inserted with :class:`~agentlog.services.import_ops.ImportRows`
 (idempotent, ``index_lsn`` for the vector index); changed sessions get a new
 ``updated_at`` and ``index_lsn``.
@@ -65,6 +68,7 @@ import pyarrow.compute as pc
 
 from agentlog.errors import ImportFormatError, ValidationError
 from agentlog.io.importers import ImportedSession, merge_sessions
+from agentlog.io.log_files import ImportedFile, record_file
 from agentlog.io.log_rows import PreparedLogSession
 from agentlog.services.import_ops import ImportRows, check_rows
 from agentlog.services.lifecycle import ENDED, Lifecycle
@@ -145,6 +149,8 @@ class LoadLogSessions:
     Attributes:
         sessions: The file's sessions.
         window: How close to the import a last activity counts as still running.
+        file: The file and its stamp, recorded with its sessions (see :mod:`agentlog.io.log_files`);
+            None: not recorded.
 
     Example:
         >>> from agentlog.store import Store
@@ -155,9 +161,10 @@ class LoadLogSessions:
 
     sessions: tuple[PreparedLogSession, ...]
     window: timedelta = RUNNING_WINDOW
+    file: ImportedFile | None = None
 
     def apply(self, tx: Transaction) -> LoadCounts:
-        """Append new events, insert or update sessions; returns the counts.
+        """Append new events, insert or update sessions, record the file; returns the counts.
 
         Example:
             >>> from agentlog.store import Store
@@ -165,8 +172,17 @@ class LoadLogSessions:
             ...     store.write(LoadLogSessions(())).events_inserted
             0
         """
-        if not self.sessions:
-            return LoadCounts(0, 0, 0, 0, 0)
+        counts = self._load(tx) if self.sessions else LoadCounts(0, 0, 0, 0, 0)
+        if self.file is not None:
+            now = tx.now()
+            running = any(
+                decide_lifecycle(s.last_activity, now, complete=s.complete, window=self.window)[0] != "terminated"
+                for s in self.sessions
+            )
+            record_file(tx, self.file, (s.id for s in self.sessions), running=running)
+        return counts
+
+    def _load(self, tx: Transaction) -> LoadCounts:
         rows = tx.query(STORED_SESSIONS, [[s.id for s in self.sessions]])
         stored = {row[0]: _Stored(*row[1:]) for row in rows}
         numbered = [

@@ -157,6 +157,26 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX document_chunks_document_idx ON document_chunks (document_id)",
         ),
     ),
+    Migration(
+        5,
+        "imported log files",
+        (
+            """
+            CREATE TABLE imported_logs (
+                path              VARCHAR PRIMARY KEY,
+                format            VARCHAR NOT NULL,
+                size              BIGINT NOT NULL,
+                mtime_ns          BIGINT NOT NULL,
+                ctime_ns          BIGINT NOT NULL,
+                inode             UBIGINT NOT NULL,
+                device            UBIGINT NOT NULL,
+                session_ids       UUID[] NOT NULL,
+                agentlog_version  VARCHAR NOT NULL,
+                imported_at       TIMESTAMPTZ NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_SCHEMA_VERSION = MIGRATIONS[-1].version

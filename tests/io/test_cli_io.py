@@ -19,8 +19,10 @@ def test_import_logs_export_and_import_the_dataset(tmp_path: Path, capsys: pytes
     assert main(["--store", source, "import", str(fixture_dir()), "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "imported 7 files: 7 new sessions, 0 updated; 685 new events (7 error events), 0 already stored" in out
-    assert main(["--store", source, "import", str(fixture_dir())]) == 0
+    assert main(["--store", source, "import", str(fixture_dir()), "--reparse"]) == 0
     assert "0 new events (0 error events), 685 already stored" in capsys.readouterr().out
+    assert main(["--store", source, "import", str(fixture_dir())]) == 0
+    assert "imported 7 files (7 unchanged, not read again): 0 new sessions" in capsys.readouterr().out
 
     dest = tmp_path / "backup"
     assert main(["--store", source, "export", str(dest), "--agent", "codex", "--agent", "claude-code"]) == 0

@@ -195,10 +195,15 @@ def test_concrete_facts_of_the_fixtures(store: Store) -> None:
 def test_importing_again_adds_nothing(store: Store) -> None:
     first = import_logs(store, fixture_dir())
     before = snapshot(store)
-    again = import_logs(store, fixture_dir())
+    again = import_logs(store, fixture_dir(), reparse=True)  # every file read and stored again
     assert snapshot(store) == before
+    assert (again.files, again.unchanged) == (first.files, 0)
     assert (again.sessions_created, again.sessions_updated, again.events_inserted) == (0, 0, 0)
     assert again.events_skipped == first.events_inserted
+    unread = import_logs(store, fixture_dir())  # the default: unchanged files are not read
+    assert snapshot(store) == before
+    assert (unread.files, unread.unchanged) == (first.files, first.files)
+    assert (unread.events_inserted, unread.events_skipped) == (0, 0)
 
 
 def test_imported_rows_reach_the_vector_index(tmp_path: Path) -> None:

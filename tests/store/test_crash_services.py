@@ -559,8 +559,10 @@ def _write_log(file: Path, rng: random.Random, earlier: list[str]) -> dict[str, 
 
 
 def _check_imported(store: Store, files: dict[str, dict[str, list[str]]]) -> int:
-    """Each file is in whole (its sessions and all its events) or not at all; returns how many files are in."""
+    """Each file is in whole (its sessions and all its events) or not at all, and recorded as imported exactly
+    when it is in (a recorded file is not read again); returns how many files are in."""
     events = {str(i) for (i,) in store.sql("SELECT id FROM events").fetchall()}
+    recorded = {Path(p).name for (p,) in store.sql("SELECT path FROM imported_logs").fetchall()}
     sessions = {str(i) for (i,) in store.sql("SELECT id FROM sessions").fetchall()}
     for session, seqs in store.sql("SELECT session_id, list(seq ORDER BY seq) FROM events GROUP BY ALL").fetchall():
         assert seqs == list(range(1, len(seqs) + 1)), f"seq of {session} has gaps"
@@ -574,6 +576,7 @@ def _check_imported(store: Store, files: dict[str, dict[str, list[str]]]) -> int
             assert set(expected) <= sessions, f"{name}: events stored without their session"
             whole |= set(expected)
             count += 1
+        assert (name in recorded) == bool(present), f"{name}: recorded {name in recorded}, stored {bool(present)}"
     assert sessions <= whole, f"{len(sessions - whole)} sessions stored without the rest of their file"
     return count
 

@@ -30,7 +30,7 @@ def _make_first_index_format(path: Path, watermark: int) -> None:
     """Turn a store into what agentlog wrote when the vector index came (schema 2, one watermark for all)."""
     con = duckdb.connect(str(path / DUCKDB_NAME))
     try:
-        for table in ("document_chunks", "documents", "memories"):
+        for table in ("imported_logs", "document_chunks", "documents", "memories"):
             con.execute(f"DROP TABLE {table}")
         con.execute("DELETE FROM schema_migrations WHERE version > 2")
         con.execute("DELETE FROM index_state")

@@ -9,7 +9,7 @@ goes (with a progress bar) and keep memory to one file at a time.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,9 @@ def _as_path(path: Any) -> Path:
     return Path(path).expanduser()
 
 
-def iter_parse_path(path: str | Path, format: str = "auto") -> Iterator[FileResult]:
+def iter_parse_path(
+    path: str | Path, format: str = "auto", *, skip: Collection[Path] = frozenset()
+) -> Iterator[FileResult]:
     r"""Parse a file or every log file under a folder, one result per file.
 
     In a folder walk with ``format="auto"``, files of no known format are
@@ -97,6 +99,8 @@ def iter_parse_path(path: str | Path, format: str = "auto") -> Iterator[FileResu
     Args:
         path: A file, or a folder such as ``~/.claude/projects``.
         format: A format name, or ``"auto"``.
+        skip: Files (resolved paths, as :func:`iter_source_files` gives them) not to read: no
+            result is yielded for them.
 
     Yields:
         A :class:`FileResult` per file, in sorted path order.
@@ -121,6 +125,8 @@ def iter_parse_path(path: str | Path, format: str = "auto") -> Iterator[FileResu
     root = _as_path(path)
     walking = root.is_dir()
     for file in iter_source_files(root, format):
+        if file in skip:
+            continue
         name: str | None = format
         try:
             if format == "auto":
