@@ -18,6 +18,7 @@ builtin that matches its meaning, so code written against the documented API
     │   └── NotAStoreError                          the directory is not an agentlog store
     ├── EmbeddingMismatchError     (RuntimeError)   store indexed with another embedder
     ├── SearchUnavailableError     (RuntimeError)   no embedder, or the index cannot be updated
+    │   └── IndexTimeoutError      (TimeoutError)   the index did not catch up in the time given
     └── EmbedderError              (RuntimeError)   an embedder could not produce vectors
         ├── EmbedderConfigError                     missing API key or optional dependency
         └── ModelFileError                          model/tokenizer file missing or altered
@@ -39,6 +40,7 @@ __all__ = [
     "EmbedderError",
     "EmbeddingMismatchError",
     "ImportFormatError",
+    "IndexTimeoutError",
     "InvalidTransitionError",
     "ModelFileError",
     "NotAStoreError",
@@ -203,7 +205,16 @@ class EmbeddingMismatchError(AgentlogError, RuntimeError):
 
 
 class SearchUnavailableError(AgentlogError, RuntimeError):
-    """Semantic search was asked of a store that has no embedder."""
+    """Semantic search was asked of a store that has no embedder, or whose index cannot be updated."""
+
+
+class IndexTimeoutError(SearchUnavailableError, TimeoutError):
+    """``wait_for_index(timeout=...)`` returned before the index caught up (``except TimeoutError`` catches it).
+
+    Example:
+        >>> isinstance(IndexTimeoutError("late"), TimeoutError), isinstance(IndexTimeoutError("late"), RuntimeError)
+        (True, True)
+    """
 
 
 class EmbedderError(AgentlogError, RuntimeError):

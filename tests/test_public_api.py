@@ -18,6 +18,7 @@ EXPECTED = {
     "EventHit",
     "EventRecord",
     "ImportFormatError",
+    "IndexTimeoutError",
     "InvalidTransitionError",
     "Lifecycle",
     "MemoryRecord",
@@ -75,3 +76,4 @@ def test_errors_share_one_root_and_the_builtins() -> None:
     assert issubclass(agentlog.ValidationError, ValueError)
     assert issubclass(agentlog.InvalidTransitionError, ValueError)
     assert issubclass(agentlog.StoreLockedError, RuntimeError)
+    assert issubclass(agentlog.IndexTimeoutError, TimeoutError)

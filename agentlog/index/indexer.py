@@ -52,7 +52,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from agentlog.errors import SearchUnavailableError, StoreClosedError, ValidationError
+from agentlog.errors import IndexTimeoutError, SearchUnavailableError, StoreClosedError, ValidationError
 from agentlog.index.offers import VectorOffer
 from agentlog.index.sources import SOURCES, TOMBSTONE_RULES, IndexSource
 from agentlog.index.text_vectors import RecentTextVectors
@@ -382,8 +382,8 @@ class Indexer:
         """Block until every change up to ``lsn`` is indexed (in ``sources``, default all).
 
         Raises:
-            SearchUnavailableError: If indexing keeps failing (the cause is attached),
-                or on timeout.
+            SearchUnavailableError: If indexing keeps failing (the cause is attached).
+            IndexTimeoutError: On timeout (a ``TimeoutError`` too).
             StoreClosedError: If the store closes first.
         """
         names = self._names(sources)
@@ -396,7 +396,7 @@ class Indexer:
                     self._raise_if_broken()
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
-                        raise SearchUnavailableError(f"the index did not catch up with change {lsn} in {timeout} s")
+                        raise IndexTimeoutError(f"the index did not catch up with change {lsn} in {timeout} s")
                     self._cond.wait(remaining if remaining is not None else 1.0)
             finally:
                 self._blocking_waits.remove(wanted)

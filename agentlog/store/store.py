@@ -386,15 +386,21 @@ class Store:
     def wait_for_index(self, timeout: float | None = None) -> None:
         """Block until everything committed so far is in the vector index.
 
+        Args:
+            timeout: Seconds to wait at most (None: until it has).
+
         Raises:
             SearchUnavailableError: If the store has no embedder, or indexing fails.
+            IndexTimeoutError: If ``timeout`` passed first (a ``TimeoutError`` too).
+            StoreClosedError: If the store is closed, or closes while waiting.
         """
         self.check_open()
-        if self.index is None:
+        index = self.index  # read once: a close() or reindex() in another thread may clear it
+        if index is None:
             raise SearchUnavailableError(
                 "this store has no embedder (opened with embedder=None or AGENTLOG_EMBEDDER=none)"
             )
-        self.index.wait(self.committed_lsn, timeout)
+        index.wait(self.committed_lsn, timeout)
 
     def _max_lsn(self) -> int:
         found = self._db.execute(
