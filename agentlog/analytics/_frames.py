@@ -15,7 +15,7 @@ _PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 
 
 def fetch(store: Store, query: str, params: dict[str, Any]) -> pl.DataFrame:
-    """Run ``query`` on the calling thread's read cursor; the result as Polars (handed over as Arrow).
+    """Run ``query`` with :meth:`Store.read` (so Ctrl-C stops it at once); the result as Polars (handed over as Arrow).
 
     ``params`` may hold more values than the query uses: only those it names
     (``$name``) are bound, since DuckDB rejects extra ones.
@@ -26,7 +26,8 @@ def fetch(store: Store, query: str, params: dict[str, Any]) -> pl.DataFrame:
         3
     """
     used = set(_PARAM.findall(query))
-    frame = store.sql(query, {name: value for name, value in params.items() if name in used}).pl()
+    bound = {name: value for name, value in params.items() if name in used}
+    frame = store.read(lambda cursor: cursor.sql(query, params=bound).pl())
     assert isinstance(frame, pl.DataFrame)
     return frame
 

@@ -30,7 +30,7 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -139,6 +139,62 @@ class _ReaderState(threading.local):
     snapshot: bool = False
     in_pool: bool = False
     """The thread is one of the store's reader pool (which :meth:`Store.close` then does not wait for)."""
+
+
+class _ReadJob:
+    """A read that runs on a reader thread and that the caller waiting for it can stop.
+
+    DuckDB stops a query on Ctrl-C only when the thread running it gets back to
+    Python between tasks of the query, and a long join or scan may not do so
+    for minutes (measured: a Ctrl-C half a second into a 1-2 minute join was
+    seen at once in half the runs and only when the query ended in the other
+    half). So a read never runs its query on the main thread: the main thread
+    waits for a reader thread (a wait that Ctrl-C ends at once) and
+    :meth:`stop` interrupts the reader's query (``cursor.interrupt()``: it
+    stops within milliseconds). A cancelled :meth:`Store.read_async` stops its
+    job the same way, so that its reader thread is free for the next read.
+    """
+
+    def __init__(self, fn: Callable[[Any], Any], snapshot: bool) -> None:
+        self.fn = fn
+        self.snapshot = snapshot
+        self._lock = threading.Lock()
+        self._cursor: Any = None
+        self._stopped = False
+
+    def start(self, cursor: Any) -> bool:
+        """Note that the job runs on ``cursor``; False if it was stopped before it started."""
+        with self._lock:
+            if self._stopped:
+                return False
+            self._cursor = cursor
+            return True
+
+    def finish(self) -> None:
+        """Note that the job no longer uses its cursor (which may go on to run other reads)."""
+        with self._lock:
+            self._cursor = None
+
+    def stop(self) -> None:
+        """Interrupt the job's running query, and keep the job from starting if it has not."""
+        with self._lock:
+            self._stopped = True
+            if self._cursor is not None:
+                self._cursor.interrupt()
+
+    def stop_until_done(self, future: Future[Any]) -> None:
+        """Stop the job again every 50 ms until ``future`` (the job's) is done.
+
+        Once is not enough: DuckDB forgets an interrupt that comes before its
+        query has begun, and ``fn`` may run further statements.
+        """
+        while not future.done():
+            self.stop()
+            wait([future], timeout=0.05)
+
+
+class _ReadStopped(Exception):
+    """A read job was stopped before it started (its caller gave up waiting)."""
 
 
 class Store:
@@ -587,34 +643,67 @@ class Store:
         yield self._cursor_for_thread()
 
     def read(self, fn: Callable[[Any], T], *, snapshot: bool = False) -> T:
-        """Run ``fn(cursor)`` on the calling thread's read cursor and return its result.
+        """Run ``fn(cursor)`` on a read cursor and return its result.
+
+        Called from the main thread, ``fn`` runs on a reader thread while the
+        main thread waits, so that Ctrl-C stops its query at once (DuckDB may
+        not see it for minutes on the thread that runs the query); from any
+        other thread it runs on that thread's own cursor.
 
         Args:
             fn: What to run; it gets a DuckDB cursor.
             snapshot: Run ``fn`` in one read transaction, so that all its
                 statements see the same committed state (a session and its
                 events, say); otherwise each statement sees the latest commit.
+
+        Raises:
+            KeyboardInterrupt: On Ctrl-C, once ``fn``'s query has stopped.
+            StoreClosedError: If the store is closed, or closes during the read.
         """
         self.check_open()
-        with self._closed_errors():
-            return self._read_on(self._cursor_for_thread(), fn, snapshot)
+        if threading.current_thread() is not threading.main_thread():
+            with self._closed_errors():
+                return self._read_on(self._cursor_for_thread(), fn, snapshot)
+        job = _ReadJob(fn, snapshot)
+        future = self._submit_read(job)
+        try:
+            return future.result()  # type: ignore[no-any-return]
+        except KeyboardInterrupt:
+            job.stop_until_done(future)  # a second Ctrl-C gives up waiting
+            raise
 
     async def read_async(self, fn: Callable[[Any], T], *, snapshot: bool = False) -> T:
-        """Run ``fn(cursor)`` on a reader thread without blocking the event loop (``snapshot``: as in :meth:`read`)."""
+        """Run ``fn(cursor)`` on a reader thread without blocking the event loop (``snapshot``: as in :meth:`read`).
+
+        Cancelling the await interrupts ``fn``'s running query, so the reader thread is soon free again.
+        """
         self.check_open()
-        loop = asyncio.get_running_loop()
+        job = _ReadJob(fn, snapshot)
+        future = self._submit_read(job)
         try:
-            pending = loop.run_in_executor(self._readers, self._read_in_pool, fn, snapshot)
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            threading.Thread(target=job.stop_until_done, args=(future,), name="agentlog-read-stop", daemon=True).start()
+            raise
+
+    def _submit_read(self, job: _ReadJob) -> Future[Any]:
+        try:
+            return self._readers.submit(self._read_in_pool, job)
         except RuntimeError as exc:  # the reader pool was shut down by a close() since check_open()
             if self._closing or self._closed:
                 raise StoreClosedError(f"{self!r} was closed during the read; open the store again") from exc
             raise
-        return await pending
 
-    def _read_in_pool(self, fn: Callable[[Any], T], snapshot: bool) -> T:
+    def _read_in_pool(self, job: _ReadJob) -> Any:
         self._reader.in_pool = True
         with self._closed_errors():
-            return self._read_on(self._cursor_for_thread(), fn, snapshot)
+            cursor = self._cursor_for_thread()
+            if not job.start(cursor):
+                raise _ReadStopped
+            try:
+                return self._read_on(cursor, job.fn, job.snapshot)
+            finally:
+                job.finish()
 
     def _read_on(self, cursor: Any, fn: Callable[[Any], T], snapshot: bool) -> T:
         if not snapshot or self._reader.snapshot:
