@@ -24,6 +24,8 @@ from agentlog.regular_files import open_regular_file
 
 _HEX = {128: re.compile(r"[0-9a-f]{32}"), 64: re.compile(r"[0-9a-f]{16}")}
 _DECIMAL = re.compile(r"-?[0-9]+")
+_MAX_DIGITS = 1000
+"""Longest decimal string read as an integer (``int()`` refuses more than 4300 digits)."""
 _STATUS = {
     "0": "unset",
     "1": "ok",
@@ -121,6 +123,8 @@ class _Reader:
         if value is None:
             return None
         if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+            if len(value.strip()) > _MAX_DIGITS:  # int() refuses thousands of digits; far out of range anyway
+                raise self.fail(where, f"time {value.strip()[:30]}... ns is out of range")
             value = int(value.strip())
         if not isinstance(value, int) or isinstance(value, bool):
             raise self.fail(where, f"must be integer nanoseconds, got {c.type_name(value)}")
@@ -153,7 +157,7 @@ def _any_value(reader: _Reader, value: object, where: str) -> Any:
         return value["boolValue"]
     if "intValue" in value:
         raw = value["intValue"]
-        if isinstance(raw, str) and _DECIMAL.fullmatch(raw.strip()):
+        if isinstance(raw, str) and _DECIMAL.fullmatch(raw.strip()) and len(raw.strip()) <= _MAX_DIGITS:
             return int(raw.strip())
         if isinstance(raw, int) and not isinstance(raw, bool):
             return raw

@@ -187,6 +187,11 @@ def _sum_counts(into: dict[str, Any], extra: object) -> None:
                 into[key] = into.get(key, 0) + value
 
 
+def _listed(value: object) -> list[Any]:
+    """A ``models``/``subagents`` value as a list: ``[]`` when it is not one (agentlog JSON lines set any metadata)."""
+    return value if isinstance(value, list) else []
+
+
 def _merge(group: list[ImportedSession]) -> ImportedSession:
     primary = next((s for s in group if not s.metadata.get("sidechain_only")), group[0])
     ordered = [primary, *(s for s in group if s is not primary)]
@@ -199,7 +204,7 @@ def _merge(group: list[ImportedSession]) -> ImportedSession:
     metadata["source_paths"] = [s.metadata.get("source_path") for s in ordered]
     models: list[Any] = []
     for session in ordered:
-        models.extend(m for m in session.metadata.get("models", []) if m not in models)
+        models.extend(m for m in _listed(session.metadata.get("models")) if m not in models)
     metadata["models"] = models
     for key in ("tokens", "tools", "cost"):
         merged: dict[str, Any] = {}
@@ -211,9 +216,11 @@ def _merge(group: list[ImportedSession]) -> ImportedSession:
         values = [s.metadata[key] for s in ordered if isinstance(s.metadata.get(key), int)]
         if values:
             metadata[key] = sum(values)
-    subagents = [a for s in ordered for a in s.metadata.get("subagents", [])]
+    subagents: list[Any] = []
+    for session in ordered:
+        subagents.extend(a for a in _listed(session.metadata.get("subagents")) if a not in subagents)
     if subagents:
-        metadata["subagents"] = list(dict.fromkeys(subagents))
+        metadata["subagents"] = subagents
     starts = [s.started_at for s in ordered if s.started_at is not None]
     ends = [s.ended_at for s in ordered if s.ended_at is not None]
     summary = next((s.summary for s in ordered if s.summary is not None), None)
@@ -237,7 +244,8 @@ def merge_sessions(sessions: Iterable[ImportedSession]) -> list[ImportedSession]
     The session that is not only subagent records comes first, then the
     others in the given order; events are concatenated in that order. Counts
     (``tokens``, ``tools``, ``cost``, ``errors``, ``messages``...) are summed,
-    ``models`` united, the time span widened; other metadata comes from the
+    ``models`` and ``subagents`` united (a value that is not a list, as
+    agentlog JSON lines may set, is ignored), the time span widened; other metadata comes from the
     first session that has it; ``source_paths`` lists every file.
 
     Args:

@@ -123,7 +123,8 @@ def sniff(head: bytes | str) -> bool:
 def _looks_like_line(record: dict[str, Any]) -> bool:
     if "payload" in record:
         return False
-    if record.get("type") in _KNOWN_TYPES and any(k in record for k in _MARKER_KEYS):
+    kind = record.get("type")
+    if isinstance(kind, str) and kind in _KNOWN_TYPES and any(k in record for k in _MARKER_KEYS):
         return True
     return "sessionId" in record and "parentUuid" in record
 

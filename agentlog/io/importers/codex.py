@@ -106,11 +106,16 @@ def sniff(head: bytes | str) -> bool:
     records, partial = c.head_records(head)
     if records:
         first = records[0]
-        return first.get("type") in _KNOWN_TYPES and "timestamp" in first and isinstance(first.get("payload"), dict)
+        return _known(first.get("type")) and "timestamp" in first and isinstance(first.get("payload"), dict)
     if partial is None:
         return False
     leading = c.leading_scalars(partial)
-    return leading.get("type") in _KNOWN_TYPES and "timestamp" in leading
+    return _known(leading.get("type")) and "timestamp" in leading
+
+
+def _known(kind: object) -> bool:
+    """Whether a line's ``type`` is a Codex line type (any JSON value may be there: a list is not hashable)."""
+    return isinstance(kind, str) and kind in _KNOWN_TYPES
 
 
 @dataclass(slots=True)

@@ -48,6 +48,8 @@ summed over spans that have no descendant carrying usage, so an agent span
 that repeats its children's totals is not counted twice), ``tools``
 (``gen_ai.tool.name`` of tool spans), ``errors`` (spans whose status is
 error or that carry ``error.type``), ``final_output`` (one-trace files).
+A cost that is not a number, or whose sum is too big for a float, is left
+out of ``cost`` rather than failing the file.
 
 Example:
     An any-agent export, whose 128-bit trace id is a bare JSON integer:
@@ -68,6 +70,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from pathlib import Path
@@ -120,10 +123,14 @@ def sniff(head: bytes | str) -> bool:
     return ('"trace_id"' in text or '"traceId"' in text) and '"span_id"' in text
 
 
-def _number(value: object) -> int | float | None:
+def _number(value: object) -> float | None:
+    """A cost attribute as a float; ``None`` when it is not a number (or an integer too big for a float)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return value
+    try:
+        return float(value)
+    except OverflowError:
+        return None
 
 
 def _event(span: Span, session_id: str, index: int, duplicate: bool, present: set[str], root: Span) -> ImportedEvent:
@@ -256,8 +263,9 @@ def _session(trace_id: str, spans: list[Span], path: Path, variant: str, final: 
     metadata["span_count"] = len(spans)
     metadata["orphan_spans"] = sum(1 for s in spans if s.parent_id is not None and s.parent_id not in present)
     metadata.update(totals.metadata())
+    cost = {name: round(value, 12) for name, value in cost.items() if math.isfinite(value)}  # no overflowed sum
     if cost:
-        metadata["cost"] = {name: round(value, 12) for name, value in cost.items()}
+        metadata["cost"] = cost
     summary = None
     if final[0]:
         metadata["final_output"] = final[1]
