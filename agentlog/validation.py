@@ -26,6 +26,7 @@ import json
 import math
 import numbers
 import re
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_OFFSET",
     "MAX_TEXT_BYTES",
+    "control_character",
     "dump_json",
     "validate_aware_datetime",
     "validate_event_type",
@@ -78,7 +80,19 @@ MAX_OFFSET = 10**15
 EVENT_TYPE_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_.:\-]{0,127}")
 """Event types are identifiers: a letter, then letters, digits, ``_ . : -`` (128 max)."""
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+"""Unicode categories a name or key may not hold: controls (C0, DEL, C1), format characters (zero-width
+and bidirectional marks), surrogates, and line and paragraph separators."""
+
+
+def control_character(value: str) -> str | None:
+    r"""The first character of ``value`` that a one-line name may not hold (see above), or None.
+
+    Example:
+        >>> control_character("claude"), control_character("claude\x85code"), control_character("a\u202eb")
+        (None, '\x85', '\u202e')
+    """
+    return next((char for char in value if unicodedata.category(char) in _INVISIBLE_CATEGORIES), None)
 
 
 def _short(value: Any) -> str:
@@ -143,8 +157,10 @@ def validate_name(value: Any, field: str) -> str:
             field=field,
             value=_short(value),
         )
-    if _CONTROL_CHARS.search(value):
-        raise ValidationError(f"{field} contains control characters: {_short(value)}", field=field, value=_short(value))
+    char = control_character(value)
+    if char is not None:
+        message = f"{field} contains control characters (U+{ord(char):04X}): {_short(value)}"
+        raise ValidationError(message, field=field, value=_short(value))
     _check_encodable(value, field)
     return value
 

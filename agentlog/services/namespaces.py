@@ -55,6 +55,7 @@ import uuid
 from typing import Any
 
 from agentlog.errors import ValidationError
+from agentlog.validation import control_character
 
 __all__ = [
     "MAX_KEY_LENGTH",
@@ -256,14 +257,13 @@ def validate_key(value: Any, field: str = "key") -> str:
             field=field,
             value=_short(value),
         )
-    for char in value:
-        category = unicodedata.category(char)
-        if category in ("Cc", "Cs", "Cf") or category in ("Zl", "Zp"):
-            raise ValidationError(
-                f"{field} contains the control character U+{ord(char):04X}: {_short(value)}",
-                field=field,
-                value=_short(value),
-            )
+    char = control_character(value)
+    if char is not None:
+        raise ValidationError(
+            f"{field} contains the control character U+{ord(char):04X}: {_short(value)}",
+            field=field,
+            value=_short(value),
+        )
     return value
 
 

@@ -51,6 +51,7 @@ bad_names = st.one_of(
     st.text(alphabet=" \t", min_size=1, max_size=5),
     st.text(min_size=MAX_NAME_LENGTH + 1, max_size=MAX_NAME_LENGTH + 20),
     st.text(min_size=1, max_size=10).map(lambda t: t + "\x00"),
+    st.sampled_from(["\x85", "\x9b", "\u2028", "\u2029"]).map(lambda c: f"claude{c}code"),  # C1, separators
     st.just("\ud800"),
 )
 bad_event_types = st.one_of(
