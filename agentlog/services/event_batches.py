@@ -119,7 +119,8 @@ def prepare_event_rows(events: Sequence[Mapping[str, Any]]) -> list[PreparedEven
                 f"events[{index}] has unknown keys {sorted(unknown)}; allowed: {sorted(_ALLOWED_KEYS)}",
                 field=f"events[{index}]",
             )
-        if "event_id" in event and "id" in event and event["event_id"] != event["id"]:
+        both = "event_id" in event and "id" in event
+        if both and _as_event_id(event["event_id"], where) != _as_event_id(event["id"], where):
             raise ValidationError(f"events[{index}] has both id and event_id, and they differ", field=where + "id")
         if "event_type" not in event or "event_data" not in event:
             raise ValidationError(f"events[{index}] needs event_type and event_data", field=f"events[{index}]")
@@ -136,6 +137,11 @@ def prepare_event_rows(events: Sequence[Mapping[str, Any]]) -> list[PreparedEven
         seen.add(item.id)
         prepared.append(item)
     return prepared
+
+
+def _as_event_id(value: Any, where: str) -> uuid.UUID | None:
+    """An event id as a UUID, to compare ``id`` with ``event_id`` (a UUID and its text are the same id)."""
+    return None if value is None else validate_uuid(value, where + "id")
 
 
 def prepare_event_table(data: Any, cursor: Any) -> tuple[pa.Table, Callable[[], None]]:

@@ -125,3 +125,17 @@ def test_a_numpy_value_in_a_payload_is_named_with_a_way_out() -> None:
 
     with pytest.raises(ValidationError, match=r"is a numpy\.bool, which is not JSON-serialisable \(convert it"):
         validate_json_object({"done": np.bool_(True)}, "event_data")
+
+
+async def test_an_event_given_id_and_event_id_as_a_uuid_and_its_text_is_one_id() -> None:
+    with Store.memory(embedder=None) as store:
+        service = SessionService(store)
+        sid = (await service.create_session("a"))["id"]
+        same = uuid.uuid4()
+        event = {"event_type": "note", "event_data": {}, "id": same, "event_id": str(same).upper()}
+        assert (await service.add_events(sid, [event]))["inserted"] == 1
+        with pytest.raises(ValidationError, match="they differ"):
+            await service.add_events(sid, [{**event, "event_id": str(uuid.uuid4())}])
+        with pytest.raises(ValidationError, match=r"events\[0\]\.id"):
+            await service.add_events(sid, [{**event, "event_id": "not a uuid"}])
+        assert [e["id"] for e in (await service.get_session(sid))["events"]] == [same]
