@@ -153,7 +153,10 @@ def _newest_first(sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(sessions, key=lambda s: (s["started_at"], s["id"]), reverse=True)
 
 
-def test_list_sessions_matches_a_full_sort(loaded: Loaded) -> None:
+@pytest.mark.parametrize("windows", [True, False], ids=["look-back windows", "small store: one unbounded page"])
+def test_list_sessions_matches_a_full_sort(loaded: Loaded, windows: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if windows:  # the windows are taken above a store size; these 400 sessions are to reach every one of them
+        monkeypatch.setattr(queries, "_SMALL_STORE", 0)
     store, sessions, _ = loaded
     rng = random.Random(3)
     times = [None, NEWEST, NEWEST - timedelta(hours=6), NEWEST - timedelta(days=3), NEWEST - timedelta(days=10),
