@@ -25,6 +25,7 @@ __all__ = [
     "PARTITION_COLUMN",
     "ROW_NUMBER",
     "Filters",
+    "changed_identity_sql",
     "changed_unique_sql",
     "copy_sql",
     "count_stored_sql",
@@ -337,6 +338,26 @@ def changed_unique_sql(spec: ExportTable, registered: str, columns: Sequence[str
         f"SELECT b.{quote(spec.key[0])}, {', '.join(f'x.{quote(c)}' for c in columns)} FROM {quote(registered)} b "
         f"JOIN {quote(spec.name)} x ON {_key_match(spec.key, 'x', 'b')} "
         f"WHERE b.{quote(spec.updated)} > x.{quote(spec.updated)} AND ({differs}) LIMIT 1"
+    )
+
+
+def changed_identity_sql(spec: ExportTable, registered: str, columns: Sequence[str]) -> str:
+    """One row of a registered table whose key is stored, but with other values of ``columns``.
+
+    Returns the key, the stored values, then the registered row's values
+    (no row: every stored key has the dataset's values).
+
+    Example:
+        >>> from agentlog.io.registry import EXPORT_TABLES
+        >>> changed_identity_sql(EXPORT_TABLES[1], "r", ["session_id"]).split(" FROM ")[0]
+        'SELECT b."id", x."session_id", b."session_id"'
+    """
+    differs = " OR ".join(f"x.{quote(c)} IS DISTINCT FROM b.{quote(c)}" for c in columns)
+    stored = ", ".join(f"x.{quote(c)}" for c in columns)
+    given = ", ".join(f"b.{quote(c)}" for c in columns)
+    return (
+        f"SELECT b.{quote(spec.key[0])}, {stored}, {given} FROM {quote(registered)} b "
+        f"JOIN {quote(spec.name)} x ON {_key_match(spec.key, 'x', 'b')} WHERE {differs} LIMIT 1"
     )
 
 

@@ -172,9 +172,11 @@ def import_(store: Store, src: str | Path, *, progress: bool | None = None) -> D
             truncated, of another schema or format version, or inconsistent;
             names the file.
         ValidationError: The dataset conflicts with the store (a session
-            already has a different event with the same ``seq``, a document
-            path is stored under another id, or a newer document has another
-            path); or ``src`` is not a path that can be resolved.
+            already has a different event with the same ``seq``, an event,
+            memory version or chunk id is stored with another session,
+            ``seq``, memory version or document, a document path is stored
+            under another id, or a newer document has another path); or
+            ``src`` is not a path that can be resolved.
 
     Example:
         >>> import tempfile

@@ -6,8 +6,12 @@ writer thread, in one transaction:
 1. checks against the stored data first, before changing anything: every row
    with a parent (an event's session) has it in the dataset or the store; no
    new row takes a sequence number (``seq``), or a value of a unique column
-   (a document's ``file_path``), that a different stored row has; and a row
-   that will replace a stored one keeps the stored row's unique values;
+   (a document's ``file_path``), that a different stored row has; a row
+   that will replace a stored one keeps the stored row's unique values; and
+   a row of a table whose rows never change (events, memory versions,
+   chunks) whose key is stored is that stored row: same parent, sequence
+   number and unique values (else skipping it would leave a gap in its own
+   parent's rows);
 2. writes each table, children before their parents (so that what becomes
    of a child can depend on what its parent was before the restore):
 
@@ -49,6 +53,7 @@ from agentlog.errors import ImportFormatError, StoreError, ValidationError
 from agentlog.index.sources import TOMBSTONE_RULES
 from agentlog.io.dataset_check import with_row_numbers
 from agentlog.io.dataset_sql import (
+    changed_identity_sql,
     changed_unique_sql,
     count_stored_sql,
     delete_children_sql,
@@ -156,6 +161,8 @@ class RestoreRows:
                 )
             if spec.updated is not None:
                 self._check_kept_unique(tx, spec, names[spec.name], columns)
+        if spec.updated is None:
+            self._check_same_identity(tx, spec, names[spec.name])
         if spec.parent is None:
             return
         column, parent = spec.parent
@@ -187,6 +194,31 @@ class RestoreRows:
                 f"cannot import {self.source}: {spec.name} {key} is newer in the dataset but has another "
                 f"{'/'.join(columns)} than the stored row ({values}) (the store and the dataset have diverged)",
                 field=f"{spec.name}.{columns[0]}",
+            )
+
+    def _check_same_identity(self, tx: Transaction, spec: ExportTable, registered: str) -> None:
+        """A row whose key is stored (and so is skipped) must be that row: same parent, number and unique values.
+
+        Rows of these tables never change once stored, so a dataset row with a stored key but another
+        parent (an event id of another session, say) is not that row: skipping it would leave a gap in
+        its own parent's rows (a ``seq`` that no longer runs 1..n, which no export of the store could
+        restore again).
+        """
+        columns = [c for c in (spec.parent[0] if spec.parent else None, spec.sequence) if c is not None]
+        columns = list(dict.fromkeys([*columns, *(c for unique in spec.unique for c in unique)]))
+        if not columns:
+            return
+        changed = tx.query(changed_identity_sql(spec, registered, columns))
+        if changed:
+            key, *values = changed[0]
+            stored, given = (
+                ", ".join(f"{c}={v!r}" for c, v in zip(columns, part, strict=True))
+                for part in (values[: len(columns)], values[len(columns) :])
+            )
+            raise ValidationError(
+                f"cannot import {self.source}: {spec.name} {key} is already stored with {stored}, but the "
+                f"dataset has it with {given} (the store and the dataset have diverged)",
+                field=f"{spec.name}.{spec.key[0]}",
             )
 
     def _write(self, tx: Transaction, layout: TableLayout, rows: pa.Table, names: dict[str, str]) -> _Written:

@@ -30,7 +30,7 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -52,6 +52,8 @@ from agentlog.store.lock import StoreLock
 from agentlog.store.manifest import MANIFEST_NAME, EmbedderInfo, StoreManifest, read_manifest, write_manifest
 from agentlog.store.migrations import LATEST_SCHEMA_VERSION, apply_migrations
 from agentlog.store.paths import resolve_store_path
+from agentlog.store.read_jobs import ReadJob, ReadStopped
+from agentlog.store.read_only_sql import require_reads
 from agentlog.store.writer import WriteOp, Writer
 
 if TYPE_CHECKING:
@@ -139,62 +141,6 @@ class _ReaderState(threading.local):
     snapshot: bool = False
     in_pool: bool = False
     """The thread is one of the store's reader pool (which :meth:`Store.close` then does not wait for)."""
-
-
-class _ReadJob:
-    """A read that runs on a reader thread and that the caller waiting for it can stop.
-
-    DuckDB stops a query on Ctrl-C only when the thread running it gets back to
-    Python between tasks of the query, and a long join or scan may not do so
-    for minutes (measured: a Ctrl-C half a second into a 1-2 minute join was
-    seen at once in half the runs and only when the query ended in the other
-    half). So a read never runs its query on the main thread: the main thread
-    waits for a reader thread (a wait that Ctrl-C ends at once) and
-    :meth:`stop` interrupts the reader's query (``cursor.interrupt()``: it
-    stops within milliseconds). A cancelled :meth:`Store.read_async` stops its
-    job the same way, so that its reader thread is free for the next read.
-    """
-
-    def __init__(self, fn: Callable[[Any], Any], snapshot: bool) -> None:
-        self.fn = fn
-        self.snapshot = snapshot
-        self._lock = threading.Lock()
-        self._cursor: Any = None
-        self._stopped = False
-
-    def start(self, cursor: Any) -> bool:
-        """Note that the job runs on ``cursor``; False if it was stopped before it started."""
-        with self._lock:
-            if self._stopped:
-                return False
-            self._cursor = cursor
-            return True
-
-    def finish(self) -> None:
-        """Note that the job no longer uses its cursor (which may go on to run other reads)."""
-        with self._lock:
-            self._cursor = None
-
-    def stop(self) -> None:
-        """Interrupt the job's running query, and keep the job from starting if it has not."""
-        with self._lock:
-            self._stopped = True
-            if self._cursor is not None:
-                self._cursor.interrupt()
-
-    def stop_until_done(self, future: Future[Any]) -> None:
-        """Stop the job again every 50 ms until ``future`` (the job's) is done.
-
-        Once is not enough: DuckDB forgets an interrupt that comes before its
-        query has begun, and ``fn`` may run further statements.
-        """
-        while not future.done():
-            self.stop()
-            wait([future], timeout=0.05)
-
-
-class _ReadStopped(Exception):
-    """A read job was stopped before it started (its caller gave up waiting)."""
 
 
 class Store:
@@ -664,12 +610,11 @@ class Store:
         if threading.current_thread() is not threading.main_thread():
             with self._closed_errors():
                 return self._read_on(self._cursor_for_thread(), fn, snapshot)
-        job = _ReadJob(fn, snapshot)
-        future = self._submit_read(job)
+        job = ReadJob(fn, snapshot)
         try:
-            return future.result()  # type: ignore[no-any-return]
-        except KeyboardInterrupt:
-            job.stop_until_done(future)  # a second Ctrl-C gives up waiting
+            return self._submit_read(job).result()  # type: ignore[no-any-return]
+        except KeyboardInterrupt:  # also one that cut the submission short
+            job.stop()  # a second Ctrl-C gives up waiting
             raise
 
     async def read_async(self, fn: Callable[[Any], T], *, snapshot: bool = False) -> T:
@@ -678,15 +623,15 @@ class Store:
         Cancelling the await interrupts ``fn``'s running query, so the reader thread is soon free again.
         """
         self.check_open()
-        job = _ReadJob(fn, snapshot)
+        job = ReadJob(fn, snapshot)
         future = self._submit_read(job)
         try:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
-            threading.Thread(target=job.stop_until_done, args=(future,), name="agentlog-read-stop", daemon=True).start()
+            threading.Thread(target=job.stop, name="agentlog-read-stop", daemon=True).start()
             raise
 
-    def _submit_read(self, job: _ReadJob) -> Future[Any]:
+    def _submit_read(self, job: ReadJob) -> Future[Any]:
         try:
             return self._readers.submit(self._read_in_pool, job)
         except RuntimeError as exc:  # the reader pool was shut down by a close() since check_open()
@@ -694,12 +639,12 @@ class Store:
                 raise StoreClosedError(f"{self!r} was closed during the read; open the store again") from exc
             raise
 
-    def _read_in_pool(self, job: _ReadJob) -> Any:
+    def _read_in_pool(self, job: ReadJob) -> Any:
         self._reader.in_pool = True
         with self._closed_errors():
             cursor = self._cursor_for_thread()
             if not job.start(cursor):
-                raise _ReadStopped
+                raise ReadStopped
             try:
                 return self._read_on(cursor, job.fn, job.snapshot)
             finally:
@@ -740,14 +685,22 @@ class Store:
         This is the documented way to query a store directly (tables:
         ``sessions``, ``events`` and those of later features). Only reads are
         run (``SELECT``, ``FROM``, ``WITH``, ``VALUES``, ``DESCRIBE``, ``SHOW``,
-        ``SUMMARIZE``, ``EXPLAIN``): a write here would bypass the writer, its
-        checks and the vector index, so changes go through the services.
+        ``SUMMARIZE``, and ``EXPLAIN`` or ``EXPLAIN ANALYZE`` of one of those):
+        a write here would bypass the writer, its checks and the vector index,
+        so changes go through the services. A read may not call the DuckDB
+        functions that change something all the same (``checkpoint``,
+        ``enable_profiling``, ``enable_logging``, ``nextval``... see
+        ``_STATE_FUNCTIONS``) nor those that run SQL given as text (``query``,
+        ``json_execute_serialized_sql``). Reading local files with DuckDB's
+        table functions (``read_csv``, ``read_parquet``...) is allowed: it is
+        the caller's own query, and it changes nothing.
         DuckDB's own errors (an unknown column, say) are raised as DuckDB
         raises them.
 
         Raises:
-            ValidationError: If ``query`` is not a string, is not SQL, or holds a
-                statement that is not a read.
+            ValidationError: If ``query`` is not a string, is not SQL (or not
+                encodable as UTF-8), holds a statement that is not a read, or
+                calls a function that changes DuckDB's state.
             StoreClosedError: If the store is closed.
 
         Example:
@@ -761,32 +714,9 @@ class Store:
             agentlog.errors.ValidationError: store.sql runs reads only; got a DELETE statement (write through ...
         """
         self.check_open()
-        _require_reads(query)
+        require_reads(query)
         with self._closed_errors():
             return self._cursor_for_thread().sql(query, params=params)
-
-
-_READ_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
-
-
-def _require_reads(query: object) -> None:
-    """Check that ``query`` is SQL whose every statement reads (see :meth:`Store.sql`)."""
-    if not isinstance(query, str):
-        raise ValidationError(f"query must be a SQL string, got {type(query).__name__}", field="query")
-    try:
-        statements = duckdb.extract_statements(query)
-    except duckdb.Error as exc:
-        raise ValidationError(f"query is not valid SQL: {exc}", field="query", value=query[:200]) from None
-    if not statements:
-        raise ValidationError("query holds no SQL statement", field="query", value=query[:200])
-    for statement in statements:
-        if statement.type not in _READ_STATEMENTS:
-            raise ValidationError(
-                f"store.sql runs reads only; got a {statement.type.name} statement (write through the services: "
-                "SessionService, MemoryService, DocumentIndexService, agentlog.io)",
-                field="query",
-                value=query[:200],
-            )
 
 
 def require_open_store(store: object) -> Store:

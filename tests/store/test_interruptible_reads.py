@@ -19,6 +19,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agentlog import SessionService, Store
 
 ENDLESS = "SELECT count(*) FROM range(100000000000000) t(i) WHERE hash(i) % 7 = 3"
@@ -94,3 +96,30 @@ def test_a_cancelled_async_read_stops_its_query_and_the_store_closes() -> None:
     closing.start()
     closing.join(HANG)
     assert not closing.is_alive(), "close() still waits for the cancelled read's query"
+
+
+def test_a_ctrl_c_that_lands_while_the_read_is_handed_over_still_stops_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The reader thread may start the query before the main thread waits for it (a busy machine): a Ctrl-C in
+    # that moment found no wait to end, and its query ran on, so close() waited for ever.
+    started = threading.Event()
+    handed_over = Store._submit_read
+
+    def interrupted_after_submitting(store: Store, job: Any) -> Any:
+        handed_over(store, job)
+        started.wait(HANG)
+        raise KeyboardInterrupt  # as if Ctrl-C came before the future was returned
+
+    def endless(cursor: Any) -> Any:
+        started.set()
+        return cursor.execute(ENDLESS).fetchall()
+
+    store = Store.memory(embedder=None)
+    monkeypatch.setattr(Store, "_submit_read", interrupted_after_submitting)
+    with pytest.raises(KeyboardInterrupt):
+        store.read(endless)
+    monkeypatch.undo()
+    assert store.read(lambda cursor: cursor.execute("SELECT 42").fetchall()) == [(42,)]
+    closing = threading.Thread(target=store.close)
+    closing.start()
+    closing.join(HANG)
+    assert not closing.is_alive(), "close() still waits for the interrupted read's query"
