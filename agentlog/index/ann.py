@@ -15,8 +15,9 @@ re-reading the table schema) and streams its result batch by batch, the async
 one in one; at 1M rows that saved 2-2.6 ms of a 10-12 ms vector search. Writes
 and maintenance keep the sync API. The search handles are separate LanceDB
 handles, so they are moved to the table's latest version before a search
-whenever this object wrote to the table since the last one (a version check
-costs ~0.3 ms; one process writes a store's index, the store lock sees to it).
+whenever the :class:`~agentlog.index.vectors.VectorTables` that holds them wrote
+to the table since the last one (a version check costs ~0.3 ms; one process
+writes a store's index, the store lock sees to it).
 """
 
 from __future__ import annotations

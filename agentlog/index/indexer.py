@@ -175,8 +175,9 @@ class Indexer:
         self.watermarks: dict[str, int] = {s.name: 0 for s in self.sources}
         """Per source: every change up to this number is in its LanceDB table."""
         self.error: BaseException | None = None
+        """The failure of the last round, raised to waiting searches; ``None`` once a round succeeds."""
         self.on_progress: Callable[[int], None] | None = None
-        """Called on the indexer thread with the number of rows of each step."""
+        """Called on the indexer thread after each round with the number of rows it indexed (all sources)."""
         self._target = 0
         self._closing = False
         self._cond = threading.Condition()
@@ -373,9 +374,11 @@ class Indexer:
     # -- waiting (read-your-writes) -----------------------------------------------------
 
     def _names(self, sources: Sequence[str] | None) -> frozenset[str]:
+        """The source names a wait is for (``None``: every source)."""
         return frozenset(self.watermarks) if sources is None else frozenset(sources)
 
     def _caught_up(self, lsn: int, names: frozenset[str]) -> bool:
+        """Whether every source in ``names`` is indexed up to change ``lsn``."""
         return all(self.watermarks[name] >= lsn for name in names)
 
     def wait(self, lsn: int, timeout: float | None = None, *, sources: Sequence[str] | None = None) -> None:

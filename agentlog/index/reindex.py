@@ -58,7 +58,7 @@ def rebuild(
 
     Args:
         store: The store (its old indexer already stopped).
-        start_index: Starts the new indexer with a progress hook (rows per step).
+        start_index: Starts the new indexer with a progress hook (rows indexed per round).
         progress: ``True`` for a tqdm bar, ``False`` for none, or a callable ``(done, total)``.
 
     Returns:

@@ -66,6 +66,7 @@ __all__ = [
 ]
 
 SearchMode = Literal["vector", "keyword", "hybrid"]
+"""A search mode (see the module docstring)."""
 MODES: tuple[str, ...] = ("vector", "keyword", "hybrid")
 """The search modes."""
 
@@ -94,10 +95,15 @@ class Hit:
     """
 
     id: str
+    """The row's id in the index (UUID text)."""
     cosine: float
+    """Raw cosine similarity of the query and the row, in [-1, 1]."""
     similarity: float
+    """The embedder's calibrated score in [0, 1]."""
     score: float
+    """Reciprocal-rank fusion score, Σ 1 / (:data:`RRF_K` + rank) over the lists that found the row."""
     keyword: bool
+    """Whether the keyword (full-text) search found the row."""
     index_lsn: int | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)
 
@@ -335,6 +341,7 @@ def _carried(found: pa.Table, carry: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def _matrix(column: pa.ChunkedArray, dimension: int) -> np.ndarray:
+    """A column of vectors as a ``(rows, dimension)`` float32 matrix."""
     if len(column) == 0:
         return np.zeros((0, dimension), np.float32)
     flat = np.asarray(column.combine_chunks().flatten(), dtype=np.float32)

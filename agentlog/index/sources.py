@@ -32,7 +32,6 @@ __all__ = [
     "TOMBSTONE_RULES",
     "IndexSource",
     "TombstoneRule",
-    "source_named",
 ]
 
 
@@ -203,16 +202,3 @@ TOMBSTONE_RULES: Sequence[TombstoneRule] = (
     TombstoneRule("document", "document_chunks", "document_id"),
 )
 """What each kind of tombstone removes from the index."""
-
-
-def source_named(name: str) -> IndexSource:
-    """Return the source of LanceDB table ``name``.
-
-    Example:
-        >>> source_named("events").replaces
-        False
-    """
-    for source in SOURCES:
-        if source.name == name:
-            return source
-    raise KeyError(name)

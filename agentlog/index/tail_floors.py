@@ -15,9 +15,10 @@ from pathlib import Path
 __all__ = ["TAIL_FLOORS_FILE", "read_tail_floors", "write_tail_floors"]
 
 TAIL_FLOORS_FILE = "tail_floors.json"
-"""File (in the index directory) recording, per table, the highest ``index_lsn`` its last compaction took in.
+"""File (in the index directory) recording, per table, the highest ``index_lsn`` its last compaction (or ANN
+build) took in.
 
-Written after the compaction commits. A crash in between leaves an older, lower floor: the next merge then
+Written after the compaction (or build) commits. A crash in between leaves an older, lower floor: the next merge then
 rewrites some rows the index holds as part of the tail (they are scanned until the next compaction: slower,
 never wrong). Recovery (:meth:`~agentlog.index.vectors.VectorTables.delete_after`) lowers it, so rows
 indexed again are in the tail.

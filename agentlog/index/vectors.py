@@ -51,8 +51,8 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
   SHAs and long exception names), and one built with the default is rebuilt.
 
 How many partitions a search probes, and why searches go through LanceDB's
-async API, is told in :mod:`agentlog.index.ann`; this class keeps, per
-table, the async handle searches use and the row counts of recent filters.
+async API, is told in :mod:`agentlog.index.ann`; :class:`VectorTables` keeps,
+per table, the async handle searches use and the row counts of recent filters.
 
 LanceDB's own log goes to standard error from Rust, at level ``warn`` by
 default; its warnings during maintenance are about internals handled here
@@ -162,8 +162,8 @@ class VectorTables:
         self._tables: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._maintenance_locks: dict[str, threading.Lock] = {}  # one per table: maintenances never overlap
-        # ANN target partition sizes, read by every search: list_indices() costs about 0.5 ms,
-        # and only _build_ann/drop_all (this object, the indexer thread) change them.
+        # ANN target partition sizes, read by every search: list_indices() costs about 0.5 ms, and only
+        # this object changes them (_build_ann and _drop_indexes during a maintenance, drop_all at start).
         self._partitions: dict[str, int | None] = {}
         self._partitions_generation = 0  # bumped around every change, so a read that overlaps one is not kept
         # Per table: the highest index_lsn this object appended, and the highest that was in the table when
@@ -331,6 +331,7 @@ class VectorTables:
                 self._wrote(name)
 
     def _maintain(self, name: str) -> None:
+        """The work of :meth:`maintain`: merge the tail, compact, build or rebuild (rules: the module docstring)."""
         table = self.table(name)
         rows = table.count_rows()
         if rows == 0:
@@ -459,11 +460,16 @@ class VectorTables:
             self._writes[name] = self._writes.get(name, 0) + 1
 
     def _set_indexed_through(self, name: str, lsn: int) -> None:
+        """Record ``lsn`` as table ``name``'s tail floor, here and in the tail floors file."""
         with self._lock:
             self._indexed_through[name] = lsn
             write_tail_floors(self.directory, self._indexed_through)
 
     def _build_ann(self, table: Any, name: str, rows: int) -> None:
+        """Build the ANN index (target partition size sqrt(``rows``)), drop the ones it replaces, add scalar indexes.
+
+        Every row in the table when it starts is then indexed: its highest ``index_lsn`` is the new tail floor.
+        """
         from lancedb.index import Bitmap, BTree, IvfSq
 
         target = max(1, int(math.sqrt(rows)))

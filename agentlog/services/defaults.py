@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+"""The class of a process-wide service (see :func:`default_service`)."""
 
 _lock = threading.RLock()
 _store: Store | None = None

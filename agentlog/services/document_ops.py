@@ -64,9 +64,11 @@ MAX_PATH_LENGTH = 4096
 MAX_TITLE_LENGTH = 1000
 """Longest title, in characters."""
 TOMBSTONE_KIND = "document"
+"""The ``index_tombstones`` kind that removes a document's chunk vectors (see :mod:`agentlog.index.sources`)."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls (U+009B is a terminal CSI)
 
 Outcome = Literal["added", "changed", "unchanged"]
+"""What :class:`UpsertDocuments` did with one document (the lists of a sync report have the same names)."""
 
 
 def _validate_line(value: Any, field: str, max_length: int) -> str:

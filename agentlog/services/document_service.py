@@ -90,7 +90,7 @@ from agentlog.validation import validate_limit, validate_text, validate_uuid
 __all__ = ["SYNC_BATCH", "DocumentIndexService"]
 
 
-def read_watermark(cur: Any) -> int:
+def _chunks_watermark(cur: Any) -> int:
     """The watermark of the chunk vectors (imported lazily: the index package imports the services)."""
     from agentlog.index.indexer import read_watermark as read
 
@@ -123,7 +123,7 @@ class DocumentIndexService:
 
         def run(cur: Any) -> DocumentRecord | None:
             rows = cur.execute(query, params).fetchall()
-            return sql.document_row(rows[0], read_watermark(cur), model) if rows else None
+            return sql.document_row(rows[0], _chunks_watermark(cur), model) if rows else None
 
         return await self.store.read_async(run)
 
@@ -131,7 +131,7 @@ class DocumentIndexService:
         model = self._model()
 
         def run(cur: Any) -> list[DocumentRecord]:
-            watermark = read_watermark(cur)
+            watermark = _chunks_watermark(cur)
             return [sql.document_row(row, watermark, model) for row in cur.execute(query, params).fetchall()]
 
         return await self.store.read_async(run)
@@ -331,7 +331,7 @@ class DocumentIndexService:
         if self.store.index is None:
             raise SearchUnavailableError("this store has no embedder: documents stay pending until it gets one")
         await self.store.index.wait_async(self.store.committed_lsn, sources=["document_chunks"])
-        watermark = await self.store.read_async(read_watermark)
+        watermark = await self.store.read_async(_chunks_watermark)
         return await self.store.write_async(RecordSynced(watermark, self._model()))  # type: ignore[no-any-return]
 
     # -- status, by hand ---------------------------------------------------------------------
@@ -368,6 +368,9 @@ class DocumentIndexService:
     async def mark_failed(self, doc_id: uuid.UUID | str, error_message: str) -> None:
         """Record ``failed``, keeping the error in ``metadata["last_error"]`` (other metadata kept).
 
+        Raises:
+            NotFoundError: If there is no such document.
+
         Example:
             ``await docs.mark_failed(doc_id, "embedding API timed out")``
         """
@@ -377,6 +380,9 @@ class DocumentIndexService:
 
     async def mark_stale(self, file_path: str | os.PathLike[str], new_content: str) -> None:
         """Record that the file changed: new content and hash, ``stale`` until it is indexed again.
+
+        Raises:
+            NotFoundError: If no document is indexed under ``file_path``.
 
         Example:
             ``await docs.mark_stale("docs/design.md", new_text)``
@@ -416,7 +422,7 @@ class DocumentIndexService:
         model = self._model()
 
         def run(cur: Any) -> list[DocumentRecord]:
-            watermark = read_watermark(cur)
+            watermark = _chunks_watermark(cur)
             rows = cur.execute(query, [watermark, count]).fetchall()
             return [sql.document_row(row, watermark, model) for row in rows]
 
@@ -481,7 +487,7 @@ class DocumentIndexService:
         model = self._model()
 
         def fetch(cur: Any, hits: list[Any]) -> dict[str, dict[str, Any]]:
-            watermark = read_watermark(cur)
+            watermark = _chunks_watermark(cur)
             rows = cur.execute(sql.HITS_BY_CHUNK_IDS, [[uuid.UUID(h.id) for h in hits]]).fetchall()
             found: dict[str, dict[str, Any]] = {}
             for row in rows:

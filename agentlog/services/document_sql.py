@@ -93,11 +93,15 @@ DOCUMENT_COLUMNS = (
 """Columns of a document record, in the order :func:`document_row` reads them (``content`` may follow)."""
 
 DOCUMENT_BY_PATH = f"SELECT {DOCUMENT_COLUMNS}, content FROM documents WHERE file_path = $1"
+"""One document with its content, by path."""
 DOCUMENT_BY_ID = f"SELECT {DOCUMENT_COLUMNS}, content FROM documents WHERE id = $1"
+"""One document with its content, by id."""
 LIST_ALL = f"SELECT {DOCUMENT_COLUMNS} FROM documents ORDER BY updated_at DESC, id DESC LIMIT $1"
+"""The ``$1`` most recently changed documents, newest first."""
 LIST_BY_TYPE = (
     f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE document_type = $1 ORDER BY updated_at DESC, id DESC LIMIT $2"
 )
+"""The ``$2`` most recently changed documents of type ``$1``, newest first."""
 PENDING = f"""
 SELECT {DOCUMENT_COLUMNS} FROM documents
 WHERE sync_status = 'stale' OR (sync_status = 'pending' AND index_lsn > $1)
@@ -121,9 +125,14 @@ EXISTING_BY_PATHS = """
 SELECT id, file_path, title, document_type, namespace, content_hash, metadata, sync_status
 FROM documents WHERE file_path IN (SELECT unnest($1::VARCHAR[]))
 """
+"""The stored rows of the paths in ``$1``, to compare with new content
+(:meth:`~agentlog.services.document_ops.PreparedDocument.same_as` reads them by position)."""
 DELETE_CHUNKS_OF = "DELETE FROM document_chunks WHERE document_id = $1"
+"""Remove the chunks of one document."""
 DELETE_CHUNKS_OF_MANY = "DELETE FROM document_chunks WHERE document_id IN (SELECT unnest($1::UUID[]))"
+"""Remove the chunks of the documents in ``$1``."""
 DELETE_DOCUMENTS = "DELETE FROM documents WHERE id IN (SELECT unnest($1::UUID[]))"
+"""Remove the documents in ``$1`` (their chunks first: :data:`DELETE_CHUNKS_OF_MANY`)."""
 UPDATE_CONTENT = """
 UPDATE documents SET title = $2, document_type = $3, namespace = $4, content = $5, content_hash = $6,
     chunk_count = $7, metadata = $8, sync_status = 'pending', updated_at = $9, index_lsn = $10
@@ -131,7 +140,9 @@ WHERE id = $1
 """
 """New content (and chunks): back to ``pending``; ``index_lsn`` = the last chunk's change number."""
 UPDATE_METADATA = "UPDATE documents SET metadata = $2, updated_at = $3 WHERE id = $1"
+"""New metadata for unchanged content: chunks and vectors stay."""
 MARK_SYNCED = "UPDATE documents SET sync_status = 'synced', last_synced_at = $2, embedding_model = $3 WHERE id = $1"
+"""Record ``synced`` for one document, by hand (``mark_synced``)."""
 RECORD_SYNCED = """
 UPDATE documents SET sync_status = 'synced', last_synced_at = $1, embedding_model = $2
 WHERE sync_status = 'pending' AND index_lsn <= $3 RETURNING id
@@ -140,9 +151,11 @@ WHERE sync_status = 'pending' AND index_lsn <= $3 RETURNING id
 FORGET_EMBEDDING_MODELS = "UPDATE documents SET embedding_model = NULL WHERE embedding_model IS NOT NULL RETURNING id"
 """After a rebuild of the vectors: the recorded models are no longer those of the vectors."""
 MARK_FAILED = "UPDATE documents SET sync_status = 'failed', metadata = $2, updated_at = $3 WHERE id = $1"
+"""Record ``failed``, with the metadata that holds the error (``mark_failed``)."""
 MARK_STALE = """
 UPDATE documents SET sync_status = 'stale', content = $2, content_hash = $3, updated_at = $4 WHERE id = $1
 """
+"""Record new content and ``stale``; the chunks (and vectors) stay those of the old content (``mark_stale``)."""
 
 
 def effective_status(stored: str, index_lsn: int, watermark: int) -> str:

@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agentlog.errors import ValidationError
-from agentlog.services.json_columns import LENIENT_CANDIDATE, check_json_column, first_invalid
+from agentlog.services.json_columns import check_json_column, first_invalid
 from agentlog.services.session_ops import JSON_TEXT_COLUMNS, PreparedEvent
 from agentlog.store.tables import TIMESTAMP
 from agentlog.validation import (
@@ -49,7 +49,7 @@ from agentlog.validation import (
     validate_uuid,
 )
 
-__all__ = ["LENIENT_CANDIDATE", "chooses_ids", "prepare_event", "prepare_event_rows", "prepare_event_table"]
+__all__ = ["chooses_ids", "prepare_event", "prepare_event_rows", "prepare_event_table"]
 
 _ALLOWED_KEYS = frozenset({"event_type", "event_data", "metadata", "event_id", "id", "timestamp"})
 

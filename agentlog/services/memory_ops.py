@@ -44,6 +44,7 @@ __all__ = [
 
 _CACHE_SIZE = 50_000
 TOMBSTONE_KIND = "memory"
+"""The ``index_tombstones`` kind of a removed memory (see :data:`agentlog.index.sources.TOMBSTONE_RULES`)."""
 
 
 @dataclass(slots=True)

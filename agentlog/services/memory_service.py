@@ -103,6 +103,7 @@ class MemoryService:
 
     Attributes:
         store: The store this service reads and writes.
+        temp_ttl: Time to live of ``temp:`` memories written without ``ttl`` / ``expires_at``.
     """
 
     def __init__(

@@ -65,6 +65,8 @@ JSON_TEXT_COLUMNS = ("event_data", "metadata")
 
 @dataclass(slots=True)
 class _Facts:
+    """What the writer knows of one session: its lifecycle and the ``seq`` its next event gets."""
+
     lifecycle: Lifecycle
     next_seq: int
 
@@ -207,6 +209,7 @@ def _event_of_another_session(event_id: uuid.UUID, owner: uuid.UUID) -> AlreadyE
 
 
 def _activate(tx: Transaction, session_id: uuid.UUID, facts: _Facts, now: datetime) -> None:
+    """Move a ``created`` session to ``active`` (its first event); any other state is left as it is."""
     if facts.lifecycle is Lifecycle.CREATED:
         tx.execute("UPDATE sessions SET lifecycle = 'active', updated_at = ? WHERE id = ?", [now, session_id])
         facts.lifecycle = Lifecycle.ACTIVE
@@ -242,6 +245,7 @@ class _GroupEventIds:
         return group_ids
 
     def lookup(self, tx: Transaction, event_id: uuid.UUID) -> EventRecord | None:
+        """The stored or group-appended event with this id, or ``None``."""
         record = self.appended.get(event_id)
         if record is None and event_id in self.stored:
             record = sql.event_row(tx.query(sql.EVENT_BY_ID, [event_id])[0])
@@ -563,7 +567,6 @@ class DeleteSession:
     """Delete a session, its events and its memories (``session:<id>`` and below); the index is told by tombstones."""
 
     session_id: uuid.UUID
-    removed_events: int = field(default=0)
 
     def apply(self, tx: Transaction) -> int:
         """Delete the rows and return how many events went with the session."""

@@ -1,8 +1,10 @@
 """SQL for sessions and events, and the conversion of their rows to records.
 
-Every statement about sessions and events is written here, as text with
-``?`` / ``$n`` placeholders; the write ops and read queries only execute them
-with bound parameters, never with caller text pasted in.
+The shared statements about sessions and events are written here, as text
+with ``?`` / ``$n`` placeholders (a few one-off statements sit next to their
+only use, in :mod:`~agentlog.services.session_ops` and
+:mod:`~agentlog.services.session_queries`). Every statement runs with bound
+parameters, never with caller text pasted in.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ __all__ = [
     "SESSION_COLUMNS",
     "SESSION_EVENTS",
     "SESSION_FACTS",
+    "SKIPPED_EVENTS",
+    "SKIPPED_IN_ANOTHER_SESSION",
     "decode_json_texts",
     "event_row",
     "list_sessions_sql",
@@ -42,7 +46,9 @@ EVENT_COLUMNS = "id, session_id, seq, event_type, event_data, metadata, timestam
 """Columns of an event record, in the order :func:`event_row` reads them."""
 
 SESSION_BY_ID = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"
+"""One session, by id (:data:`SESSION_COLUMNS`)."""
 EVENT_BY_ID = f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?"
+"""One event, by id (:data:`EVENT_COLUMNS`)."""
 
 _ISO_UTC = "strftime(timezone('UTC', {}), '%Y-%m-%dT%H:%M:%S.%f+00:00')"
 """A TIMESTAMPTZ as the text :func:`~agentlog.records.format_timestamp` makes of it (years 1 to 9999)."""
@@ -75,11 +81,13 @@ SKIPPED_IN_ANOTHER_SESSION = f"""
 """One of those ids stored in another session than ``$1`` (``id, session_id``), if any."""
 
 COUNT_SESSIONS = "SELECT count(*) FROM sessions WHERE agent = ? AND started_at >= ?"
+"""How many sessions an agent started at or after a time."""
 
 ACTIVE_SESSIONS = f"""
 SELECT {SESSION_COLUMNS} FROM sessions WHERE ended_at IS NULL
 ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?
 """
+"""One page of the sessions that have not ended (``ended_at`` null), newest first."""
 
 EVENT_COUNTS = """
 SELECT session_id, count(*) FROM events
@@ -89,7 +97,9 @@ GROUP BY session_id
 """Event count per session for a short list of session ids."""
 
 DELETE_EVENTS = "DELETE FROM events WHERE session_id = ?"
+"""Remove every event of one session (DuckDB answers with the count of rows deleted)."""
 DELETE_SESSION = "DELETE FROM sessions WHERE id = ?"
+"""Remove one session row."""
 
 
 def list_sessions_sql(
