@@ -328,9 +328,10 @@ class DocumentIndexService:
             ``await docs.wait_for_sync()``
         """
         self.store.check_open()
-        if self.store.index is None:
+        index = self.store.index  # read once: a close() or reindex() in another thread may clear it
+        if index is None:
             raise SearchUnavailableError("this store has no embedder: documents stay pending until it gets one")
-        await self.store.index.wait_async(self.store.committed_lsn, sources=["document_chunks"])
+        await index.wait_async(self.store.committed_lsn, sources=["document_chunks"])
         watermark = await self.store.read_async(_chunks_watermark)
         return await self.store.write_async(RecordSynced(watermark, self._model()))  # type: ignore[no-any-return]
 
