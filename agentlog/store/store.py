@@ -159,7 +159,9 @@ class Store:
             ``AGENTLOG_EMBEDDER``, else the offline model. A store remembers its
             embedder; opening it with another raises
             :class:`~agentlog.errors.EmbeddingMismatchError` (see :meth:`reindex`).
-        duckdb_config: Extra DuckDB settings (e.g. ``{"threads": 2}``).
+        duckdb_config: Extra DuckDB settings (e.g. ``{"threads": 2}``). DuckDB's automatic download of
+            extensions is off (a ``read_parquet('https://...')`` in :meth:`sql` would fetch ``httpfs``);
+            ``{"autoinstall_known_extensions": True}`` turns it back on.
 
     Raises:
         StoreLockedError: Another process has this store open.
@@ -261,8 +263,9 @@ class Store:
         return path / DUCKDB_NAME
 
     def _connect(self, database: str, config: dict[str, Any] | None) -> Any:
+        settings = {"autoinstall_known_extensions": False, **(config or {})}  # no download behind a read's back
         try:
-            db = duckdb.connect(database, config=dict(config or {}))
+            db = duckdb.connect(database, config=settings)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower() and self.path is not None:
                 raise StoreLockedError(self.path) from exc

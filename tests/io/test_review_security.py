@@ -139,3 +139,12 @@ def test_an_event_id_stored_under_another_session_is_refused(tmp_path: Path, sto
     assert "diverged" in str(error)
     with Store.memory(embedder=None) as fresh:  # the store stays restorable
         assert import_(fresh, export(store, tmp_path / "again").path).tables["events"].inserted == 2
+
+
+def test_a_read_never_downloads_a_duckdb_extension() -> None:
+    # A remote URL in Store.sql made DuckDB download and install httpfs behind the read's back.
+    # (Not tried here: with the setting on, the read would try the network.)
+    with Store.memory(embedder=None) as store:
+        assert store.sql("SELECT current_setting('autoinstall_known_extensions')").fetchall() == [(False,)]
+    with Store.memory(embedder=None, duckdb_config={"autoinstall_known_extensions": True}) as store:
+        assert store.sql("SELECT current_setting('autoinstall_known_extensions')").fetchall() == [(True,)]
