@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 from agentlog.index.texts import chunk_text, event_text, memory_text, session_text
+from agentlog.services.tombstones import DOCUMENT_TOMBSTONE, MEMORY_TOMBSTONE, SESSION_TOMBSTONE
 
 __all__ = [
     "DOCUMENT_CHUNKS",
@@ -196,9 +197,9 @@ SOURCES: Sequence[IndexSource] = (SESSIONS, EVENTS, MEMORIES, DOCUMENT_CHUNKS)
 """Every LanceDB table of the index, in processing order."""
 
 TOMBSTONE_RULES: Sequence[TombstoneRule] = (
-    TombstoneRule("session", "sessions", "id"),
-    TombstoneRule("session", "events", "session_id"),
-    TombstoneRule("memory", "memories", "id"),
-    TombstoneRule("document", "document_chunks", "document_id"),
+    TombstoneRule(SESSION_TOMBSTONE, "sessions", "id"),
+    TombstoneRule(SESSION_TOMBSTONE, "events", "session_id"),
+    TombstoneRule(MEMORY_TOMBSTONE, "memories", "id"),
+    TombstoneRule(DOCUMENT_TOMBSTONE, "document_chunks", "document_id"),
 )
-"""What each kind of tombstone removes from the index."""
+"""What each kind of tombstone removes from the index (the kinds: :mod:`agentlog.services.tombstones`)."""

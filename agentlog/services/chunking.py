@@ -33,6 +33,7 @@ from pathlib import PurePath
 __all__ = [
     "CHUNK_CHARS",
     "CHUNK_WORDS",
+    "CONTROL_CHARACTERS",
     "OVERLAP_WORDS",
     "Chunk",
     "clean_title",
@@ -51,7 +52,8 @@ OVERLAP_WORDS = 30
 _WORD = re.compile(r"\S+")
 _ATX = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls (U+009B is a terminal CSI)
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls (U+009B is a terminal CSI)
+"""C0 and C1 control characters (also refused in one-line fields by :mod:`agentlog.services.document_ops`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,4 +185,4 @@ def clean_title(text: str) -> str:
         >>> clean_title("  Hello\tWorld\x1b[0m \n")
         'Hello World [0m'
     """
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return " ".join(CONTROL_CHARACTERS.sub(" ", text).split())

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,8 +29,9 @@ from typing import Any, Literal
 
 from agentlog.errors import NotFoundError, ValidationError
 from agentlog.services import document_sql as sql
-from agentlog.services.chunking import Chunk, content_hash, markdown_title, split_chunks
+from agentlog.services.chunking import CONTROL_CHARACTERS, Chunk, content_hash, markdown_title, split_chunks
 from agentlog.services.namespaces import validate_namespace
+from agentlog.services.tombstones import DOCUMENT_TOMBSTONE
 from agentlog.store.writer import Transaction
 from agentlog.validation import EVENT_TYPE_PATTERN, dump_json, validate_json_object, validate_text
 
@@ -63,9 +63,6 @@ MAX_PATH_LENGTH = 4096
 """Longest ``file_path``, in characters."""
 MAX_TITLE_LENGTH = 1000
 """Longest title, in characters."""
-TOMBSTONE_KIND = "document"
-"""The ``index_tombstones`` kind that removes a document's chunk vectors (see :mod:`agentlog.index.sources`)."""
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls (U+009B is a terminal CSI)
 
 Outcome = Literal["added", "changed", "unchanged"]
 """What :class:`UpsertDocuments` did with one document (the lists of a sync report have the same names)."""
@@ -83,7 +80,7 @@ def _validate_line(value: Any, field: str, max_length: int) -> str:
             field=field,
             value=repr(value)[:80],
         )
-    if _CONTROL.search(value):
+    if CONTROL_CHARACTERS.search(value):
         raise ValidationError(
             f"{field} contains control characters: {value[:60]!r}", field=field, value=repr(value)[:80]
         )
@@ -303,7 +300,7 @@ class UpsertDocuments:
                     len(doc.chunks), _metadata_json(doc.metadata, row[6]), now, last,
                 ],
             )  # fmt: skip
-            tx.append("index_tombstones", {"kind": TOMBSTONE_KIND, "item_id": doc_id.bytes, "index_lsn": tombstone})
+            tx.append("index_tombstones", {"kind": DOCUMENT_TOMBSTONE, "item_id": doc_id.bytes, "index_lsn": tombstone})
             results.append((doc_id, "changed"))
         return results
 
@@ -352,7 +349,7 @@ class RemoveDocuments:
         first = tx.allocate_lsns(len(present))
         for offset, doc_id in enumerate(present):
             tx.append(
-                "index_tombstones", {"kind": TOMBSTONE_KIND, "item_id": doc_id.bytes, "index_lsn": first + offset}
+                "index_tombstones", {"kind": DOCUMENT_TOMBSTONE, "item_id": doc_id.bytes, "index_lsn": first + offset}
             )
         return len(present)
 

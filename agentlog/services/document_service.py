@@ -119,6 +119,7 @@ class DocumentIndexService:
         return self.store.embedder.name if self.store.embedder is not None else None
 
     async def _one(self, query: str, params: list[Any]) -> DocumentRecord | None:
+        """The first document ``query`` returns, or ``None``."""
         model = self._model()
 
         def run(cur: Any) -> DocumentRecord | None:
@@ -127,12 +128,14 @@ class DocumentIndexService:
 
         return await self.store.read_async(run)
 
-    async def _many(self, query: str, params: list[Any]) -> list[DocumentRecord]:
+    async def _many(self, query: str, params: list[Any], *, watermark_param: bool = False) -> list[DocumentRecord]:
+        """The documents ``query`` returns (``watermark_param``: the chunk watermark is its first parameter)."""
         model = self._model()
 
         def run(cur: Any) -> list[DocumentRecord]:
             watermark = _chunks_watermark(cur)
-            return [sql.document_row(row, watermark, model) for row in cur.execute(query, params).fetchall()]
+            args = [watermark, *params] if watermark_param else params
+            return [sql.document_row(row, watermark, model) for row in cur.execute(query, args).fetchall()]
 
         return await self.store.read_async(run)
 
@@ -416,18 +419,7 @@ class DocumentIndexService:
         Example:
             ``queue = await docs.get_pending_documents()``
         """
-        count = validate_limit(limit)
-        return await self._many_with_watermark(sql.PENDING, count)
-
-    async def _many_with_watermark(self, query: str, count: int) -> list[DocumentRecord]:
-        model = self._model()
-
-        def run(cur: Any) -> list[DocumentRecord]:
-            watermark = _chunks_watermark(cur)
-            rows = cur.execute(query, [watermark, count]).fetchall()
-            return [sql.document_row(row, watermark, model) for row in rows]
-
-        return await self.store.read_async(run)
+        return await self._many(sql.PENDING, [validate_limit(limit)], watermark_param=True)
 
     async def search_by_type(self, document_type: str, limit: int = 50) -> list[DocumentRecord]:
         """Documents of one type, newest first.

@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from agentlog.errors import ValidationError
-from agentlog.services.json_columns import check_json_column, first_invalid
+from agentlog.services.json_columns import check_json_column, first_invalid, row_of
 from agentlog.services.session_ops import JSON_TEXT_COLUMNS, PreparedEvent
 from agentlog.store.tables import TIMESTAMP
 from agentlog.validation import (
@@ -286,7 +286,7 @@ def _first_false(mask: pa.ChunkedArray | pa.Array) -> int | None:
 def _check_pattern(column: pa.ChunkedArray, values: pa.ChunkedArray, pattern: str, name: str, expected: str) -> None:
     bad = _first_false(pc.match_substring_regex(values, f"^(?:{pattern})$"))
     if bad is not None:
-        row = _row_of(column, values[bad])
+        row = row_of(column, values[bad])
         value = values[bad].as_py()
         raise ValidationError(f"{name} at row {row} must be {expected}, got {value!r}", field=f"{name}[{row}]")
 
@@ -297,10 +297,6 @@ def _distinct_if_few(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if len(column) <= 1000 or pc.count_distinct(sample).as_py() > len(sample) // 4:
         return column
     return pa.chunked_array([pc.unique(column)])
-
-
-def _row_of(column: pa.ChunkedArray, value: Any) -> int:
-    return int(pc.index(column, value).as_py())
 
 
 def _unique(ids: pa.Array | pa.ChunkedArray, cursor: Any) -> bool:

@@ -39,7 +39,15 @@ import pyarrow.compute as pc
 from agentlog.errors import ValidationError
 from agentlog.validation import MAX_JSON_BYTES, MAX_JSON_DEPTH, validate_json_value
 
-__all__ = ["LENIENT_CANDIDATE", "SUSPECT", "check_json_column", "error_position", "first_invalid", "strict_error"]
+__all__ = [
+    "LENIENT_CANDIDATE",
+    "SUSPECT",
+    "check_json_column",
+    "error_position",
+    "first_invalid",
+    "row_of",
+    "strict_error",
+]
 
 LENIENT_CANDIDATE = r"[:,\[][ \t\n\r]*[-+]?(?i:nan|inf)|,[ \t\n\r]*[\]}]"
 """Values this pattern finds may use what DuckDB's JSON parser accepts but strict JSON does not.
@@ -84,7 +92,7 @@ def check_json_column(full: pa.ChunkedArray, values: pa.ChunkedArray, name: str)
     """
     too_big = pc.greater(pc.binary_length(values), MAX_JSON_BYTES)
     if pc.any(too_big).as_py():
-        row = _row_of(full, values[pc.index(too_big, True).as_py()])
+        row = row_of(full, values[pc.index(too_big, True).as_py()])
         raise ValidationError(f"{name} at row {row} is larger than {MAX_JSON_BYTES} bytes", field=f"{name}[{row}]")
     suspects = values.filter(_suspects(values)).to_pylist()
     rejected = [text for text in suspects if strict_error(text, name, 0) is not None]
@@ -208,5 +216,11 @@ def _reject_constant(token: str) -> Any:
     raise ValueError(f"{token} is not valid JSON")
 
 
-def _row_of(column: pa.ChunkedArray, value: Any) -> int:
+def row_of(column: pa.ChunkedArray, value: Any) -> int:
+    """The row of the first ``value`` in ``column`` (also used by :mod:`agentlog.services.event_batches`).
+
+    Example:
+        >>> row_of(pa.chunked_array([["a", "b"], ["c"]]), "c")
+        2
+    """
     return int(pc.index(column, value).as_py())

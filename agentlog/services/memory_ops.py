@@ -29,6 +29,7 @@ from agentlog.errors import AlreadyExistsError, NotFoundError
 from agentlog.records import format_timestamp
 from agentlog.services import memory_sql as sql
 from agentlog.services.memory_sql import MemoryRecord
+from agentlog.services.tombstones import MEMORY_TOMBSTONE
 from agentlog.store.writer import Transaction
 
 __all__ = [
@@ -43,8 +44,6 @@ __all__ = [
 ]
 
 _CACHE_SIZE = 50_000
-TOMBSTONE_KIND = "memory"
-"""The ``index_tombstones`` kind of a removed memory (see :data:`agentlog.index.sources.TOMBSTONE_RULES`)."""
 
 
 @dataclass(slots=True)
@@ -275,25 +274,7 @@ class DeleteMemory:
         head = tx.cached(MemoryHeads, MemoryHeads).get(tx, self.memory_id)
         if head is None or not head.live(self.now):
             raise NotFoundError("memory", f"{self.namespace} / {self.key}")
-        value_json = tx.query(sql.VALUE_OF_VERSION, [self.memory_id, head.version])[0][0]
-        version = head.version + 1
-        row_id, created, updated = _append(
-            tx,
-            memory_id=self.memory_id,
-            namespace=self.namespace,
-            key=self.key,
-            version=version,
-            change="deleted",
-            value_json=value_json,
-            memory_type=head.memory_type,
-            metadata_json=head.metadata_json,
-            expires_at=head.expires_at,
-            created_at=head.created_at,
-        )
-        return _record(
-            row_id, self, version, "deleted", json.loads(value_json), head.memory_type,
-            head.metadata_json, head.expires_at, created, updated,
-        )  # fmt: skip
+        return _append_copy(tx, self, head, "deleted")
 
 
 @dataclass(slots=True)
@@ -314,25 +295,32 @@ class RestoreMemory:
             raise AlreadyExistsError(
                 "memory", f"{self.namespace} / {self.key}", "it is not deleted; nothing to restore"
             )
-        value_json = tx.query(sql.VALUE_OF_VERSION, [self.memory_id, head.version])[0][0]
-        version = head.version + 1
-        row_id, created, updated = _append(
-            tx,
-            memory_id=self.memory_id,
-            namespace=self.namespace,
-            key=self.key,
-            version=version,
-            change="restored",
-            value_json=value_json,
-            memory_type=head.memory_type,
-            metadata_json=head.metadata_json,
-            expires_at=head.expires_at,
-            created_at=head.created_at,
-        )
-        return _record(
-            row_id, self, version, "restored", json.loads(value_json), head.memory_type,
-            head.metadata_json, head.expires_at, created, updated,
-        )  # fmt: skip
+        return _append_copy(tx, self, head, "restored")
+
+
+def _append_copy(
+    tx: Transaction, op: DeleteMemory | RestoreMemory, head: Head, change: Literal["deleted", "restored"]
+) -> MemoryRecord:
+    """Append a copy of ``head`` (value, type, metadata, expiry) as the next version with ``change``; return it."""
+    value_json = tx.query(sql.VALUE_OF_VERSION, [op.memory_id, head.version])[0][0]
+    version = head.version + 1
+    row_id, created, updated = _append(
+        tx,
+        memory_id=op.memory_id,
+        namespace=op.namespace,
+        key=op.key,
+        version=version,
+        change=change,
+        value_json=value_json,
+        memory_type=head.memory_type,
+        metadata_json=head.metadata_json,
+        expires_at=head.expires_at,
+        created_at=head.created_at,
+    )
+    return _record(
+        row_id, op, version, change, json.loads(value_json), head.memory_type,
+        head.metadata_json, head.expires_at, created, updated,
+    )  # fmt: skip
 
 
 def _remove(tx: Transaction, ids: list[uuid.UUID]) -> None:
@@ -343,7 +331,9 @@ def _remove(tx: Transaction, ids: list[uuid.UUID]) -> None:
     heads = tx.cached(MemoryHeads, MemoryHeads)
     first = tx.allocate_lsns(len(ids))
     for offset, memory_id in enumerate(ids):
-        tx.append("index_tombstones", {"kind": TOMBSTONE_KIND, "item_id": memory_id.bytes, "index_lsn": first + offset})
+        tx.append(
+            "index_tombstones", {"kind": MEMORY_TOMBSTONE, "item_id": memory_id.bytes, "index_lsn": first + offset}
+        )
         heads.forget(memory_id)
 
 

@@ -39,6 +39,7 @@ from agentlog.services.json_columns import error_position, first_invalid
 from agentlog.services.lifecycle import ENDED, OPEN_FOR_EVENTS, Lifecycle, check_transition
 from agentlog.services.memory_ops import ClearMemories
 from agentlog.services.namespaces import session_namespace
+from agentlog.services.tombstones import SESSION_TOMBSTONE
 from agentlog.store.tables import EVENTS, TIMESTAMP
 from agentlog.store.writer import Transaction
 from agentlog.validation import dump_json
@@ -188,6 +189,11 @@ class PreparedEvent:
 
 
 def _session_facts(tx: Transaction, session_id: uuid.UUID) -> _Facts:
+    """The writer's facts of a session (see :meth:`SessionCache.get`).
+
+    Raises:
+        NotFoundError: If the session does not exist.
+    """
     return tx.cached(SessionCache, SessionCache).get(tx, session_id)
 
 
@@ -453,7 +459,7 @@ class EndSession:
 
     def apply(self, tx: Transaction) -> SessionRecord:
         """Check the move to ``terminated`` and update the row."""
-        facts = tx.cached(SessionCache, SessionCache).get(tx, self.session_id)
+        facts = _session_facts(tx, self.session_id)
         if facts.lifecycle in ENDED:
             raise InvalidTransitionError(
                 f"session {self.session_id} has already ended ({facts.lifecycle.value}); "
@@ -500,7 +506,7 @@ class UpdateSessionSummary:
 
     def apply(self, tx: Transaction) -> SessionRecord:
         """Merge the metadata in the transaction and update the row."""
-        tx.cached(SessionCache, SessionCache).get(tx, self.session_id)
+        _session_facts(tx, self.session_id)
         params: list[Any] = [tx.now(), self.session_id, self.summary, tx.next_lsn()]
         assignments = "updated_at = $1, summary = $3, index_lsn = $4"
         if self.metadata:
@@ -520,7 +526,7 @@ class UpdateSessionState:
 
     def apply(self, tx: Transaction) -> SessionRecord:
         """Read, merge and write the state inside the writer's transaction."""
-        tx.cached(SessionCache, SessionCache).get(tx, self.session_id)
+        _session_facts(tx, self.session_id)
         current = tx.query("SELECT state FROM sessions WHERE id = ?", [self.session_id])[0][0]
         rows = tx.execute(
             f"UPDATE sessions SET state = $3, updated_at = $1 WHERE id = $2 RETURNING {sql.SESSION_COLUMNS}",
@@ -538,7 +544,7 @@ class UpdateLifecycle:
 
     def apply(self, tx: Transaction) -> SessionRecord:
         """Check the transition and update the row."""
-        facts = tx.cached(SessionCache, SessionCache).get(tx, self.session_id)
+        facts = _session_facts(tx, self.session_id)
         check_transition(facts.lifecycle, self.lifecycle)
         if self.lifecycle is facts.lifecycle:
             return sql.session_row(tx.query(sql.SESSION_BY_ID, [self.session_id])[0])
@@ -575,7 +581,10 @@ class DeleteSession:
         # DuckDB answers a DELETE with one row, the count of rows deleted (RETURNING would bring every row back)
         deleted = tx.execute(sql.DELETE_EVENTS, [self.session_id])[0][0]
         tx.execute(sql.DELETE_SESSION, [self.session_id])
-        tx.append("index_tombstones", {"kind": "session", "item_id": self.session_id.bytes, "index_lsn": tx.next_lsn()})
+        tx.append(
+            "index_tombstones",
+            {"kind": SESSION_TOMBSTONE, "item_id": self.session_id.bytes, "index_lsn": tx.next_lsn()},
+        )
         ClearMemories(session_namespace(self.session_id)).apply(tx)
         cache.forget(self.session_id)
         return int(deleted)
