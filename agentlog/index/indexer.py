@@ -273,6 +273,11 @@ class Indexer:
         """Whether :meth:`close` was called."""
         return self._closing
 
+    @property
+    def waiting(self) -> int:
+        """How many async searches (:meth:`wait_async`) wait for the index to catch up (a snapshot, lock-free)."""
+        return len(self._waiters)
+
     def notify(self, committed: int) -> None:
         """Tell the indexer that changes up to ``committed`` are durable (writer thread)."""
         with self._cond:

@@ -431,7 +431,7 @@ def test_writes_and_searches_left_pending_by_one_asyncio_run_do_not_disturb_the_
             for n in range(10):  # left pending: asyncio.run cancels them when first() returns
                 box.setdefault("tasks", []).append(asyncio.create_task(service.add_event(sid, "pending", {"n": n})))
                 box["tasks"].append(asyncio.create_task(service.search_events("beta")))
-            await until(lambda: len(store.index._waiters) >= 10)  # type: ignore[union-attr]
+            await until(lambda: store.index is not None and store.index.waiting >= 10)
             read_held.clear()
             box["tasks"].append(asyncio.create_task(store.read_async(held_read)))
             assert await asyncio.to_thread(read_entered.wait, WAIT)
@@ -496,7 +496,7 @@ def test_a_search_cancelled_while_it_waits_for_the_index_leaves_nothing_behind(
                 asyncio.create_task(asyncio.wait_for(docs.wait_for_sync(), 0.01)),
                 asyncio.create_task(asyncio.wait_for(asyncio.to_thread(store.wait_for_index), 0.01)),
             ]
-            await until(lambda: len(index._waiters) >= 2)
+            await until(lambda: index.waiting >= 2)
             searches[0].cancel()
             outcomes = await settle(searches)
             assert isinstance(outcomes[0], asyncio.CancelledError)
@@ -530,7 +530,7 @@ def test_close_ends_a_wait_for_index_whose_caller_gave_up(errors_logged: list[lo
         blocked = threading.Thread(target=wait)
         blocked.start()
         search = asyncio.create_task(service.search_events("delta"))
-        await until(lambda: bool(store.index._waiters))  # type: ignore[union-attr]
+        await until(lambda: store.index is not None and store.index.waiting > 0)
         search.cancel()
         await settle([search])
         store.close()  # the indexer is still held: close must end the blocked wait and the search's entry
