@@ -838,3 +838,15 @@ def test_sessions_merged_across_files_ignore_models_or_subagents_that_are_not_li
             pytest.fail(f"the second file of the session failed in the writer: {exc}")
         assert report.events_inserted == 1
         assert store.sql("SELECT count(*) FROM events").fetchall() == [(2,)]
+
+
+@pytest.mark.parametrize("value", ["1700000000", " 1700000000.5 ", "-1"])
+def test_a_jsonl_time_that_is_a_number_in_a_string_is_refused(tmp_path: Path, value: str) -> None:
+    # The format says ISO-8601 with a timezone; pydantic read a number in a string as Unix time.
+    for key, line in (("started_at", {"type": "session", "agent": "bot"}), ("timestamp", None)):
+        log = tmp_path / f"{key}.jsonl"
+        session = {"type": "session", "agent": "bot", **({key: value} if line else {})}
+        event = {"type": "event", "event_type": "step", **({} if line else {key: value})}
+        log.write_text(json.dumps(session) + "\n" + json.dumps(event) + "\n", encoding="utf-8")
+        with pytest.raises(ImportFormatError, match="ISO-8601"):
+            parse_file(log)

@@ -48,6 +48,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,8 +68,12 @@ FORMAT = "jsonl"
 """The format name used by :func:`~agentlog.io.importers.detect_format`."""
 
 
+_NUMBER = re.compile(r"\s*[-+]?[0-9]+(\.[0-9]*)?\s*")
+
+
 def _iso_only(value: object) -> object:
-    if value is not None and not isinstance(value, str):
+    """Refuse what is not an ISO-8601 string: a number, or a number in a string (pydantic reads it as Unix time)."""
+    if value is not None and (not isinstance(value, str) or _NUMBER.fullmatch(value)):
         raise ValueError("must be an ISO-8601 string with a timezone")
     return value
 
