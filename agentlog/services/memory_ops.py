@@ -124,10 +124,8 @@ def forget_memory_heads(tx: Transaction) -> None:
 
 def _append(
     tx: Transaction,
+    op: WriteMemory | DeleteMemory | RestoreMemory,
     *,
-    memory_id: uuid.UUID,
-    namespace: str,
-    key: str,
     version: int,
     change: str,
     value_json: str,
@@ -135,8 +133,8 @@ def _append(
     metadata_json: str,
     expires_at: datetime | None,
     created_at: datetime | None,
-) -> tuple[uuid.UUID, datetime, datetime]:
-    """Buffer one version row; returns its id, created_at and updated_at."""
+) -> MemoryRecord:
+    """Buffer one version row of ``op``'s memory; returns it as ``get_memory`` would (the value a fresh copy)."""
     row_id = uuid.uuid4()
     now = tx.now()
     created = created_at or now
@@ -144,9 +142,9 @@ def _append(
         "memories",
         {
             "id": row_id.bytes,
-            "memory_id": memory_id.bytes,
-            "namespace": namespace,
-            "key": key,
+            "memory_id": op.memory_id.bytes,
+            "namespace": op.namespace,
+            "key": op.key,
             "version": version,
             "change": change,
             "value": value_json,
@@ -159,9 +157,22 @@ def _append(
         },
     )
     tx.cached(MemoryHeads, MemoryHeads).put(
-        memory_id, Head(version, change, memory_type, metadata_json, expires_at, created)
+        op.memory_id, Head(version, change, memory_type, metadata_json, expires_at, created)
     )
-    return row_id, created, now
+    return {
+        "id": row_id,
+        "memory_id": op.memory_id,
+        "namespace": op.namespace,
+        "key": op.key,
+        "value": json.loads(value_json),  # tuples stored as lists, as get_memory returns them
+        "memory_type": memory_type,
+        "version": version,
+        "change": change,
+        "metadata": json.loads(metadata_json),
+        "expires_at": format_timestamp(expires_at),
+        "created_at": format_timestamp(created),  # type: ignore[typeddict-item]
+        "updated_at": format_timestamp(now),  # type: ignore[typeddict-item]
+    }
 
 
 @dataclass(slots=True)
@@ -215,11 +226,9 @@ class WriteMemory:
             created_at = None
             change = "created"
         version = (head.version if head is not None else 0) + 1
-        row_id, created, updated = _append(
+        return _append(
             tx,
-            memory_id=self.memory_id,
-            namespace=self.namespace,
-            key=self.key,
+            self,
             version=version,
             change=change,
             value_json=self.value_json,
@@ -228,36 +237,6 @@ class WriteMemory:
             expires_at=expires_at,
             created_at=created_at,
         )
-        value = json.loads(self.value_json)  # the stored value, as get_memory returns it (a copy; tuples as lists)
-        return _record(row_id, self, version, change, value, memory_type, metadata_json, expires_at, created, updated)
-
-
-def _record(
-    row_id: uuid.UUID,
-    op: WriteMemory | DeleteMemory | RestoreMemory,
-    version: int,
-    change: str,
-    value: Any,
-    memory_type: str,
-    metadata_json: str,
-    expires_at: datetime | None,
-    created: datetime,
-    updated: datetime,
-) -> MemoryRecord:
-    return {
-        "id": row_id,
-        "memory_id": op.memory_id,
-        "namespace": op.namespace,
-        "key": op.key,
-        "value": value,
-        "memory_type": memory_type,
-        "version": version,
-        "change": change,
-        "metadata": json.loads(metadata_json),
-        "expires_at": format_timestamp(expires_at),
-        "created_at": format_timestamp(created),  # type: ignore[typeddict-item]
-        "updated_at": format_timestamp(updated),  # type: ignore[typeddict-item]
-    }
 
 
 @dataclass(slots=True)
@@ -303,13 +282,10 @@ def _append_copy(
 ) -> MemoryRecord:
     """Append a copy of ``head`` (value, type, metadata, expiry) as the next version with ``change``; return it."""
     value_json = tx.query(sql.VALUE_OF_VERSION, [op.memory_id, head.version])[0][0]
-    version = head.version + 1
-    row_id, created, updated = _append(
+    return _append(
         tx,
-        memory_id=op.memory_id,
-        namespace=op.namespace,
-        key=op.key,
-        version=version,
+        op,
+        version=head.version + 1,
         change=change,
         value_json=value_json,
         memory_type=head.memory_type,
@@ -317,10 +293,6 @@ def _append_copy(
         expires_at=head.expires_at,
         created_at=head.created_at,
     )
-    return _record(
-        row_id, op, version, change, json.loads(value_json), head.memory_type,
-        head.metadata_json, head.expires_at, created, updated,
-    )  # fmt: skip
 
 
 def _remove(tx: Transaction, ids: list[uuid.UUID]) -> None:
