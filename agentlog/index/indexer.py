@@ -275,7 +275,14 @@ class Indexer:
 
     @property
     def waiting(self) -> int:
-        """How many async searches (:meth:`wait_async`) wait for the index to catch up (a snapshot, lock-free)."""
+        """How many async searches (:meth:`wait_async`) wait for the index to catch up (a snapshot, lock-free).
+
+        Example:
+            >>> from agentlog.store import Store
+            >>> with Store.memory(embedder="fake") as store:
+            ...     store.index.waiting
+            0
+        """
         return len(self._waiters)
 
     def notify(self, committed: int) -> None:

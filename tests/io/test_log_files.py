@@ -10,6 +10,7 @@ left unread gives the same store as reading it would.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -188,3 +189,19 @@ def test_reparse_must_be_a_bool(logs: Path, value: Any) -> None:
         with pytest.raises(ValidationError, match="reparse"):
             import_logs(store, logs, reparse=value)
         assert store.sql("SELECT count(*) FROM sessions").fetchall() == [(0,)]
+
+
+def test_threads_importing_one_folder_at_once_store_it_once_and_record_every_file(tmp_path: Path, logs: Path) -> None:
+    with Store(tmp_path / "store") as store:
+        reports: list[Any] = []
+        threads = [threading.Thread(target=lambda: reports.append(import_logs(store, logs))) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert all(report.ok for report in reports) and len(reports) == 4
+        assert sum(report.events_inserted for report in reports) == 8  # each event stored once
+        assert store.sql("SELECT count(*) FROM events").fetchall() == [(8,)]
+        recorded = store.sql("SELECT path FROM imported_logs").fetchall()
+        assert {Path(path).name for (path,) in recorded} == {"a.jsonl", "b.jsonl"}
+        assert import_logs(store, logs).unchanged == 2
