@@ -5,7 +5,8 @@ Indexing is an upsert keyed by ``file_path``:
 * a new path inserts the document and its chunks (``pending``);
 * the same content, title, type and namespace is a no-op (metadata, when
   given and different, is updated without touching chunks or vectors),
-  unless the document is ``stale`` or ``failed``, which re-chunks it;
+  unless the document is ``stale`` or ``failed``, which re-chunks it
+  (:class:`MarkSynced` re-chunks those too);
 * anything else replaces the chunks: a ``document`` tombstone (which removes
   every vector of the document indexed from an earlier change) gets a change
   number *before* the new chunk rows', so the index can add the new vectors
@@ -49,8 +50,10 @@ __all__ = [
     "RemoveDocuments",
     "UpsertDocuments",
     "derived_title",
+    "needs_chunks",
     "prepare_document",
     "prepare_markdown",
+    "stored_document",
     "validate_content",
     "validate_document_type",
     "validate_file_path",
@@ -178,18 +181,16 @@ class PreparedDocument:
             self.chunked = split_chunks(self.content)
         return self.chunked
 
+    def same_content(self, row: Sequence[Any]) -> bool:
+        """Whether a stored row (of ``EXISTING_BY_PATHS``) holds this content, title, type and namespace."""
+        return (row[5], row[2], row[3], row[4]) == (self.content_hash, self.title, self.document_type, self.namespace)
+
     def same_as(self, row: Sequence[Any] | None) -> bool:
         """Whether a stored row (of ``EXISTING_BY_PATHS``) holds this content, title, type and namespace.
 
         A ``stale`` or ``failed`` document is never the same: indexing it again re-chunks it.
         """
-        if row is None:
-            return False
-        stored = (row[5], row[2], row[3], row[4])
-        return stored == (self.content_hash, self.title, self.document_type, self.namespace) and row[7] not in (
-            "stale",
-            "failed",
-        )
+        return row is not None and self.same_content(row) and not needs_chunks(row)
 
 
 def prepare_document(
@@ -263,6 +264,21 @@ def _metadata_changed(metadata: dict[str, Any] | None, stored: str) -> bool:
     return metadata is not None and _canonical_json(metadata) != _canonical_json(json.loads(stored))
 
 
+def _replace_chunks(tx: Transaction, doc_id: uuid.UUID, doc: PreparedDocument, metadata: str, now: datetime) -> None:
+    """Store ``doc`` as the new content of ``doc_id``: its chunks replace the old ones (``pending`` again)."""
+    tombstone = tx.next_lsn()  # before the new chunks' change numbers: it removes only older vectors
+    tx.execute(sql.DELETE_CHUNKS_OF, [doc_id])
+    last = _append_chunks(tx, doc_id, doc.chunks)
+    tx.execute(
+        sql.UPDATE_CONTENT,
+        [
+            doc_id, doc.title, doc.document_type, doc.namespace, doc.content, doc.content_hash,
+            len(doc.chunks), metadata, now, last,
+        ],
+    )  # fmt: skip
+    tx.append("index_tombstones", {"kind": DOCUMENT_TOMBSTONE, "item_id": doc_id.bytes, "index_lsn": tombstone})
+
+
 @dataclass(slots=True)
 class UpsertDocuments:
     """Index documents by path (see the module docstring); the result is ``[(id, outcome), ...]``."""
@@ -290,17 +306,7 @@ class UpsertDocuments:
                 else:
                     results.append((doc_id, "unchanged"))
                 continue
-            tombstone = tx.next_lsn()  # before the new chunks' change numbers: it removes only older vectors
-            tx.execute(sql.DELETE_CHUNKS_OF, [doc_id])
-            last = _append_chunks(tx, doc_id, doc.chunks)
-            tx.execute(
-                sql.UPDATE_CONTENT,
-                [
-                    doc_id, doc.title, doc.document_type, doc.namespace, doc.content, doc.content_hash,
-                    len(doc.chunks), _metadata_json(doc.metadata, row[6]), now, last,
-                ],
-            )  # fmt: skip
-            tx.append("index_tombstones", {"kind": DOCUMENT_TOMBSTONE, "item_id": doc_id.bytes, "index_lsn": tombstone})
+            _replace_chunks(tx, doc_id, doc, _metadata_json(doc.metadata, row[6]), now)
             results.append((doc_id, "changed"))
         return results
 
@@ -361,17 +367,49 @@ def _require(tx: Transaction, doc_id: uuid.UUID) -> tuple[Any, ...]:
     return rows[0]
 
 
+def stored_document(row: Sequence[Any], *, chunk: bool = False) -> PreparedDocument:
+    """A row of ``STORED_DOCUMENT`` as a :class:`PreparedDocument` (``chunk``: chunked now, else when needed)."""
+    file_path, title, document_type, namespace, digest, _, _, content = row[1:]
+    document = PreparedDocument(file_path, title, document_type, namespace, content, digest, None)
+    if chunk:
+        _ = document.chunks
+    return document
+
+
+def needs_chunks(row: Sequence[Any]) -> bool:
+    """Whether a stored row (``EXISTING_BY_PATHS``, ``STORED_DOCUMENT``) is ``stale`` or ``failed``.
+
+    The chunks of such a document may be those of older content (``mark_stale`` keeps them).
+    """
+    return row[7] in ("stale", "failed")
+
+
 @dataclass(slots=True)
 class MarkSynced:
-    """Record ``synced`` (and ``last_synced_at``, ``embedding_model``) by hand."""
+    """Record ``synced`` (and ``last_synced_at``, ``embedding_model``) by hand.
+
+    A ``stale`` or ``failed`` document is first re-chunked from its stored content, as indexing it again
+    would: ``synced`` with the chunks of older content would leave the new content out of every search for
+    good (indexing the same content again is a no-op on a synced document).
+    """
 
     document_id: uuid.UUID
     model: str | None
+    chunked: PreparedDocument | None = None
+    """The stored document, chunked by the caller off the writer thread; used if it is still what is stored."""
 
     def apply(self, tx: Transaction) -> None:
-        """Check the document exists, then update it."""
-        _require(tx, self.document_id)
-        tx.execute(sql.MARK_SYNCED, [self.document_id, tx.now(), self.model])
+        """Check the document exists, re-chunk it if it needs it, then update it."""
+        rows = tx.query(sql.STORED_DOCUMENT, [self.document_id])
+        if not rows:
+            raise NotFoundError("document", self.document_id)
+        row, now = rows[0], tx.now()
+        if needs_chunks(row):
+            doc = self.chunked
+            if doc is None or not doc.same_content(row):
+                doc = stored_document(row)  # changed since the caller read it: chunked here
+            _replace_chunks(tx, self.document_id, doc, row[6], now)
+        tx.execute(sql.MARK_SYNCED, [self.document_id, now, self.model])
 
 
 @dataclass(slots=True)

@@ -28,7 +28,8 @@ recorded sync (``None`` if never). ``mark_synced``, ``mark_failed`` and
 ``mark_stale`` set the status by hand as in the original API; ``mark_stale``
 stores the new content but keeps the old chunks and vectors (still
 searchable, reported ``stale``) until the document is indexed again, and
-indexing a ``stale`` or ``failed`` document always re-chunks it.
+indexing a ``stale`` or ``failed`` document always re-chunks it (so does
+``mark_synced``: a document recorded ``synced`` is searched by its content).
 
 **update_embedding** is kept as a name only: it raises. The original stored
 one vector per document by hand; here vectors are computed per chunk by the
@@ -68,8 +69,10 @@ from agentlog.services.document_ops import (
     RecordSynced,
     RemoveDocuments,
     UpsertDocuments,
+    needs_chunks,
     prepare_document,
     prepare_markdown,
+    stored_document,
     validate_content,
     validate_document_type,
     validate_file_path,
@@ -360,6 +363,10 @@ class DocumentIndexService:
     async def mark_synced(self, doc_id: uuid.UUID | str) -> None:
         """Record ``synced`` and ``last_synced_at`` now.
 
+        A ``stale`` or ``failed`` document is first re-chunked from its stored content (as indexing it
+        again would; chunking runs in a worker thread), so the content it reports is the content searches
+        find once the index has caught up.
+
         Raises:
             NotFoundError: If there is no such document.
 
@@ -367,7 +374,11 @@ class DocumentIndexService:
             ``await docs.mark_synced(doc_id)``
         """
         ident = validate_uuid(doc_id, "doc_id")
-        await self.store.write_async(MarkSynced(ident, self._model()))
+        rows = await self.store.read_async(lambda cur: cur.execute(sql.STORED_DOCUMENT, [ident]).fetchall())
+        chunked = None  # chunked here, off the writer thread, when the document needs new chunks
+        if rows and needs_chunks(rows[0]):
+            chunked = await asyncio.to_thread(stored_document, rows[0], chunk=True)
+        await self.store.write_async(MarkSynced(ident, self._model(), chunked))
 
     async def mark_failed(self, doc_id: uuid.UUID | str, error_message: str) -> None:
         """Record ``failed``, keeping the error in ``metadata["last_error"]`` (other metadata kept).

@@ -31,6 +31,7 @@ __all__ = [
     "PATHS_UNDER",
     "PENDING",
     "RECORD_SYNCED",
+    "STORED_DOCUMENT",
     "UPDATE_CONTENT",
     "UPDATE_METADATA",
     "DocumentRecord",
@@ -127,6 +128,11 @@ FROM documents WHERE file_path IN (SELECT unnest($1::VARCHAR[]))
 """
 """The stored rows of the paths in ``$1``, to compare with new content
 (:meth:`~agentlog.services.document_ops.PreparedDocument.same_as` reads them by position)."""
+STORED_DOCUMENT = """
+SELECT id, file_path, title, document_type, namespace, content_hash, metadata, sync_status, content
+FROM documents WHERE id = $1
+"""
+"""One stored row by id: the columns of :data:`EXISTING_BY_PATHS`, then ``content``."""
 DELETE_CHUNKS_OF = "DELETE FROM document_chunks WHERE document_id = $1"
 """Remove the chunks of one document."""
 DELETE_CHUNKS_OF_MANY = "DELETE FROM document_chunks WHERE document_id IN (SELECT unnest($1::UUID[]))"

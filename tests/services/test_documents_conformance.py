@@ -18,6 +18,8 @@ from agentlog import (
     get_memory_service,
 )
 from agentlog.services.chunking import CHUNK_WORDS, content_hash
+from agentlog.services.document_ops import MarkSynced, needs_chunks, stored_document
+from agentlog.services.document_sql import STORED_DOCUMENT
 from tests.conftest import snapshot
 
 DESIGN = """# Storage design
@@ -234,6 +236,38 @@ async def test_mark_synced_failed_stale(docs: DocumentIndexService, store: Store
         with pytest.raises(NotFoundError):
             await call
         assert snapshot(store) == before
+
+
+async def test_mark_synced_on_a_stale_document_makes_its_new_content_searchable(
+    docs: DocumentIndexService, store: Store
+) -> None:
+    old, new = "the parser handles quoted commas", "the scheduler retries failed jobs"
+    doc_id = await docs.index_document("a.md", "A", old)
+    await docs.wait_for_sync()
+    await docs.mark_stale("a.md", new)
+    await docs.mark_synced(doc_id)  # the original API's last step after re-embedding by hand
+    chunks = chunk_rows(store, doc_id)
+    assert [row[2] for row in chunks] == [new]
+    record = await docs.get_document_by_id(doc_id)
+    assert record is not None and record["sync_status"] == "synced" and record["content_hash"] == content_hash(new)
+    assert [hit["chunk_text"] for hit in await docs.semantic_search("scheduler retries", mode="keyword")] == [new]
+    assert await docs.semantic_search("parser quoted commas", mode="keyword") == []
+    assert vector_ids(store, doc_id) == {str(chunks[0][0])}, "the old content's vectors are gone"
+    assert await docs.index_document("a.md", "A", new) == doc_id
+    assert chunk_rows(store, doc_id) == chunks, "indexing the same content again is a no-op"
+
+
+async def test_mark_synced_chunks_the_content_stored_when_it_runs(docs: DocumentIndexService, store: Store) -> None:
+    doc_id = await docs.index_document("a.md", "A", "first version")
+    await docs.mark_stale("a.md", "second version")
+    stored_row = store.sql(STORED_DOCUMENT, [doc_id]).fetchall()[0]
+    assert needs_chunks(stored_row)
+    chunked_early = stored_document(stored_row, chunk=True)  # what a mark_synced call read and chunked ...
+    await docs.mark_stale("a.md", "third version")  # ... before another call changed the content
+    await store.write_async(MarkSynced(doc_id, None, chunked_early))
+    assert [row[2] for row in chunk_rows(store, doc_id)] == ["third version"]
+    record = await docs.get_document_by_id(doc_id)
+    assert record is not None and record["sync_status"] == "synced" and record["content"] == "third version"
 
 
 async def test_failed_document_is_reindexed_even_with_same_content(docs: DocumentIndexService, store: Store) -> None:

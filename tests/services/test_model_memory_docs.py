@@ -1018,6 +1018,9 @@ class DocumentMachine(RuleBasedStateMachine):
             raises(self.run, NotFoundError, self.docs.mark_synced(uuid.uuid4()))
             return
         self.run(self.docs.mark_synced(doc.id))
+        if doc.status in ("stale", "failed"):  # re-chunked from the stored content first
+            self.rechunked(doc)
+            doc.stamp = self.next_stamp()
         doc.status = "synced"
 
     @rule()
