@@ -14,7 +14,7 @@ from agentlog.cli.output import printable
 from agentlog.errors import ValidationError
 from agentlog.services.memory_args import validate_ttl
 from agentlog.store import Store
-from agentlog.validation import MAX_LIMIT, validate_uuid
+from agentlog.validation import MAX_LIMIT, validate_aware_datetime, validate_uuid
 
 T = TypeVar("T")
 
@@ -151,14 +151,15 @@ def threshold_argument(text: str) -> float:
 
 
 def parse_since(text: str, option: str = "--since") -> datetime:
-    """Parse ``--since``: an ISO date/datetime (UTC if no offset) or ``<N>d`` / ``<N>h`` ago.
+    """Parse ``--since``: an ISO date/datetime (UTC if no offset) or ``<N>d`` / ``<N>h`` ago, in UTC.
 
     Args:
         text: The value given on the command line.
         option: The option's name, for the error message.
 
     Raises:
-        ValidationError: Neither, or ``N`` reaches back before the year 1.
+        ValidationError: Neither, ``N`` reaches back before the year 1, or the time is outside the years
+            1-9999 in UTC.
 
     Example:
         >>> parse_since("2026-01-02").isoformat()
@@ -179,7 +180,7 @@ def parse_since(text: str, option: str = "--since") -> datetime:
         ) from None
     if parsed is None:
         return _ago(amount, value[-1], option)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return validate_aware_datetime(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC), option.lstrip("-"))
 
 
 def _ago(amount: int, unit: str, option: str) -> datetime:

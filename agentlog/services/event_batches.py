@@ -8,9 +8,10 @@ Two input shapes are accepted:
 * an Arrow table (or anything with ``to_arrow()``, such as a Polars
   DataFrame) with columns ``event_type`` (string), ``event_data`` (JSON object
   text) and optionally ``metadata`` (JSON object text), ``id`` (UUID, 16-byte
-  binary or UUID text) and ``timestamp`` (timezone-aware timestamp). This is
-  the fast path: every check is vectorised, with Python only looking at the
-  rows a regular expression flags.
+  binary or UUID text) and ``timestamp`` (timezone-aware timestamp, in the
+  years 1-9999; nanoseconds are floored to microseconds, as the store keeps
+  them). This is the fast path: every check is vectorised, with Python only
+  looking at the rows a regular expression flags.
 
 JSON text must be strict RFC 8259 (an object, within the bounds of
 :mod:`agentlog.validation`). Its checks are those of
@@ -341,6 +342,13 @@ def _random_uuids(n: int) -> pa.Array:
     return pa.ExtensionArray.from_storage(pa.uuid(), storage)
 
 
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000}
+_YEAR_1 = -62_135_596_800
+"""0001-01-01T00:00:00Z in seconds since the epoch: the first instant a timestamp may hold."""
+_YEAR_10000 = 253_402_300_800
+"""10000-01-01T00:00:00Z in seconds since the epoch: the first instant after the last one a timestamp may hold."""
+
+
 def _timestamp_column(table: pa.Table, n: int) -> pa.Array | pa.ChunkedArray:
     if "timestamp" not in table.column_names:
         return pa.nulls(n, TIMESTAMP)
@@ -349,6 +357,16 @@ def _timestamp_column(table: pa.Table, n: int) -> pa.Array | pa.ChunkedArray:
         raise ValidationError(
             f"column timestamp must be a timezone-aware timestamp, got {column.type}", field="timestamp"
         )
+    if column.type.unit == "ns":  # always within the years 1-9999; floored to the microseconds the store keeps
+        return pc.floor_temporal(column.cast(pa.timestamp("ns", tz="UTC")), unit="microsecond").cast(TIMESTAMP)
+    per_second = _PER_SECOND[column.type.unit]
+    ticks = column.cast(pa.int64())
+    outside = pc.fill_null(
+        pc.or_(pc.less(ticks, _YEAR_1 * per_second), pc.greater_equal(ticks, _YEAR_10000 * per_second)), False
+    )
+    if pc.any(outside).as_py():
+        row = pc.index(outside, True).as_py()
+        raise ValidationError(f"timestamp at row {row} is outside the years 1-9999 (UTC)", field=f"timestamp[{row}]")
     return column.cast(TIMESTAMP)
 
 

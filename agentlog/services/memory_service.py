@@ -77,6 +77,7 @@ from agentlog.services.namespaces import (
 from agentlog.store import Store
 from agentlog.validation import (
     dump_json,
+    validate_aware_datetime,
     validate_json_object,
     validate_json_value,
     validate_limit,
@@ -99,7 +100,7 @@ class MemoryService:
         temp_ttl: Time to live of ``temp:`` memories written without ``ttl`` /
             ``expires_at`` (default 24 hours).
         clock: Returns the current aware time, for expiry (default: the system
-            clock; tests pass a fake one).
+            clock; tests pass a fake one). A naive time is refused (``ValidationError``) when it is used.
 
     Attributes:
         store: The store this service reads and writes.
@@ -118,7 +119,7 @@ class MemoryService:
         self._clock = clock or (lambda: datetime.now(UTC))
 
     def _now(self) -> datetime:
-        return self._clock().astimezone(UTC)
+        return validate_aware_datetime(self._clock(), "clock()")  # a naive time would be taken as local time
 
     # -- writing ------------------------------------------------------------------
 

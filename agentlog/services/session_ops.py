@@ -450,6 +450,11 @@ class AppendEventTable:
         return count, total - count
 
 
+_ENDED_AT = "greatest($1, started_at)"
+"""The ``ended_at`` of a session ended at ``$1``: never before its start (a ``started_at`` the caller gave may
+lie ahead of the clock)."""
+
+
 @dataclass(slots=True)
 class EndSession:
     """Terminate a session, set ``ended_at`` and optionally its summary."""
@@ -471,13 +476,13 @@ class EndSession:
         now = tx.now()
         if self.summary is None:
             rows = tx.execute(
-                f"UPDATE sessions SET lifecycle = 'terminated', ended_at = $1, updated_at = $1 "
+                f"UPDATE sessions SET lifecycle = 'terminated', ended_at = {_ENDED_AT}, updated_at = $1 "
                 f"WHERE id = $2 RETURNING {sql.SESSION_COLUMNS}",
                 [now, self.session_id],
             )
         else:
             rows = tx.execute(
-                f"UPDATE sessions SET lifecycle = 'terminated', ended_at = $1, updated_at = $1, summary = $3, "
+                f"UPDATE sessions SET lifecycle = 'terminated', ended_at = {_ENDED_AT}, updated_at = $1, summary = $3, "
                 f"index_lsn = $4 WHERE id = $2 RETURNING {sql.SESSION_COLUMNS}",
                 [now, self.session_id, self.summary, tx.next_lsn()],
             )
@@ -548,7 +553,7 @@ class UpdateLifecycle:
         check_transition(facts.lifecycle, self.lifecycle)
         if self.lifecycle is facts.lifecycle:
             return sql.session_row(tx.query(sql.SESSION_BY_ID, [self.session_id])[0])
-        ended = ", ended_at = $1" if self.lifecycle is Lifecycle.TERMINATED else ""
+        ended = f", ended_at = {_ENDED_AT}" if self.lifecycle is Lifecycle.TERMINATED else ""
         rows = tx.execute(
             f"UPDATE sessions SET lifecycle = $3, updated_at = $1{ended} WHERE id = $2 RETURNING {sql.SESSION_COLUMNS}",
             [tx.now(), self.session_id, self.lifecycle.value],

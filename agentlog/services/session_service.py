@@ -60,6 +60,7 @@ from agentlog.validation import (
     validate_offset,
     validate_optional_name,
     validate_positive_int,
+    validate_since_until,
     validate_text,
     validate_uuid,
 )
@@ -207,13 +208,16 @@ class SessionService:
         Returns:
             Session dicts (no ``events`` key).
 
+        Raises:
+            ValidationError: For a bad argument, such as a naive datetime or ``since`` not before ``until``
+                (an empty window, as in :meth:`search_sessions`).
+
         Example:
             ``sessions = await service.list_sessions(agent="claude", limit=10)``
         """
         agent_name = validate_name(agent, "agent") if agent is not None else None
         project = validate_uuid(project_id, "project_id") if project_id is not None else None
-        since_utc = validate_aware_datetime(since, "since") if since is not None else None
-        until_utc = validate_aware_datetime(until, "until") if until is not None else None
+        since_utc, until_utc = validate_since_until(since, until)
         count = validate_limit(limit)
         skip = validate_offset(offset)
         after = validate_uuid(cursor, "cursor") if cursor is not None else None

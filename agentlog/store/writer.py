@@ -45,7 +45,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, InvalidStateError
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -65,6 +65,9 @@ MAX_GROUP_OPS = 4096
 
 GROUP_WAIT_S = 0.002
 """Longest a group waits for more ops after the first, when the group before it had several."""
+
+_TICK = timedelta(microseconds=1)
+"""The step of :meth:`Writer.now` when the clock stands still or goes back (timestamps are stored in microseconds)."""
 
 
 class WriteOp(Protocol):
@@ -211,7 +214,7 @@ class Transaction:
         return self._writer.allocate_lsn(count)
 
     def now(self) -> datetime:
-        """Return the current UTC time, never earlier than a time returned before."""
+        """Return the current UTC time, always later than a time returned before (see :meth:`Writer.now`)."""
         return self._writer.now()
 
     def cached(self, key: type[T], factory: Callable[[], T]) -> T:
@@ -409,10 +412,14 @@ class Writer:
         return first
 
     def now(self) -> datetime:
-        """Return the current UTC time, never earlier than a time returned before (writer thread only)."""
+        """Return the current UTC time, always later than a time returned before (writer thread only).
+
+        When the clock has not moved on (or went back), the time is a microsecond after the last one, so
+        that rows written later never sort as older ("newest first", ``get_last_session``), nor tie.
+        """
         current = datetime.now(UTC)
-        if current < self._last_now:
-            current = self._last_now
+        if current <= self._last_now:
+            current = self._last_now + _TICK
         self._last_now = current
         return current
 

@@ -17,9 +17,10 @@ a session line must come before its events. Blank lines are ignored::
 
 Session line members: ``type`` = ``"session"``; ``agent`` (required,
 non-empty string); ``id`` (UUID; default: ``uuid5`` of the line's number and
-content); ``started_at``/``ended_at`` (ISO-8601 with a timezone; default: the
-earliest/latest event timestamp); ``summary`` (string); ``metadata``
-(object); ``project_id`` (UUID).
+content); ``started_at``/``ended_at`` (ISO-8601 with a timezone, ``ended_at``
+not before ``started_at``; default: the earliest/latest event timestamp, an end
+never before the start); ``summary`` (string); ``metadata`` (object);
+``project_id`` (UUID).
 
 Event line members: ``type`` = ``"event"``; ``event_type`` (required,
 matching ``^[A-Za-z][A-Za-z0-9_.:-]{0,127}$``); ``session_id`` (UUID of an
@@ -195,6 +196,8 @@ def parse(path: Path) -> list[ImportedSession]:
             session_id = line.id or c.derived_uuid(FORMAT, "session", number, c.digest(raw))
             if session_id in sessions:
                 raise ImportFormatError(f"session {session_id} is declared twice", path=path, line=number)
+            if line.started_at is not None and line.ended_at is not None and line.ended_at < line.started_at:
+                raise ImportFormatError("ended_at is before started_at", path=path, line=number)
             current = sessions[session_id] = _Open(line, session_id)
             continue
         if line.session_id is not None:
@@ -228,6 +231,8 @@ def _build(item: _Open, path: Path) -> ImportedSession:
     times = [e.timestamp for e in item.events if e.timestamp is not None]
     started: datetime | None = item.line.started_at or (min(times) if times else None)
     ended: datetime | None = item.line.ended_at or (max(times) if times else None)
+    if started is not None and ended is not None and ended < started:  # events before a given start
+        ended = started
     metadata = dict(item.line.metadata)
     metadata.setdefault("format", FORMAT)
     metadata.setdefault("source_path", str(path))
