@@ -4,40 +4,74 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["cli_wording", "format_table", "print_json_lines", "printable", "printable_json"]
+__all__ = ["cli_wording", "display_width", "format_table", "print_json_lines", "printable", "printable_json"]
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
     r"""Format rows as an aligned text table; long cells are cut with an ellipsis.
 
-    Line breaks in a cell become spaces; other control characters (ESC, CR...) are shown escaped
-    (as ``\x1b``), so stored text cannot drive the terminal.
+    Line breaks in a cell (LF, CRLF, U+2028, U+2029) become spaces; other control characters (ESC, a lone
+    CR...) are shown escaped (as ``\x1b``), so stored text cannot drive the terminal. Columns are aligned
+    and cut by display width (see :func:`display_width`: Chinese, Japanese and Korean characters and most
+    emoji take two columns of a terminal, combining accents none), not by the number of characters.
 
     Example:
-        >>> print(format_table(["agent", "n"], [["claude", 3]]))
+        >>> print(format_table(["agent", "n"], [["claude", 3], ["日本語", 12]]))
         agent   n
-        ------  -
+        ------  --
         claude  3
+        日本語  12
     """
     cells = [[_cell(value, max_width) for value in row] for row in rows]
-    widths = [len(h) for h in headers]
+    widths = [display_width(h) for h in headers]
     for row in cells:
         for i, text in enumerate(row):
-            widths[i] = max(widths[i], len(text))
+            widths[i] = max(widths[i], display_width(text))
     lines = [
-        "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+        "  ".join(_pad(h, w) for h, w in zip(headers, widths, strict=True)).rstrip(),
         "  ".join("-" * w for w in widths),
     ]
-    lines += ["  ".join(t.ljust(w) for t, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines += ["  ".join(_pad(t, w) for t, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(lines)
 
 
+_LINE_BREAK = re.compile("\r\n|[\n\u2028\u2029]")
+
+
 def _cell(value: Any, max_width: int) -> str:
-    text = printable("" if value is None else str(value).replace("\n", " "))
-    return text if len(text) <= max_width else text[: max_width - 1] + "…"
+    text = printable("" if value is None else _LINE_BREAK.sub(" ", str(value)))
+    cut, used = 0, 0  # cut: the characters that fit in max_width - 1 columns, beside the ellipsis
+    for position, char in enumerate(text):
+        used += _char_width(char)
+        if used > max_width:
+            return text[:cut] + "…"
+        if used < max_width:
+            cut = position + 1
+    return text
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
+def _char_width(char: str) -> int:
+    if unicodedata.category(char) in ("Mn", "Me", "Cf"):  # combining marks, zero-width joiners and marks
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """The columns ``text`` takes in a terminal: 2 per wide character (CJK, most emoji), 0 per combining mark.
+
+    Example:
+        >>> display_width("abc"), display_width("日本語"), display_width("cafe\u0301"), display_width("🚀!")
+        (3, 6, 4, 3)
+    """
+    return sum(_char_width(char) for char in text)
 
 
 _PYTHON_FORMAT = re.compile(r"\bpass format=(\.\.\.|'[^']*'|\"[^\"]*\"|[\w-]+)")

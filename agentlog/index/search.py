@@ -23,6 +23,7 @@ Modes:
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -109,11 +110,13 @@ class Hit:
 
 
 def validate_query(query: Any, mode: Any, threshold: Any) -> tuple[str, SearchMode, float | None]:
-    """Check the common search arguments.
+    """Check the common search arguments; the query comes back in Unicode NFC, as indexed texts are.
 
     Example:
         >>> validate_query("database migration", "vector", 0.7)
         ('database migration', 'vector', 0.7)
+        >>> validate_query("cafe\u0301", "keyword", None)[0] == "caf\u00e9"
+        True
     """
     if not isinstance(query, str) or not query.strip():
         raise ValidationError("query must be a non-empty string", field="query", value=repr(query)[:80])
@@ -128,7 +131,7 @@ def validate_query(query: Any, mode: Any, threshold: Any) -> tuple[str, SearchMo
                 f"threshold must be a number from 0 to 1 (or None), got {threshold!r}", field="threshold"
             )
         threshold = float(threshold)
-    return query, mode, threshold
+    return unicodedata.normalize("NFC", query), mode, threshold
 
 
 def _window(since: datetime | None, until: datetime | None) -> tuple[int | None, int | None]:

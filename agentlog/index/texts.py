@@ -16,12 +16,18 @@
   (so a chunk far from the heading still says what it is about).
 
 Texts are capped at :data:`MAX_TEXT_CHARS` characters (the model reads at most
-256 tokens, about 1,000 characters, anyway).
+256 tokens, about 1,000 characters, anyway) and put in Unicode NFC, as search
+queries are (:func:`agentlog.index.search.validate_query`): the full-text index
+splits words at a combining accent, so text in NFD (``cafe`` + U+0301, as macOS
+spells file names) could not be found by its words, and the same words in
+either form get the same vector. Only the index text is normalised; what the
+store holds is never changed.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Any
 
 __all__ = ["MAX_TEXT_CHARS", "chunk_text", "event_text", "flatten_json", "memory_text", "session_text"]
@@ -33,6 +39,8 @@ _SESSION_LISTS = (("key_events", "Key events"), ("decisions", "Decisions"), ("ou
 
 
 def _cap(text: str) -> str:
+    """``text`` in NFC, cut to :data:`MAX_TEXT_CHARS` characters (the last one an ellipsis when cut)."""
+    text = unicodedata.normalize("NFC", text)
     return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "…"
 
 
