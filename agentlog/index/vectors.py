@@ -48,7 +48,16 @@ Maintenance follows what was measured on this stack (see ``benchmarks/search.py`
 * a full-text index on ``text`` serves keyword and hybrid search (rows added
   after it was built are still searched, by a scan); it keeps words of up to
   :data:`FTS_MAX_TOKEN_LENGTH` characters (LanceDB's default of 40 dropped git
-  SHAs and long exception names), and one built with the default is rebuilt.
+  SHAs and long exception names), and one built with the default is rebuilt;
+* every append, delete, merge and compaction is a new version of the table
+  with files of its own, which LanceDB keeps until an ``optimize`` prunes
+  them (after 7 days by default: 300 appends of 50 events, then updates and
+  deletes, kept every compaction's rewrite, 5-11x the live data):
+  compactions prune the versions replaced over :data:`VERSION_RETENTION`
+  ago, never one a search may still be reading (see :func:`cleanup_age`),
+  and a table without an ANN index is compacted once it holds more than
+  :data:`MAX_VERSIONS` versions (replacing and deleting rows adds versions,
+  not fragments).
 
 How many partitions a search probes, and why searches go through LanceDB's
 async API, is told in :mod:`agentlog.index.ann`; :class:`VectorTables` keeps,
@@ -70,7 +79,8 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -91,8 +101,11 @@ __all__ = [
     "LANCE_FRAGMENT_ROWS",
     "MAX_FRAGMENTS",
     "MAX_UNINDEXED",
+    "MAX_VERSIONS",
     "TAIL_SHARE",
+    "VERSION_RETENTION",
     "VectorTables",
+    "cleanup_age",
     "excess_fragments",
     "lost_commit_race",
 ]
@@ -116,8 +129,24 @@ MERGE_TIMEOUT = timedelta(seconds=5)
 LanceDB's default is 30 s, with the maintenance lock held throughout; the maintenance thread retries a lost
 race after a pause anyway (see :func:`lost_commit_race`).
 """
+MAX_VERSIONS = 100
+"""Versions a table without an ANN index may hold before it is compacted, which prunes the old ones.
+
+Replacing rows (memories, summaries) and deleting them makes versions but seldom fragments: a table of 20
+memories updated 200 times had 203 versions in 20 fragments, and would never have been compacted.
+"""
 TAIL_SHARE = 20
 """With an ANN index, the tail is also compacted once it holds more than 1/TAIL_SHARE of the rows (5%)."""
+VERSION_RETENTION = timedelta(minutes=5)
+"""How long a table version replaced by a newer one keeps its files at least (see :func:`cleanup_age`).
+
+Every append, delete, merge and compaction makes a version; LanceDB keeps the files of old versions until an
+``optimize`` prunes them, by default once they are 7 days old, so a store that logged for a week kept every
+compaction's rewrite of its tables (300 appends of 50 events: 124 MB for 24 MB of vectors, 10x after deletes).
+Compactions drop the versions replaced longer ago than this (a search takes milliseconds, a scan of every
+vector seconds); tail merges cannot (LanceDB prunes only in ``optimize``, which also compacts): their old
+tails go at the next compaction.
+"""
 _FILTER_COUNTS_KEPT = 256
 """Filter counts a :class:`VectorTables` keeps (all are dropped when there are more: a cache, not a record)."""
 FTS_MAX_TOKEN_LENGTH = 128
@@ -365,6 +394,8 @@ class VectorTables:
         mergeable = fragments > MAX_FRAGMENTS and vector_index is not None and unindexed <= tail_limit
         merge_above = tail_floor if mergeable else None  # None: no merge (also when the tail's start is unknown)
         compact = (fragments > MAX_FRAGMENTS or unindexed > tail_limit) and merge_above is None
+        if not compact and vector_index is None and len(table.list_versions()) > MAX_VERSIONS:
+            compact = True  # cheap below ann_min_rows, and the only way LanceDB prunes versions
         built = False
         if vector_index is None:
             if rows >= self.ann_min_rows:
@@ -394,7 +425,8 @@ class VectorTables:
                 self._rebuild_ann(table, name, rows, compact=True)
         if compact:
             floor = self._highest_lsn(table, name)
-            table.optimize()  # also brings the full-text and scalar indexes up to date
+            # also brings the full-text and scalar indexes up to date, and drops the versions replaced long ago
+            table.optimize(cleanup_older_than=cleanup_age(table.list_versions()))
             self._set_indexed_through(name, floor)
 
     @staticmethod
@@ -694,6 +726,38 @@ def lost_commit_race(exc: BaseException) -> bool:
     """
     message = str(exc).lower()
     return "commit conflict" in message or "too many concurrent writers" in message
+
+
+def cleanup_age(versions: Sequence[Mapping[str, Any]], *, now: float | None = None) -> timedelta:
+    """The ``cleanup_older_than`` of a compaction: it removes only versions replaced over :data:`VERSION_RETENTION` ago.
+
+    LanceDB removes every version but the latest that was *created* before the cutoff, and with it the
+    files no kept version uses. A version created long ago may have been the latest a moment ago, though,
+    and a search may still be reading it: so the cutoff is the creation of the version that was the latest
+    :data:`VERSION_RETENTION` ago, less :data:`VERSION_RETENTION` again (the compaction runs before the
+    prune, and moves LanceDB's clock on: this keeps the bound for compactions shorter than that). Every
+    version created before that cutoff was replaced (by the next one) before it, over
+    :data:`VERSION_RETENTION` ago. Searches move to the latest version after every write (see
+    :meth:`VectorTables.vector_search`), so one on an older version is one that started before it was replaced.
+
+    Args:
+        versions: What the table's ``list_versions()`` returned (``timestamp``: naive local time, as LanceDB gives it).
+        now: The time (seconds since the epoch; default: now).
+
+    Example:
+        >>> from datetime import datetime
+        >>> versions = [{"version": n, "timestamp": datetime.fromtimestamp(1000.0 + 60 * n)} for n in range(60)]
+        >>> cleanup_age(versions, now=1000.0 + 60 * 60) == 2 * VERSION_RETENTION  # version 55 was the latest then
+        True
+        >>> cleanup_age(versions[-2:], now=1000.0 + 60 * 60) == 2 * VERSION_RETENTION  # none was replaced long ago
+        True
+    """
+    now = time.time() if now is None else now
+    then = now - VERSION_RETENTION.total_seconds()
+    created = [float(version["timestamp"].timestamp()) for version in versions]
+    latest_then = max((moment for moment in created if moment <= then), default=then)
+    # at least 1 ms: 0 would remove every version but the latest (LanceDB warns about it)
+    return max(timedelta(seconds=now - latest_then) + VERSION_RETENTION, timedelta(milliseconds=1))
 
 
 def excess_fragments(stats: Any) -> int:
