@@ -6,12 +6,16 @@ opened at the default location (``AGENTLOG_HOME`` or the per-user data
 directory) on first use and closed when the interpreter exits.
 :func:`close_default_store` closes it earlier (the next ``get_*`` call opens it
 again), e.g. to let another process open the store or to switch
-``AGENTLOG_HOME`` in a notebook.
+``AGENTLOG_HOME`` in a notebook. A process forked from this one does not
+inherit them: its first ``get_*`` call opens the default store anew (which
+raises :class:`~agentlog.errors.StoreError` if this process had it open at the
+fork, see :mod:`agentlog.store.lock`).
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -52,6 +56,10 @@ def default_store() -> Store:
     global _store
     with _lock:
         if _store is None or _store.closed:
+            if _store is not None:
+                # finish a close that was interrupted (Ctrl-C) or that another thread is still running: until
+                # it is done the store's directory stays locked, and opening it again would raise StoreLockedError
+                _store.close()
             _services.clear()
             _store = Store()
         return _store
@@ -130,4 +138,18 @@ def close_default_store() -> None:
         _services.clear()
 
 
+def _forget_in_child() -> None:
+    """Drop the parent's store and services in a forked child (runs in the child, right after ``fork``).
+
+    The child's copy of the store cannot be used there (see :meth:`Store.check_open`), and a lock held by
+    another thread of the parent at the fork would never be released in the child.
+    """
+    global _lock, _store
+    _lock = threading.RLock()
+    _store = None
+    _services.clear()
+
+
 atexit.register(close_default_store)
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_in_child)

@@ -11,6 +11,13 @@ forked while a store is open (a ``multiprocessing`` worker, say) would keep the
 store locked after the parent closed it, for as long as the child lives. So the
 child closes its copies of the lock files at once, leaving the parent's locks
 as they are.
+
+Nor may the child open such a store itself, even once the parent has closed it:
+DuckDB keeps one database per file in a process, and the child's is the copy it
+inherited, which never sees the parent's later writes and whose own are lost
+(and which must not be closed there either: closing would checkpoint the copy
+into the parent's file). The child refuses those directories with
+:class:`~agentlog.errors.StoreError`.
 """
 
 from __future__ import annotations
@@ -34,10 +41,14 @@ except ImportError:  # pragma: no cover - Windows relies on DuckDB's own lock
 _HELD: weakref.WeakSet[StoreLock] = weakref.WeakSet()
 """The locks this process holds (what a forked child must let go of)."""
 
+_INHERITED: set[Path] = set()
+"""Store directories a process this one was forked from had open at the fork: this process cannot open them."""
+
 
 def _forget_locks_in_child() -> None:
     """Close a forked child's copies of the parent's lock files (runs in the child, right after ``fork``)."""
     for lock in list(_HELD):
+        _INHERITED.add(lock.path.parent)
         lock.forget()
 
 
@@ -53,7 +64,8 @@ class StoreLock:
 
     Raises:
         StoreLockedError: Immediately (no waiting) when another process holds it.
-        StoreError: When the lock file cannot be opened (a directory, no permission, ...).
+        StoreError: When the lock file cannot be opened (a directory, no permission, ...), or this process
+            was forked from one that had the store open (see the module docstring).
 
     Example:
         >>> import tempfile
@@ -63,6 +75,13 @@ class StoreLock:
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / ".lock"
+        if directory in _INHERITED:
+            raise StoreError(
+                f"store {directory} was open in the process this one was forked from, and DuckDB here still holds "
+                "the copy of it that came with the fork (it would not see that process's later writes, and would "
+                "lose its own); open the store in a process started with multiprocessing's 'spawn' or "
+                "'forkserver' context, or fork before opening it"
+            )
         try:
             self._file: IO[str] | None = open(self.path, "a+")  # noqa: SIM115 - held until release()
         except OSError as exc:
