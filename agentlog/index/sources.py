@@ -131,7 +131,9 @@ EVENTS = IndexSource(
         pa.field("timestamp_us", pa.int64()),
     ),
     changes_sql="""
-        SELECT e.id, e.index_lsn, e.session_id, s.agent, s.project_id, e.event_type, epoch_us(e.timestamp),
+        -- an event without a time (some imported logs have none) is filed at its session's start, as analytics do
+        SELECT e.id, e.index_lsn, e.session_id, s.agent, s.project_id, e.event_type,
+               epoch_us(coalesce(e.timestamp, s.started_at)),
                e.event_type, e.event_data
         FROM events e JOIN sessions s ON s.id = e.session_id
         WHERE e.index_lsn > $1 AND e.index_lsn <= $2 ORDER BY e.index_lsn

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ import pytest
 import agentlog.store.writer as writer_module
 from agentlog import MemoryService, SessionService, Store, ValidationError
 from agentlog.cli.arguments import parse_since, since_argument
+from agentlog.io import import_logs
 
 
 class _Clock:
@@ -354,3 +356,26 @@ def test_memory_service_refuses_a_naive_clock() -> None:
             assert store.sql("SELECT count(*) FROM memories").fetchall() == [(0,)]
 
     asyncio.run(run())
+
+
+async def test_search_events_files_an_event_without_a_time_at_its_sessions_start(tmp_path: Any) -> None:
+    """Some imported logs have events without a time: analytics and event search both place them at the start."""
+    start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    path = tmp_path / "log.jsonl"
+    session_id = "7c3f6a34-6f57-4b8e-9a35-0d7b8f1f0a11"
+    lines = [
+        {"type": "session", "id": session_id, "agent": "claude", "started_at": start.isoformat()},
+        {"type": "event", "session_id": session_id, "event_type": "note", "event_data": {"text": "rotated the keys"}},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    with Store(tmp_path / "store") as store:
+        import_logs(store, path, progress=False)
+        service = SessionService(store)
+        stored = await service.get_session(session_id)
+        assert stored is not None and stored["events"][0]["timestamp"] is None
+        inside = await service.search_events(
+            "rotated the keys", since=start - timedelta(hours=1), until=start + timedelta(hours=1), threshold=None
+        )
+        assert [hit["session_id"] for hit in inside] == [stored["id"]]
+        later = await service.search_events("rotated the keys", since=start + timedelta(seconds=1), threshold=None)
+        assert later == []
