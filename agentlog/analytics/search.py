@@ -142,8 +142,7 @@ def search_frame(
         session_id: Events: only this session's.
         event_type: Events: only this type, or these types.
         since: Sessions: started at or after; events: timestamped at or after (aware datetime).
-            Events without a timestamp are left out when ``since`` or ``until`` is given
-            (unlike the analytics windows, which date them at their session's start).
+            An event without a timestamp counts as at its session's start, as in the analytics windows.
         until: Sessions: started before; events: timestamped before (aware datetime).
         namespace: Memories / documents: only this namespace and below (``"project:a"``
             matches ``project:a`` and ``project:a:...``, never ``project:ab``).

@@ -451,7 +451,7 @@ async def search_events(
         session_id: Only events of this session.
         agent: Only events of this agent's sessions.
         event_type: Only events of this type (or of these types).
-        since: Only events at or after this aware datetime (events without a timestamp are left out).
+        since: Only events at or after this aware datetime (one without a timestamp: its session's start).
         until: Only events before this aware datetime (after ``since``).
         limit: Most hits to return.
         threshold: Keep hits with ``similarity >= threshold`` (default: no threshold).

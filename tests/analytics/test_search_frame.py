@@ -197,13 +197,16 @@ def test_errors_raised_by_the_search_reach_the_caller(store: Store) -> None:
     assert isinstance(frame, pl.DataFrame)
 
 
-def test_since_and_until_leave_out_events_without_a_timestamp(store: Store) -> None:
+def test_since_and_until_date_events_without_a_timestamp_at_their_sessions_start(store: Store) -> None:
     from tests.analytics.builders import Ev, Sess, load
 
     choice = {"choice": "use postgres for billing"}
-    load(store, [Sess("S", "claude", T0, T0 + timedelta(hours=1), [Ev("decision_made", None, data=choice)] * 2)])
+    early = T0 - timedelta(days=3)
+    load(store, [Sess("S", "claude", early, early + timedelta(hours=1), [Ev("decision_made", None, data=choice)] * 2)])
     load(store, [Sess("D", "claude", T0, T0 + timedelta(hours=1), [Ev("decision_made", T0, data=choice)])])
     everything = search_frame(store, "postgres for billing", kind="events")
     assert everything.height == 3 and everything["timestamp"].null_count() == 2
     dated = search_frame(store, "postgres for billing", kind="events", since=T0 - timedelta(days=1))
     assert dated["timestamp"].to_list() == [T0]
+    undated = search_frame(store, "postgres for billing", kind="events", until=T0 - timedelta(days=1))
+    assert undated.height == 2 and undated["timestamp"].null_count() == 2
