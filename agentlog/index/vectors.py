@@ -97,6 +97,7 @@ from agentlog.index.tail_floors import read_tail_floors, write_tail_floors
 
 __all__ = [
     "FTS_MAX_TOKEN_LENGTH",
+    "FTS_TOKENIZER",
     "LANCEDB_LOG_LEVEL",
     "LANCE_FRAGMENT_ROWS",
     "MAX_FRAGMENTS",
@@ -153,8 +154,15 @@ FTS_MAX_TOKEN_LENGTH = 128
 """Longest word the full-text index keeps (LanceDB's default, 40, dropped git SHAs and long exception names)."""
 _BITMAP_COLUMNS = frozenset({"agent", "event_type", "project_id", "memory_type", "document_type"})
 _BTREE_COLUMNS = frozenset({"session_id", "document_id", "namespace"})
-_TEXT_INDEX = f"text_fts_t{FTS_MAX_TOKEN_LENGTH}"
-"""Name of the full-text index (its longest word in the name: an index of another name is rebuilt)."""
+FTS_TOKENIZER = "icu/split"
+"""How the full-text index finds words: ICU word boundaries, then LanceDB's splitting at punctuation.
+
+LanceDB's default (``simple``) kept a run of Chinese or Japanese without spaces as one word, so no word inside
+it could be found by keyword; with ICU, ``会議`` finds ``東京都の会議で``, and identifiers are still split as
+before (``os.path.join`` is found by ``path``). On 100,000 English texts the index built 1.2x slower.
+"""
+_TEXT_INDEX = f"text_fts_icu_t{FTS_MAX_TOKEN_LENGTH}"
+"""Name of the full-text index (its tokenizer and longest word in the name: an index of another name is rebuilt)."""
 
 
 class VectorTables:
@@ -436,10 +444,10 @@ class VectorTables:
 
         if text_index is not None and text_index.name == _TEXT_INDEX:
             return
-        # a new store, or one whose index an earlier agentlog built dropping words over 40 characters
+        # a new store, or one whose index an earlier agentlog built (words over 40 characters dropped; no ICU)
         table.create_index(
             "text",
-            config=FTS(with_position=True, max_token_length=FTS_MAX_TOKEN_LENGTH),
+            config=FTS(with_position=True, max_token_length=FTS_MAX_TOKEN_LENGTH, base_tokenizer=FTS_TOKENIZER),
             replace=True,
             name=_TEXT_INDEX,
         )

@@ -185,3 +185,21 @@ async def test_a_memory_key_is_found_only_in_the_form_it_was_stored(key: str) ->
         assert (await memory.get_memory("user:émilie", key)) is not None
         assert (await memory.get_memory("user:émilie", other)) is None
         assert (await memory.get_memory(unicodedata.normalize("NFD", "user:émilie"), key)) is None
+
+
+async def test_a_word_inside_chinese_or_japanese_text_is_found_by_keyword() -> None:
+    """LanceDB's default tokenizer kept a run without spaces as one word; the index segments it with ICU."""
+    with Store.memory() as store:
+        sessions = SessionService(store)
+        session = await sessions.create_session(agent="claude")
+        await sessions.add_event(session["id"], "note", {"text": "東京都の会議で新しい計画を発表した"})
+        await sessions.add_event(session["id"], "note", {"text": "我们今天讨论了数据库迁移的问题"})
+        await sessions.add_event(session["id"], "note", {"text": "called os.path.join, got ERR_CONNECTION_RESET"})
+        for query, expected in (
+            ("会議", "東京都"),
+            ("数据库", "我们"),
+            ("path", "called"),
+            ("ERR_CONNECTION_RESET", "called"),
+        ):
+            hits = await sessions.search_events(query, mode="keyword")
+            assert [hit["event_data"]["text"][: len(expected)] for hit in hits] == [expected], query
