@@ -28,7 +28,6 @@ import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,6 +41,7 @@ from agentlog.io.layout import TableLayout
 from agentlog.services.lifecycle import Lifecycle
 from agentlog.services.memory_args import validate_memory_type
 from agentlog.services.namespaces import memory_uuid, validate_key, validate_namespace
+from agentlog.store.tables import first_outside_years
 from agentlog.validation import (
     EVENT_TYPE_PATTERN,
     MAX_JSON_BYTES,
@@ -72,9 +72,6 @@ commas, NaN, Infinity, also as the whole text), numbers that may overflow a doub
 three digits, or 200 digits before the point: ``1e999`` would read back as infinity), and rows with
 enough brackets to nest too deeply. One regex pass."""
 _CONTROL = r"[\x00-\x1f\x7f]"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MIN_US = (datetime(1, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
-_MAX_US = (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
 _CHECKED = "agentlog_checked"
 
 
@@ -316,9 +313,7 @@ def check_sequence(loaded: LoadedTable, con: Any) -> None:
 
 
 def _check_timestamps(where: _Where, name: str, column: pa.ChunkedArray) -> None:
-    micros = column.cast(pa.int64())
-    outside = pc.or_(pc.less(micros, _MIN_US), pc.greater(micros, _MAX_US))
-    row = first_true(outside)
+    row = first_outside_years(column)
     if row is not None:
         raise where.fail(row, f"{name} is outside the years 1-9999")
 

@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 from agentlog.errors import ValidationError
 from agentlog.services.json_columns import check_json_column, first_invalid, row_of
 from agentlog.services.session_ops import JSON_TEXT_COLUMNS, PreparedEvent
-from agentlog.store.tables import TIMESTAMP
+from agentlog.store.tables import TIMESTAMP, first_outside_years
 from agentlog.validation import (
     EVENT_TYPE_PATTERN,
     dump_json,
@@ -342,13 +342,6 @@ def _random_uuids(n: int) -> pa.Array:
     return pa.ExtensionArray.from_storage(pa.uuid(), storage)
 
 
-_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000}
-_YEAR_1 = -62_135_596_800
-"""0001-01-01T00:00:00Z in seconds since the epoch: the first instant a timestamp may hold."""
-_YEAR_10000 = 253_402_300_800
-"""10000-01-01T00:00:00Z in seconds since the epoch: the first instant after the last one a timestamp may hold."""
-
-
 def _timestamp_column(table: pa.Table, n: int) -> pa.Array | pa.ChunkedArray:
     if "timestamp" not in table.column_names:
         return pa.nulls(n, TIMESTAMP)
@@ -359,13 +352,8 @@ def _timestamp_column(table: pa.Table, n: int) -> pa.Array | pa.ChunkedArray:
         )
     if column.type.unit == "ns":  # always within the years 1-9999; floored to the microseconds the store keeps
         return pc.floor_temporal(column.cast(pa.timestamp("ns", tz="UTC")), unit="microsecond").cast(TIMESTAMP)
-    per_second = _PER_SECOND[column.type.unit]
-    ticks = column.cast(pa.int64())
-    outside = pc.fill_null(
-        pc.or_(pc.less(ticks, _YEAR_1 * per_second), pc.greater_equal(ticks, _YEAR_10000 * per_second)), False
-    )
-    if pc.any(outside).as_py():
-        row = pc.index(outside, True).as_py()
+    row = first_outside_years(column)
+    if row is not None:
         raise ValidationError(f"timestamp at row {row} is outside the years 1-9999 (UTC)", field=f"timestamp[{row}]")
     return column.cast(TIMESTAMP)
 

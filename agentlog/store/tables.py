@@ -9,6 +9,7 @@ timestamps as microseconds in UTC, ids as the Arrow UUID extension type.
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "DOCUMENTS",
@@ -22,6 +23,7 @@ __all__ = [
     "SESSION_ROWS",
     "TIMESTAMP",
     "UUID",
+    "first_outside_years",
     "uuid_storage",
     "without_lsn",
 ]
@@ -165,3 +167,31 @@ def uuid_storage(column: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array(
         [chunk.storage if isinstance(chunk, pa.ExtensionArray) else chunk for chunk in chunks], type=pa.binary(16)
     )
+
+
+_YEAR_1 = -62_135_596_800
+"""0001-01-01T00:00:00Z in seconds since the epoch: the first instant a timestamp may hold."""
+_YEAR_10000 = 253_402_300_800
+"""10000-01-01T00:00:00Z in seconds since the epoch: the first instant after the last one a timestamp may hold."""
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000}
+
+
+def first_outside_years(column: pa.Array | pa.ChunkedArray) -> int | None:
+    """The row of the first time in a timestamp column outside the years 1-9999 (UTC) the store holds, or None.
+
+    Any unit; nulls are never outside (nanoseconds, within about 1677-2262, never are).
+
+    Example:
+        >>> first_outside_years(pa.array([0, None, 253_402_300_800], pa.timestamp("s", tz="UTC")))
+        2
+        >>> first_outside_years(pa.array([-62_135_596_800_000_000], TIMESTAMP)) is None
+        True
+    """
+    per_second = _PER_SECOND.get(column.type.unit)
+    if per_second is None:
+        return None
+    ticks = column.cast(pa.int64())
+    outside = pc.fill_null(
+        pc.or_(pc.less(ticks, _YEAR_1 * per_second), pc.greater_equal(ticks, _YEAR_10000 * per_second)), False
+    )
+    return int(pc.index(outside, True).as_py()) if pc.any(outside).as_py() else None
