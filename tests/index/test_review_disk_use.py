@@ -18,27 +18,14 @@ import pytest
 from agentlog.index import vectors as vectors_module
 from agentlog.index.vectors import VectorTables, cleanup_age
 from agentlog.store import Store
-
-DIM = 16
+from tests.index.test_vectors import DIM, event_table
 
 
 def rows(start: int, count: int) -> tuple[pa.Table, np.ndarray]:
     """``count`` rows of the events table from row ``start`` on, with random unit vectors."""
     vectors = np.random.default_rng(start).normal(size=(count, DIM))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-    table = pa.table(
-        {
-            "id": [f"00000000-0000-4000-8000-{n:012d}" for n in range(start, start + count)],
-            "index_lsn": pa.array(range(start + 1, start + count + 1), pa.int64()),
-            "text": [f"ran step {n} of the build" for n in range(start, start + count)],
-            "session_id": ["s"] * count,
-            "agent": ["claude"] * count,
-            "project_id": pa.nulls(count, pa.string()),
-            "event_type": ["tool_call"] * count,
-            "timestamp_us": pa.array([0] * count, pa.int64()),
-        }
-    )
-    return table, vectors
+    return event_table(start, count, "tool_call", "ran step {n} of the build"), vectors
 
 
 def files(directory: Path) -> int:

@@ -26,16 +26,13 @@ from agentlog.index.vectors import MAX_FRAGMENTS, VectorTables
 DIM = 16
 
 
-def rows(
-    start: int, count: int, event_type: str, rng: np.random.Generator, centers: np.ndarray
-) -> tuple[pa.Table, np.ndarray]:
-    vectors = centers[rng.integers(0, len(centers), count)] + rng.normal(scale=0.1, size=(count, DIM))
-    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-    table = pa.table(
+def event_table(start: int, count: int, event_type: str, text: str = "row {n}") -> pa.Table:
+    """Rows ``start`` .. ``start + count - 1`` of the events table (``text`` formatted with the row number)."""
+    return pa.table(
         {
             "id": [f"00000000-0000-4000-8000-{n:012d}" for n in range(start, start + count)],
             "index_lsn": pa.array(range(start + 1, start + count + 1), pa.int64()),
-            "text": [f"row {n}" for n in range(start, start + count)],
+            "text": [text.format(n=n) for n in range(start, start + count)],
             "session_id": ["s"] * count,
             "agent": ["claude"] * count,
             "project_id": pa.nulls(count, pa.string()),
@@ -43,7 +40,14 @@ def rows(
             "timestamp_us": pa.array([0] * count, pa.int64()),
         }
     )
-    return table, vectors
+
+
+def rows(
+    start: int, count: int, event_type: str, rng: np.random.Generator, centers: np.ndarray
+) -> tuple[pa.Table, np.ndarray]:
+    vectors = centers[rng.integers(0, len(centers), count)] + rng.normal(scale=0.1, size=(count, DIM))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    return event_table(start, count, event_type), vectors
 
 
 def filled_tables(
